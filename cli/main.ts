@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { StackError } from '../stack/errors.ts';
+import { ENGINE_NAMES, clientEnv, down, status, up } from '../stack/stack.ts';
+import type { EngineName } from '../stack/engines/engine.ts';
+import { runLocal } from './local.ts';
+
+const USAGE = `usage: uspa <command>
+
+  uspa stack up [--only kubernetes,temporal,kafka,clickhouse] [--quiet]
+                      install (first run) and start the local engines; returns when all are healthy
+  uspa stack down [--purge]
+                      stop every process of the stack (also after a crash); --purge deletes its data
+  uspa stack status [--json]
+                      endpoints and process health
+  uspa stack env [--json]
+                      variables for clients: eval "$(uspa stack env)"
+  uspa local          run the product on the local stack in the foreground; Ctrl-C stops it
+
+Environment: KUBECONFIG, TEMPORAL_ADDRESS, KAFKA_BROKERS, CLICKHOUSE_URL point at external engines
+(\`up\` then starts only the missing ones); USPA_CACHE_DIR (default ~/.cache/uspa) holds installed
+engines; USPA_STATE_DIR (default $USPA_CACHE_DIR/stack) holds the stack's state, logs and data;
+USPA_PORT_<ENGINE> pins a port.`;
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      only: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      purge: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [group, command] = positionals;
+  if (values.help || !group) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (group === 'local') return runLocal();
+  if (group !== 'stack' || !command) {
+    console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
+    return 2;
+  }
+  let only: EngineName[] | undefined;
+  if (values.only) {
+    only = values.only.split(',').map((s) => s.trim()) as EngineName[];
+    const unknown = only.filter((n) => !ENGINE_NAMES.includes(n));
+    if (unknown.length) throw new StackError(`--only names unknown engine(s): ${unknown.join(', ')}`, `choose from ${ENGINE_NAMES.join(', ')}`);
+  }
+  switch (command) {
+    case 'up': {
+      const { state } = await up({ only, quiet: values.quiet });
+      for (const [name, e] of Object.entries(state.engines)) {
+        for (const [what, endpoint] of Object.entries(e?.endpoints ?? {})) console.log(`${what.padEnd(24)} ${endpoint}`);
+        if (e?.external) console.log(`${name.padEnd(24)} external`);
+      }
+      console.log(`\nclients: eval "$(uspa stack env)"   (or: npm run uspa -- stack env)`);
+      return 0;
+    }
+    case 'down':
+      await down({ purge: values.purge, quiet: values.quiet });
+      return 0;
+    case 'status': {
+      const report = status();
+      if (values.json) {
+        console.log(JSON.stringify(report, null, 2));
+      } else if (!report.state) {
+        console.log('no stack is running');
+      } else {
+        console.log(`run ${report.state.runId} (${report.state.phase}), started ${report.state.startedAt}, logs ${report.state.runDir}`);
+        for (const [name, e] of Object.entries(report.state.engines)) {
+          if (e?.external) console.log(`  ${name.padEnd(24)} external`);
+          for (const [what, endpoint] of Object.entries(e?.endpoints ?? {})) console.log(`  ${what.padEnd(24)} ${endpoint}`);
+        }
+        for (const p of report.problems) console.log(`  problem: ${p}`);
+      }
+      return report.running ? 0 : 1;
+    }
+    case 'env': {
+      const vars = clientEnv();
+      if (values.json) {
+        console.log(JSON.stringify(vars, null, 2));
+      } else {
+        for (const [k, v] of Object.entries(vars)) console.log(`export ${k}=${shellQuote(v)}`);
+        console.log(`export PATH=${shellQuote(vars.USPA_STACK_BIN ?? '')}:"$PATH"`);
+      }
+      return 0;
+    }
+    default:
+      console.error(`unknown command: stack ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    if (err instanceof StackError) {
+      console.error(err.format());
+      process.exitCode = 1;
+    } else {
+      console.error(err);
+      process.exitCode = 70;
+    }
+  }
+}
