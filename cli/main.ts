@@ -3,6 +3,7 @@ import { StackError } from '../stack/errors.ts';
 import { ENGINE_NAMES, clientEnv, down, status, up } from '../stack/stack.ts';
 import type { EngineName } from '../stack/engines/engine.ts';
 import { runLocal } from './local.ts';
+import { runDataCommand } from './data.ts';
 
 const USAGE = `usage: uspa <command>
 
@@ -15,6 +16,15 @@ const USAGE = `usage: uspa <command>
   uspa stack env [--json]
                       variables for clients: eval "$(uspa stack env)"
   uspa local          run the product on the local stack in the foreground; Ctrl-C stops it
+
+  uspa import <file.csv|file.ndjson> --url <collector> --write-key <key> [--report errors.ndjson]
+                      send a file of events to a batch Source, with progress and a per-row error report
+  uspa dlq list [--source s] [--reason r] [--since time]
+  uspa dlq replay [--source s] [--reason r] [--since time] [--dry-run]
+                      re-send dead-lettered events (each once) after a fix
+  uspa identity show <identity>            e.g. userId:u-1, email:ada@example.com
+  uspa identity unmerge --edge <id> [--pipeline main] [--reason text]
+                      undo a merge; the pipeline rebuilds the affected profiles
 
 Environment: KUBECONFIG, TEMPORAL_ADDRESS, KAFKA_BROKERS, CLICKHOUSE_URL point at external engines
 (\`up\` then starts only the missing ones); USPA_CACHE_DIR (default ~/.cache/uspa) holds installed
@@ -35,6 +45,16 @@ export async function main(argv: string[]): Promise<number> {
       purge: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      source: { type: 'string' },
+      reason: { type: 'string' },
+      since: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      url: { type: 'string' },
+      'write-key': { type: 'string' },
+      format: { type: 'string' },
+      report: { type: 'string' },
+      pipeline: { type: 'string' },
+      edge: { type: 'string' },
     },
   });
   const [group, command] = positionals;
@@ -43,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (group === 'local') return runLocal();
+  if (group === 'import' || group === 'dlq' || group === 'identity') return runDataCommand(group, positionals.slice(1), values);
   if (group !== 'stack' || !command) {
     console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
     return 2;

@@ -19,5 +19,5 @@ if ! node bin/uspa.js stack status >/dev/null 2>&1; then
 fi
 eval "$(node bin/uspa.js stack env)"
 
-mapfile -t files < <(find stack cli operator workflows workers test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find stack cli collector lib operator workflows workers test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

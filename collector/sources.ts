@@ -1,0 +1,92 @@
+// The collector's view of its Sources: write key → source, with its compiled tracking plan and rate limiter.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { describeAjvErrors, writeKeyOf, type PlanMode, type SourceSpec, type UspaConfig } from '../lib/config.ts';
+import { topics } from '../lib/kafka.ts';
+import type { CanonicalEvent } from '../lib/event.ts';
+
+export interface PlanVerdict {
+  mode: PlanMode;
+  errors: string[];
+}
+
+export class SourceRuntime {
+  readonly topic: string;
+  private readonly plan = new Map<string, ValidateFunction>();
+  private readonly limiter?: RateLimiterMemory;
+
+  constructor(
+    readonly spec: SourceSpec,
+    ajv: Ajv,
+  ) {
+    this.topic = topics.source(spec.name);
+    for (const [event, schema] of Object.entries(spec.trackingPlan?.events ?? {})) this.plan.set(event, ajv.compile(schema));
+    if (spec.rateLimit) {
+      const perSecond = spec.rateLimit.eventsPerSecond;
+      // Tokens refill continuously; `burst` (default one second's worth) is the bucket size.
+      this.limiter = new RateLimiterMemory({ points: Math.ceil(spec.rateLimit.burst ?? perSecond), duration: Math.max(1, Math.ceil((spec.rateLimit.burst ?? perSecond) / perSecond)) });
+    }
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Checks one event against the tracking plan; errors name the offending fields. */
+  checkPlan(event: CanonicalEvent): PlanVerdict | undefined {
+    const plan = this.spec.trackingPlan;
+    if (!plan || event.type !== 'track' || !event.event) return undefined;
+    const validate = this.plan.get(event.event);
+    if (!validate) {
+      const unplanned = plan.unplanned ?? 'allow';
+      return unplanned === 'allow' ? undefined : { mode: unplanned, errors: [`event: "${event.event}" is not in the tracking plan of source ${this.name}`] };
+    }
+    if (validate(event.properties)) return undefined;
+    return { mode: plan.mode, errors: describeAjvErrors(validate.errors, 'properties') };
+  }
+
+  /** Takes `count` events from the rate limit; returns the seconds to wait when over it. */
+  async admit(count: number): Promise<number | undefined> {
+    if (!this.limiter) return undefined;
+    try {
+      await this.limiter.consume('all', count);
+      return undefined;
+    } catch (res) {
+      if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw res;
+    }
+  }
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+export class SourceRegistry {
+  private readonly byDigest = new Map<string, { digest: Buffer; source: SourceRuntime }>();
+  readonly byName = new Map<string, SourceRuntime>();
+
+  constructor(config: UspaConfig, env: NodeJS.ProcessEnv = process.env) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    for (const spec of config.sources) {
+      const source = new SourceRuntime(spec, ajv);
+      const d = digest(writeKeyOf(spec, env));
+      this.byDigest.set(d.toString('hex'), { digest: d, source });
+      this.byName.set(spec.name, source);
+    }
+  }
+
+  /** Looks a write key up by its digest and compares in constant time, so timing reveals nothing. */
+  byWriteKey(writeKey: string): SourceRuntime | undefined {
+    const d = digest(writeKey);
+    const hit = this.byDigest.get(d.toString('hex'));
+    return hit && timingSafeEqual(hit.digest, d) ? hit.source : undefined;
+  }
+
+  get all(): SourceRuntime[] {
+    return [...this.byName.values()];
+  }
+}

@@ -1,0 +1,64 @@
+// Our one door to ClickHouse: everything else in USPA talks to this class, not to @clickhouse/client.
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+export interface ClickHouseSettings {
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+}
+
+export function clickhouseSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ClickHouseSettings {
+  if (!env.CLICKHOUSE_URL) throw new Error('CLICKHOUSE_URL is not set: give the HTTP(S) URL of ClickHouse ≥ 24.8, e.g. http://127.0.0.1:8123');
+  return {
+    url: env.CLICKHOUSE_URL,
+    username: env.CLICKHOUSE_USER ?? 'default',
+    password: env.CLICKHOUSE_PASSWORD ?? '',
+    database: env.USPA_DATABASE ?? 'uspa',
+  };
+}
+
+export type Params = Record<string, unknown>;
+
+export class Warehouse {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+
+  constructor(settings: ClickHouseSettings) {
+    this.database = settings.database;
+    this.client = createClient({
+      url: settings.url,
+      username: settings.username,
+      password: settings.password,
+      request_timeout: 60_000,
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.client.ping()).success;
+  }
+
+  /** DDL and mutations; `{db}` in the SQL is our database. */
+  async command(sql: string, params: Params = {}): Promise<void> {
+    await this.client.command({ query: sql.replaceAll('{db}', this.database), query_params: params });
+  }
+
+  async query<T>(sql: string, params: Params = {}): Promise<T[]> {
+    const result = await this.client.query({ query: sql.replaceAll('{db}', this.database), query_params: params, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+
+  async insert(table: string, rows: object[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({ table: `${this.database}.${table}`, values: rows, format: 'JSONEachRow' });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** ISO 8601 (as in our events) → the DateTime64 text ClickHouse parses without best_effort. */
+export function chTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/Z$/, '');
+}

@@ -1,0 +1,150 @@
+// Our one door to Kafka: everything else in USPA talks to these functions, not to kafkajs.
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
+import type { Logger } from './log.ts';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+}
+
+export function kafkaSettingsFromEnv(clientId: string, env: NodeJS.ProcessEnv = process.env): KafkaSettings {
+  const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: give a comma-separated list of host:port');
+  return { brokers, clientId };
+}
+
+/** Topic names, in one place. */
+export const topics = {
+  source: (source: string) => `uspa.events.${source}`,
+  deadLetters: 'uspa.dead-letters',
+};
+
+export function connectKafka(settings: KafkaSettings, log: Logger): Kafka {
+  const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 5 },
+    // Fail a request to a dead or frozen broker in seconds, not kafkajs's default 30 s.
+    requestTimeout: 5_000,
+    connectionTimeout: 3_000,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...rest } = entry;
+      log[levels[level] ?? 'info']({ kafka: namespace, ...rest }, message);
+    },
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  retentionHours?: number;
+}
+
+/** Creates missing topics and grows partition counts; never shrinks or deletes. Idempotent. */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: -1,
+        configEntries: s.retentionHours ? [{ name: 'retention.ms', value: String(s.retentionHours * 3_600_000) }] : [],
+      })),
+    });
+  }
+  const present = specs.filter((s) => existing.has(s.topic));
+  if (present.length === 0) return;
+  const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+  const grow = present.flatMap((s) => {
+    const have = metadata.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
+    return have < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
+  });
+  if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  key?: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A producer that acknowledges a record only when every in-sync replica has it (acks=all), and
+ * gathers records from concurrent callers into one request per short window, so thousands of
+ * single-event HTTP requests a second become a few Kafka requests.
+ */
+export class BatchingProducer {
+  private readonly producer: Producer;
+  private queue: Array<{ record: OutgoingRecord; resolve: () => void; reject: (err: Error) => void }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: { lingerMs: number; maxBatch: number } = { lingerMs: 2, maxBatch: 2000 },
+  ) {
+    // Not kafkajs's idempotent mode: that needs unbounded retries, and a caller must get an answer
+    // (503) in bounded time. Duplicates from a retried send are folded by messageId downstream.
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 } });
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.flush();
+    await this.producer.disconnect();
+  }
+
+  send(records: OutgoingRecord[]): Promise<void> {
+    return Promise.all(
+      records.map(
+        (record) =>
+          new Promise<void>((resolve, reject) => {
+            this.queue.push({ record, resolve, reject });
+            if (this.queue.length >= this.options.maxBatch) void this.flush();
+            else this.timer ??= setTimeout(() => void this.flush(), this.options.lingerMs);
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const { record } of batch) {
+      const messages = byTopic.get(record.topic) ?? [];
+      messages.push({ key: record.key ?? null, value: record.value, headers: record.headers });
+      byTopic.set(record.topic, messages);
+    }
+    this.inFlight++;
+    try {
+      await this.producer.sendBatch({ acks: -1, timeout: 10_000, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      for (const b of batch) b.resolve();
+    } catch (err) {
+      for (const b of batch) b.reject(err as Error);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+export type { Admin, Consumer, Kafka };

@@ -1,0 +1,19 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * Structured JSON logs. Write keys, passwords and auth headers are redacted wherever they appear
+ * in a logged object, so a careless `log.info({ req })` cannot leak them.
+ */
+export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    level,
+    base: { component },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['writeKey', '*.writeKey', '*.*.writeKey', 'password', '*.password', 'authorization', '*.authorization', '*.headers.authorization', 'secret', '*.secret'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export type { Logger };

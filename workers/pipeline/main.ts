@@ -1,0 +1,73 @@
+// Pipeline worker entrypoint: runs the Pipelines of USPA_CONFIG (or only USPA_PIPELINE) with probes on PORT.
+import { once } from 'node:events';
+import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
+import { ConfigError, loadConfigFile } from '../../lib/config.ts';
+import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topics } from '../../lib/kafka.ts';
+import { createLogger } from '../../lib/log.ts';
+import { migrate } from '../../lib/schema.ts';
+import { createRegistry, probeApp } from '../../lib/service.ts';
+import { mirrorDeadLetters } from './dead-letters.ts';
+import { PipelineWorker, controlTopic } from './worker.ts';
+
+const log = createLogger('pipeline');
+
+export async function startPipelines(options: { configPath: string; port: number; only?: string; env?: NodeJS.ProcessEnv }) {
+  const env = options.env ?? process.env;
+  const config = loadConfigFile(options.configPath, env);
+  const specs = config.pipelines.filter((p) => !options.only || p.name === options.only);
+  if (options.only && specs.length === 0) throw new ConfigError(options.configPath, [`pipelines: no pipeline named "${options.only}"`]);
+  const warehouse = new Warehouse(clickhouseSettingsFromEnv(env));
+  await migrate(warehouse, log);
+  const kafka = connectKafka(kafkaSettingsFromEnv('uspa-pipeline', env), log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    ...config.sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
+    { topic: topics.deadLetters, partitions: 1 },
+    ...specs.map((p) => ({ topic: controlTopic(p.name), partitions: 1 })),
+  ]);
+  await admin.disconnect();
+  const producer = new BatchingProducer(kafka);
+  await producer.connect();
+  const registry = createRegistry('pipeline');
+  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry));
+  for (const w of workers) await w.start();
+  const mirror = await mirrorDeadLetters(kafka, warehouse, log);
+  let ready = true;
+  const server = probeApp(registry, { ready: () => (ready && producer.isConnected ? undefined : 'not connected to Kafka') }).listen(options.port, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : options.port,
+    workers,
+    async close() {
+      ready = false;
+      server.close();
+      for (const w of workers) await w.stop();
+      await mirror.disconnect();
+      await producer.disconnect();
+      await warehouse.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const configPath = process.env.USPA_CONFIG;
+  if (!configPath) {
+    log.fatal('USPA_CONFIG is not set: point it at the sources/pipelines file (YAML or JSON)');
+    process.exit(2);
+  }
+  try {
+    const running = await startPipelines({ configPath, port: Number(process.env.PORT ?? 9464), only: process.env.USPA_PIPELINE });
+    const stop = async () => {
+      await running.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop());
+    process.once('SIGINT', () => void stop());
+  } catch (err) {
+    if (err instanceof ConfigError) log.fatal({ where: err.where, problems: err.problems }, 'invalid configuration');
+    else log.fatal({ err }, 'pipeline failed to start');
+    process.exit(1);
+  }
+}

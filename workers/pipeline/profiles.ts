@@ -1,0 +1,138 @@
+// Profiles are rebuilt from the event log and per-identity traits of their identities, so merges,
+// unmerges and late events all converge to the same row whatever order they arrived in.
+import type { Warehouse } from '../../lib/clickhouse.ts';
+import { chTime } from '../../lib/clickhouse.ts';
+import type { Json, JsonObject } from '../../lib/event.ts';
+import { rfmScores } from './rows.ts';
+
+const ORDER_EVENT = 'Order Completed';
+
+interface Aggregate {
+  profile_id: string;
+  first_seen: string;
+  last_seen: string;
+  event_count: string;
+  event_counts: Record<string, string>;
+  lifetime_revenue: number;
+  order_count: string;
+  last_order_at: string | null;
+}
+
+export async function rebuildProfiles(warehouse: Warehouse, profileIds: string[], removed: string[] = [], now = new Date()): Promise<void> {
+  const ids = [...new Set(profileIds)];
+  for (let i = 0; i < ids.length; i += 500) await rebuildChunk(warehouse, ids.slice(i, i + 500), now);
+  if (removed.length) {
+    const at = chTime(now.toISOString());
+    await warehouse.insert('profiles', removed.map((profile_id) => ({
+      profile_id, identities: [], traits: '{}', first_seen: at, last_seen: at, event_count: 0, event_counts: {}, lifetime_revenue: 0,
+      order_count: 0, last_order_at: null, rfm_recency: 0, rfm_frequency: 0, rfm_monetary: 0, deleted: 1, updated_at: at,
+    })));
+  }
+}
+
+async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Promise<void> {
+  const members = await warehouse.query<{ profile_id: string; identities: string[] }>(
+    `SELECT profile_id, groupArray(identity) AS identities
+     FROM (SELECT identity, argMax(profile_id, version) AS profile_id FROM {db}.identities GROUP BY identity)
+     WHERE profile_id IN {ids:Array(String)} GROUP BY profile_id`,
+    { ids },
+  );
+  const identityList = members.flatMap((m) => m.identities);
+  if (identityList.length === 0) return;
+  const profileOf = new Map<string, string>();
+  for (const m of members) for (const identity of m.identities) profileOf.set(identity, m.profile_id);
+
+  // One row per message id, whatever re-deliveries the ReplacingMergeTree has not folded yet.
+  const aggregates = await warehouse.query<Aggregate & { identity: string }>(
+    `SELECT identity,
+            min(timestamp) AS first_seen, max(timestamp) AS last_seen, count() AS event_count,
+            sumMap(map(event, toUInt64(1))) AS event_counts,
+            sumIf(revenue, event = {order:String}) AS lifetime_revenue,
+            countIf(event = {order:String}) AS order_count,
+            if(countIf(event = {order:String}) > 0, maxIf(timestamp, event = {order:String}), NULL) AS last_order_at
+     FROM (SELECT identity, timestamp, event, revenue FROM {db}.events WHERE identity IN {identities:Array(String)} LIMIT 1 BY message_id)
+     GROUP BY identity`,
+    { identities: identityList, order: ORDER_EVENT },
+  );
+  const traits = await warehouse.query<{ identity: string; trait: string; latest_value: string; at: string; id: string }>(
+    `SELECT identity, trait, argMax(value, (event_time, message_id)) AS latest_value, max(event_time) AS at, max((event_time, message_id)).2 AS id
+     FROM {db}.identity_traits WHERE identity IN {identities:Array(String)} GROUP BY identity, trait`,
+    { identities: identityList },
+  );
+
+  const rows = members.map((m) => {
+    const mine = aggregates.filter((a) => profileOf.get(a.identity) === m.profile_id);
+    // Across identities of one profile a trait is last-write-wins by event time, then message id.
+    const latest = new Map<string, { value: string; at: string; id: string }>();
+    for (const t of traits.filter((t) => profileOf.get(t.identity) === m.profile_id)) {
+      const seen = latest.get(t.trait);
+      if (!seen || t.at > seen.at || (t.at === seen.at && t.id > seen.id)) latest.set(t.trait, { value: t.latest_value, at: t.at, id: t.id });
+    }
+    const traitObject: JsonObject = {};
+    for (const [k, v] of [...latest].sort(([a], [b]) => a.localeCompare(b))) traitObject[k] = JSON.parse(v.value) as Json;
+    const counts: Record<string, number> = {};
+    for (const a of mine) for (const [event, n] of Object.entries(a.event_counts)) if (event) counts[event] = (counts[event] ?? 0) + Number(n);
+    const orders = mine.reduce((n, a) => n + Number(a.order_count), 0);
+    const revenue = mine.reduce((n, a) => n + Number(a.lifetime_revenue), 0);
+    const lastOrder = mine.map((a) => a.last_order_at).filter((x): x is string => Boolean(x)).sort().at(-1) ?? null;
+    const firstSeen = mine.map((a) => a.first_seen).sort()[0];
+    const lastSeen = mine.map((a) => a.last_seen).sort().at(-1);
+    const days = lastOrder ? (now.getTime() - Date.parse(lastOrder.replace(' ', 'T') + 'Z')) / 86_400_000 : null;
+    const rfm = rfmScores({ daysSinceLastOrder: days, orders, revenue });
+    return {
+      profile_id: m.profile_id,
+      identities: [...m.identities].sort(),
+      traits: JSON.stringify(traitObject),
+      first_seen: firstSeen ?? chTime(now.toISOString()),
+      last_seen: lastSeen ?? chTime(now.toISOString()),
+      event_count: mine.reduce((n, a) => n + Number(a.event_count), 0),
+      event_counts: counts,
+      lifetime_revenue: revenue,
+      order_count: orders,
+      last_order_at: lastOrder,
+      rfm_recency: rfm.recency,
+      rfm_frequency: rfm.frequency,
+      rfm_monetary: rfm.monetary,
+      deleted: 0,
+      updated_at: chTime(now.toISOString()),
+    };
+  });
+  await warehouse.insert('profiles', rows);
+}
+
+export interface Profile {
+  profile_id: string;
+  identities: string[];
+  traits: JsonObject;
+  first_seen: string;
+  last_seen: string;
+  event_count: number;
+  event_counts: Record<string, number>;
+  lifetime_revenue: number;
+  order_count: number;
+  rfm: { recency: number; frequency: number; monetary: number };
+}
+
+/** A profile by any of its identities ("userId:u1", "email:a@b.c", "anonymousId:…"). */
+export async function profileByIdentity(warehouse: Warehouse, identity: string): Promise<Profile | undefined> {
+  const rows = await warehouse.query<Record<string, unknown>>(
+    `SELECT * FROM {db}.profiles FINAL
+     WHERE profile_id = (SELECT argMax(profile_id, version) FROM {db}.identities WHERE identity = {identity:String})
+       AND deleted = 0`,
+    { identity },
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    profile_id: String(r.profile_id),
+    identities: r.identities as string[],
+    traits: JSON.parse(String(r.traits)) as JsonObject,
+    first_seen: String(r.first_seen),
+    last_seen: String(r.last_seen),
+    event_count: Number(r.event_count),
+    event_counts: Object.fromEntries(Object.entries(r.event_counts as Record<string, string>).map(([k, v]) => [k, Number(v)])),
+    lifetime_revenue: Number(r.lifetime_revenue),
+    order_count: Number(r.order_count),
+    rfm: { recency: Number(r.rfm_recency), frequency: Number(r.rfm_frequency), monetary: Number(r.rfm_monetary) },
+  };
+}

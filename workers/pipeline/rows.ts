@@ -1,0 +1,166 @@
+// Pure translations: canonical event (+ enrichment, + profile) → ClickHouse rows.
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { chTime } from '../../lib/clickhouse.ts';
+import { describeAjvErrors } from '../../lib/config.ts';
+import { EVENT_TYPES, type CanonicalEvent, type Json } from '../../lib/event.ts';
+import type { Enrichment } from './enrich.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats.default(ajv);
+
+/** The envelope every Kafka record must have; the collector guarantees it, but topics can be written by anyone. */
+const validateEnvelope = ajv.compile({
+  type: 'object',
+  required: ['type', 'messageId', 'timestamp', 'receivedAt', 'source', 'properties', 'traits', 'context'],
+  properties: {
+    type: { enum: EVENT_TYPES },
+    messageId: { type: 'string', minLength: 1, maxLength: 100 },
+    timestamp: { type: 'string', format: 'date-time' },
+    receivedAt: { type: 'string', format: 'date-time' },
+    originalTimestamp: { type: 'string', format: 'date-time' },
+    sentAt: { type: 'string', format: 'date-time' },
+    userId: { type: 'string' },
+    anonymousId: { type: 'string' },
+    event: { type: 'string' },
+    source: { type: 'string' },
+    properties: { type: 'object' },
+    traits: { type: 'object' },
+    context: { type: 'object' },
+  },
+  anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
+});
+
+export type Parsed = { ok: true; event: CanonicalEvent } | { ok: false; reason: string; errors: string[]; payload: Json };
+
+/** Kafka record value → canonical event, or why not. */
+export function parseRecord(value: Buffer | null): Parsed {
+  const text = value?.toString('utf8') ?? '';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: 'invalid_json', errors: [`record value is not JSON: ${(err as Error).message}`], payload: text.slice(0, 32 * 1024) };
+  }
+  if (!validateEnvelope(json)) return { ok: false, reason: 'invalid_event', errors: describeAjvErrors(validateEnvelope.errors), payload: json as Json };
+  return { ok: true, event: json as unknown as CanonicalEvent };
+}
+
+export interface EventRow {
+  message_id: string;
+  source: string;
+  type: string;
+  event: string;
+  name: string;
+  category: string;
+  timestamp: string;
+  original_timestamp: string | null;
+  sent_at: string | null;
+  received_at: string;
+  user_id: string;
+  anonymous_id: string;
+  group_id: string;
+  previous_id: string;
+  identity: string;
+  profile_id: string;
+  properties: string;
+  traits: string;
+  context: string;
+  ip: string;
+  country: string;
+  region: string;
+  city: string;
+  device_type: string;
+  os_name: string;
+  os_version: string;
+  browser_name: string;
+  browser_version: string;
+  page_path: string;
+  page_topics: string[];
+  revenue: number;
+}
+
+/** Segment's ecommerce spec puts money in `revenue` (or `total`). */
+export function revenueOf(event: CanonicalEvent): number {
+  for (const key of ['revenue', 'total']) {
+    const v = event.properties[key];
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n === 'number' && Number.isFinite(n)) return n;
+  }
+  return 0;
+}
+
+export function eventRow(event: CanonicalEvent, enrichment: Enrichment, identity: string, profileId: string): EventRow {
+  const context = { ...event.context };
+  // The stored IP is the (possibly anonymized) one from enrichment; the raw one must not survive in context.
+  if ('ip' in context) context.ip = enrichment.ip ?? '';
+  return {
+    message_id: event.messageId,
+    source: event.source,
+    type: event.type,
+    event: event.event ?? (event.type === 'page' || event.type === 'screen' ? (event.name ?? '') : ''),
+    name: event.name ?? '',
+    category: event.category ?? '',
+    timestamp: chTime(event.timestamp),
+    original_timestamp: event.originalTimestamp ? chTime(event.originalTimestamp) : null,
+    sent_at: event.sentAt ? chTime(event.sentAt) : null,
+    received_at: chTime(event.receivedAt),
+    user_id: event.userId ?? '',
+    anonymous_id: event.anonymousId ?? '',
+    group_id: event.groupId ?? '',
+    previous_id: event.previousId ?? '',
+    identity,
+    profile_id: profileId,
+    properties: JSON.stringify(event.properties),
+    traits: JSON.stringify(event.traits),
+    context: JSON.stringify(context),
+    ip: enrichment.ip ?? '',
+    country: enrichment.geo?.country ?? '',
+    region: enrichment.geo?.region ?? '',
+    city: enrichment.geo?.city ?? '',
+    device_type: enrichment.device?.type ?? '',
+    os_name: enrichment.os?.name ?? '',
+    os_version: enrichment.os?.version ?? '',
+    browser_name: enrichment.browser?.name ?? '',
+    browser_version: enrichment.browser?.version ?? '',
+    page_path: enrichment.page?.path ?? '',
+    page_topics: enrichment.page?.topics ?? [],
+    revenue: revenueOf(event),
+  };
+}
+
+export interface TraitRow {
+  identity: string;
+  trait: string;
+  value: string;
+  event_time: string;
+  message_id: string;
+}
+
+/** identify traits (and context.traits sent along with any call) become per-identity trait values. */
+export function traitRows(event: CanonicalEvent, identity: string): TraitRow[] {
+  const contextTraits = event.context.traits;
+  const traits: Record<string, Json> = {
+    ...(contextTraits && typeof contextTraits === 'object' && !Array.isArray(contextTraits) ? contextTraits : {}),
+    ...(event.type === 'identify' ? event.traits : {}),
+  };
+  return Object.entries(traits).map(([trait, value]) => ({
+    identity,
+    trait,
+    value: JSON.stringify(value),
+    event_time: chTime(event.timestamp),
+    message_id: event.messageId,
+  }));
+}
+
+/** RFM scores 1–5 (0 = never ordered) by fixed default thresholds. */
+export function rfmScores(input: { daysSinceLastOrder: number | null; orders: number; revenue: number }): { recency: number; frequency: number; monetary: number } {
+  if (input.orders === 0 || input.daysSinceLastOrder === null) return { recency: 0, frequency: 0, monetary: 0 };
+  const d = input.daysSinceLastOrder;
+  const recency = d <= 30 ? 5 : d <= 90 ? 4 : d <= 180 ? 3 : d <= 365 ? 2 : 1;
+  const o = input.orders;
+  const frequency = o >= 10 ? 5 : o >= 5 ? 4 : o >= 3 ? 3 : o >= 2 ? 2 : 1;
+  const r = input.revenue;
+  const monetary = r >= 1000 ? 5 : r >= 500 ? 4 : r >= 200 ? 3 : r >= 50 ? 2 : 1;
+  return { recency, frequency, monetary };
+}
