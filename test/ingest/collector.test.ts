@@ -1,0 +1,252 @@
+// The collector end to end on real Kafka and ClickHouse: every endpoint, every refusal, the
+// tracking plan's dead letters and their replay, webhooks, imports and the Segment Node SDK.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Analytics } from '@segment/analytics-node';
+import { Kafka, logLevel } from 'kafkajs';
+import { topics } from '../../lib/kafka.ts';
+import { importFile } from '../../cli/import.ts';
+import { replayDeadLetters } from '../../cli/dlq.ts';
+import { eventually, required } from '../support/env.ts';
+import { startProduct, type Product } from '../support/product.ts';
+
+const ORDER_PLAN = { 'Order Completed': { type: 'object', required: ['revenue'], properties: { revenue: { type: 'number' } } } };
+let product: Product;
+let n = 0;
+const id = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
+
+describe('collector', { concurrency: false }, () => {
+  after(() => product?.close());
+  before(async () => {
+    product = await startProduct({
+      sources: [
+        { name: 'web', type: 'web' },
+        { name: 'limited', type: 'server', rateLimit: { eventsPerSecond: 5 } },
+        { name: 'strict', type: 'server', trackingPlan: { mode: 'reject', events: ORDER_PLAN } },
+        { name: 'lenient', type: 'server', trackingPlan: { mode: 'dlq', events: ORDER_PLAN } },
+        { name: 'payments', type: 'webhook', webhook: { type: 'track', event: { value: 'Payment Succeeded' }, userId: { path: 'data.customer' }, messageId: { path: 'id' }, timestamp: { path: 'created', format: 'unix' }, properties: { amount: { path: 'data.amount' }, currency: { path: 'data.currency' } } } },
+        { name: 'files', type: 'batch' },
+      ],
+    });
+  });
+
+  test('every Segment endpoint lands in the ClickHouse event log', { timeout: 90_000 }, async () => {
+    const ids = { track: id('t'), identify: id('i'), page: id('p'), screen: id('s'), group: id('g'), alias: id('a') };
+    const base = { anonymousId: 'anon-e2e', context: { ip: '8.8.8.8' } };
+    const calls: Array<[string, object]> = [
+      ['/v1/track', { ...base, messageId: ids.track, event: 'Product Viewed', properties: { sku: 'A1', price: 12.5 } }],
+      ['/v1/identify', { ...base, messageId: ids.identify, userId: 'user-e2e', traits: { email: 'e2e@example.com' } }],
+      ['/v1/page', { ...base, messageId: ids.page, name: 'Home', properties: { url: 'https://shop.example/' } }],
+      ['/v1/screen', { ...base, messageId: ids.screen, name: 'Cart' }],
+      ['/v1/group', { ...base, messageId: ids.group, groupId: 'acme', traits: { plan: 'team' } }],
+      ['/v1/alias', { messageId: ids.alias, userId: 'user-e2e', previousId: 'anon-e2e' }],
+    ];
+    for (const [path, body] of calls) {
+      const r = await product.post(path, body);
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body, { success: true });
+    }
+    const batchIds = [id('b'), id('b'), id('b')];
+    const batch = await product.post('/v1/batch', { batch: batchIds.map((messageId, i) => ({ type: 'track', messageId, userId: 'user-e2e', event: `Batch ${i}` })), context: { library: { name: 'test' } } });
+    assert.equal(batch.status, 200);
+    await product.waitForEvents([...Object.values(ids), ...batchIds]);
+    const rows = await product.rows<{ message_id: string; type: string; event: string; sku: string; country: string; lib: string }>(
+      `SELECT message_id, type, event, JSONExtractString(properties, 'sku') AS sku, country, JSONExtractString(context, 'library', 'name') AS lib
+       FROM {db}.events WHERE message_id IN {ids:Array(String)} ORDER BY message_id`,
+      { ids: [...Object.values(ids), ...batchIds] },
+    );
+    const byId = new Map(rows.map((r) => [r.message_id, r]));
+    assert.equal(byId.get(ids.track)?.type, 'track');
+    assert.equal(byId.get(ids.track)?.event, 'Product Viewed');
+    assert.equal(byId.get(ids.track)?.sku, 'A1', 'properties are queryable with JSON functions');
+    assert.equal(byId.get(ids.track)?.country, 'US', 'IP enrichment');
+    for (const t of ['identify', 'page', 'screen', 'group', 'alias'] as const) assert.equal(byId.get(ids[t])?.type, t);
+    assert.equal(byId.get(batchIds[1]!)?.event, 'Batch 1');
+    assert.equal(byId.get(batchIds[2]!)?.lib, 'test', 'batch-level context applies to each event');
+  });
+
+  test('gzip bodies, beacons (writeKey in a text/plain body) and CORS preflight', { timeout: 60_000 }, async () => {
+    const gz = id('gz');
+    const res = await fetch(`${product.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Authorization: `Basic ${Buffer.from(`${product.sources.web!.writeKey}:`).toString('base64')}` },
+      body: gzipSync(JSON.stringify({ batch: [{ type: 'track', messageId: gz, anonymousId: 'z', event: 'Zipped' }] })),
+    });
+    assert.equal(res.status, 200);
+    const beacon = id('beacon');
+    const b = await fetch(`${product.url}/v1/t`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ writeKey: product.sources.web!.writeKey, messageId: beacon, anonymousId: 'z', event: 'Beacon' }) });
+    assert.equal(b.status, 200);
+    const preflight = await fetch(`${product.url}/v1/track`, { method: 'OPTIONS', headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' } });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://shop.example');
+    await product.waitForEvents([gz, beacon]);
+  });
+
+  test('400 names the bad fields; 401 unknown write key; 413 too large', { timeout: 30_000 }, async () => {
+    const bad = await product.post('/v1/track', { anonymousId: 'x', properties: 'not an object', timestamp: 'yesterday' });
+    assert.equal(bad.status, 400);
+    const paths = (bad.body.errors ?? []).map((e) => e.path).sort();
+    assert.deepEqual(paths, ['event', 'properties', 'timestamp']);
+    const badBatch = await product.post('/v1/batch', { batch: [{ type: 'track', anonymousId: 'x', event: 'ok' }, { type: 'bogus', anonymousId: 'x' }] });
+    assert.equal(badBatch.status, 400);
+    assert.equal(badBatch.body.errors?.[0]?.path, 'batch[1].type');
+    assert.equal((await product.post('/v1/track', '{not json')).status, 400);
+
+    const unknown = await product.post('/v1/track', { anonymousId: 'x', event: 'e' }, 'not-a-real-write-key-at-all');
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.body.error, 'unknown write key');
+    const missing = await fetch(`${product.url}/v1/track`, { method: 'POST', body: JSON.stringify({ anonymousId: 'x', event: 'e' }) });
+    assert.equal(missing.status, 401);
+
+    const huge = await product.post('/v1/track', { anonymousId: 'x', event: 'Big', properties: { blob: 'x'.repeat(40 * 1024) } });
+    assert.equal(huge.status, 413);
+    const hugeBatch = await product.post('/v1/batch', { batch: Array.from({ length: 20 }, () => ({ type: 'track', anonymousId: 'x', event: 'Big', properties: { blob: 'y'.repeat(30 * 1024) } })) });
+    assert.equal(hugeBatch.status, 413);
+  });
+
+  test('429 with Retry-After over the Source rate limit', { timeout: 30_000 }, async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 12; i++) {
+      const r = await product.post('/v1/track', { anonymousId: 'rl', event: 'Tick' }, 'limited');
+      statuses.push(r.status);
+      if (r.status === 429) retryAfter = r.headers.get('retry-after');
+    }
+    assert.ok(statuses.includes(200), 'within the limit events are accepted');
+    assert.ok(statuses.includes(429), `over the limit: ${statuses.join(',')}`);
+    assert.ok(Number(retryAfter) >= 1, 'Retry-After in seconds');
+  });
+
+  test('tracking plan: reject mode answers 400 per field; dlq mode dead-letters with the cause, and replay delivers after a fix', { timeout: 90_000 }, async () => {
+    const refused = await product.post('/v1/track', { userId: 'u', event: 'Order Completed', properties: { revenue: 'lots' } }, 'strict');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.errors?.[0]?.path, 'properties.revenue');
+    assert.match(refused.body.errors?.[0]?.message ?? '', /must be number/);
+    const fine = id('plan-ok');
+    assert.equal((await product.post('/v1/track', { messageId: fine, userId: 'u', event: 'Order Completed', properties: { revenue: 5 } }, 'strict')).status, 200);
+
+    const dead = id('plan-dlq');
+    const accepted = await product.post('/v1/track', { messageId: dead, userId: 'u', event: 'Order Completed', properties: {} }, 'lenient');
+    assert.equal(accepted.status, 200, 'dlq mode accepts the event');
+    await product.waitForEvents([fine]);
+    const letters = await eventually('the dead letter in ClickHouse', async () => {
+      const rows = await product.rows<{ reason: string; errors: string[]; source: string }>('SELECT reason, errors, source FROM {db}.dead_letters WHERE message_id = {id:String}', { id: dead });
+      return rows.length ? rows : undefined;
+    });
+    assert.equal(letters[0]!.reason, 'tracking_plan_violation');
+    assert.equal(letters[0]!.source, product.sources.lenient!.name);
+    assert.deepEqual(letters[0]!.errors, ['properties.revenue: is required']);
+    const inLog = await product.rows('SELECT 1 FROM {db}.events WHERE message_id = {id:String}', { id: dead });
+    assert.equal(inLog.length, 0, 'not in the event log before replay');
+
+    const saved = process.env.USPA_DATABASE;
+    process.env.USPA_DATABASE = product.database;
+    try {
+      const result = await replayDeadLetters({ source: product.sources.lenient!.name }, () => undefined);
+      assert.equal(result.replayed, 1);
+      await product.waitForEvents([dead]);
+      const again = await replayDeadLetters({ source: product.sources.lenient!.name }, () => undefined);
+      assert.equal(again.replayed, 0, 'a dead letter is replayed once');
+    } finally {
+      process.env.USPA_DATABASE = saved;
+    }
+  });
+
+  test('a message re-sent many times is stored once', { timeout: 60_000 }, async () => {
+    const dup = id('dup');
+    for (let i = 0; i < 4; i++) assert.equal((await product.post('/v1/track', { messageId: dup, anonymousId: 'd', event: 'Again', sentAt: new Date().toISOString() })).status, 200);
+    const marker = id('after-dup');
+    await product.post('/v1/track', { messageId: marker, anonymousId: 'd', event: 'Marker' });
+    await product.waitForEvents([dup, marker]);
+    const rows = await product.rows<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE message_id = {id:String}', { id: dup });
+    assert.equal(Number(rows[0]!.n), 1);
+  });
+
+  test('a garbage Kafka record is dead-lettered with its cause and does not block its partition', { timeout: 90_000 }, async () => {
+    const kafka = new Kafka({ clientId: 'test', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const topic = topics.source(product.sources.web!.name);
+    await producer.send({ topic, acks: -1, messages: [0, 1, 2].map((p) => ({ partition: p, value: '{"this is": not json' })).concat([0, 1, 2].map((p) => ({ partition: p, value: JSON.stringify({ type: 'track', messageId: `bad-${p}` }) }))) });
+    await producer.disconnect();
+    const after = id('after-garbage');
+    await product.post('/v1/track', { messageId: after, anonymousId: 'g', event: 'Still Flowing' });
+    await product.waitForEvents([after]);
+    const letters = await eventually('dead letters for the garbage', async () => {
+      const rows = await product.rows<{ reason: string; errors: string[] }>("SELECT reason, errors FROM {db}.dead_letters WHERE stage LIKE 'pipeline:%' ORDER BY reason");
+      return rows.length >= 6 ? rows : undefined;
+    });
+    assert.equal(letters.filter((l) => l.reason === 'invalid_json').length, 3);
+    const invalid = letters.filter((l) => l.reason === 'invalid_event');
+    assert.equal(invalid.length, 3);
+    assert.ok(invalid[0]!.errors.some((e) => e.includes('timestamp: is required')), invalid[0]!.errors.join('; '));
+  });
+
+  test('a webhook payload is mapped into an event by the Source mapping', { timeout: 60_000 }, async () => {
+    const hook = id('evt');
+    const ok = await product.post(`/v1/webhook/${product.sources.payments!.name}`, { id: hook, created: 1_760_000_000, data: { customer: 'cus_9', amount: 4200, currency: 'eur' } }, 'payments');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    await product.waitForEvents([hook]);
+    const rows = await product.rows<{ event: string; user_id: string; amount: number; ts: string }>(
+      "SELECT event, user_id, JSONExtractFloat(properties, 'amount') AS amount, toString(timestamp) AS ts FROM {db}.events WHERE message_id = {id:String}", { id: hook },
+    );
+    assert.deepEqual(rows[0], { event: 'Payment Succeeded', user_id: 'cus_9', amount: 4200, ts: '2025-10-09 08:53:20.000' });
+    const bad = await product.post(`/v1/webhook/${product.sources.payments!.name}`, { id: 'x', created: 'soon', data: {} }, 'payments');
+    assert.equal(bad.status, 400);
+    assert.ok(bad.body.errors?.some((e) => e.path === 'created'), JSON.stringify(bad.body));
+    const wrongKey = await product.post(`/v1/webhook/${product.sources.payments!.name}`, { id: 'y' }, 'web');
+    assert.equal(wrongKey.status, 401, 'another source’s write key does not open this webhook');
+  });
+
+  test('uspa import: CSV with a bad row → per-row report, the rest imported once even when run twice', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uspa-import-'));
+    const csv = join(dir, `orders-${n++}.csv`);
+    writeFileSync(csv, 'type,event,userId,timestamp,properties.revenue,properties.sku\ntrack,Order Completed,imp-1,2026-01-02T03:04:05Z,19.99,A\ntrack,,imp-2,2026-01-02T03:04:06Z,5,B\ntrack,Order Completed,imp-3,not-a-date,7,C\ntrack,Order Completed,imp-4,2026-01-02T03:04:07Z,1.5,D\n');
+    const report = join(dir, 'errors.ndjson');
+    const options = { file: csv, url: product.url, writeKey: product.sources.files!.writeKey, report };
+    const first = await importFile(options);
+    assert.equal(first.rows, 4);
+    assert.equal(first.sent, 2);
+    assert.deepEqual(first.errors.map((e) => e.row), [3, 4], 'rows are numbered as in the file, header = row 1');
+    assert.match(first.errors[0]!.errors.join(), /event: is required for track/);
+    assert.match(first.errors[1]!.errors.join(), /timestamp/);
+    assert.equal(readFileSync(report, 'utf8').trim().split('\n').length, 2);
+    await importFile(options);
+    await eventually('imported rows', async () => {
+      const r = await product.rows<{ n: string; total: number }>("SELECT count() AS n, sum(revenue) AS total FROM {db}.events WHERE user_id IN ('imp-1', 'imp-4')");
+      return Number(r[0]!.n) === 2 ? r : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await product.rows<{ n: string }>("SELECT count() AS n FROM {db}.events WHERE user_id LIKE 'imp-%'");
+    assert.equal(Number(r[0]!.n), 2, 'the second import stored nothing new');
+  });
+
+  test('the Segment Node SDK works unchanged against the collector', { timeout: 60_000 }, async () => {
+    const analytics = new Analytics({ writeKey: product.sources.web!.writeKey, host: product.url, flushAt: 3, flushInterval: 200 });
+    const errors: unknown[] = [];
+    analytics.on('error', (e) => errors.push(e));
+    const user = id('sdk-user');
+    analytics.identify({ userId: user, traits: { name: 'Grace', plan: 'pro' } });
+    analytics.track({ userId: user, event: 'SDK Event', properties: { n: 1 } });
+    analytics.page({ userId: user, name: 'Pricing' });
+    await analytics.closeAndFlush({ timeout: 20_000 });
+    assert.deepEqual(errors, []);
+    const rows = await eventually('the SDK events', async () => {
+      const r = await product.rows<{ type: string; lib: string }>("SELECT type, JSONExtractString(context, 'library', 'name') AS lib FROM {db}.events WHERE user_id = {u:String} ORDER BY type", { u: user });
+      return r.length === 3 ? r : undefined;
+    });
+    assert.deepEqual(rows.map((r) => r.type), ['identify', 'page', 'track']);
+    assert.equal(rows[0]!.lib, '@segment/analytics-node');
+  });
+
+  test('/healthz, /readyz and /metrics', async () => {
+    assert.equal((await fetch(`${product.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${product.url}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${product.url}/metrics`)).text();
+    assert.match(metrics, /uspa_collector_events_accepted_total\{source="web-/);
+    assert.doesNotMatch(metrics, new RegExp(product.sources.web!.writeKey), 'write keys never appear');
+  });
+});
