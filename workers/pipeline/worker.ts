@@ -224,7 +224,7 @@ export class PipelineWorker {
     // batch that failed after its events were inserted still gets its profiles built on the retry.
     for (const { event, origin } of parsed) {
       try {
-        const identities = extractIdentities(event, this.keys);
+        const identities = this.aliasAware(event, extractIdentities(event, this.keys));
         if (identities.length === 0) throw new Error('the event carries none of the pipeline identity keys');
         const observation = this.graph.observe({ messageId: event.messageId, timestamp: event.timestamp, identities }, event.type);
         for (const a of observation.assignments) assignments.set(a.identity, a);
@@ -260,6 +260,20 @@ export class PipelineWorker {
     this.lastFlushAt = Date.now();
     end();
     if (events.length || dead.length) this.log.debug({ written: events.length, duplicates: parsed.length - fresh.length, dead: dead.length }, 'batch written');
+  }
+
+  /**
+   * alias(previousId) is read as a userId by default, but server-side SDKs often alias an anonymous
+   * id without sending it as anonymousId. The graph knows which it is: prefer the identity it has seen.
+   */
+  private aliasAware(event: CanonicalEvent, identities: string[]): string[] {
+    if (event.type !== 'alias' || !event.previousId) return identities;
+    const asUser = `userId:${event.previousId}`;
+    const asAnonymous = `anonymousId:${event.previousId}`;
+    if (identities.includes(asUser) && !this.graph.profileOf(asUser) && this.graph.profileOf(asAnonymous)) {
+      return identities.map((i) => (i === asUser ? asAnonymous : i));
+    }
+    return identities;
   }
 
   private deadLetter(r: Pending, reason: string, errors: string[], payload: Json): DeadLetter {
