@@ -1,5 +1,5 @@
 // Our one door to ClickHouse: everything else in USPA talks to this class, not to @clickhouse/client.
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
 export interface ClickHouseSettings {
   url: string;
@@ -31,6 +31,10 @@ export class Warehouse {
       username: settings.username,
       password: settings.password,
       request_timeout: 60_000,
+      // Long id lists (dedup checks, profile rebuilds) go in a multipart body instead of the URL.
+      use_multipart_params_auto: true,
+      // Failures reach the caller as exceptions, which log them with context; the client's own log is noise.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 
