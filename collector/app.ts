@@ -57,7 +57,7 @@ export function createCollector(deps: CollectorDeps): Express {
   mountProbes(app, registry, { ready: () => (sink.isConnected ? undefined : 'not connected to Kafka') });
 
   // Browsers call us cross-origin with credentials-free requests; sendBeacon posts text/plain.
-  const corsMiddleware = cors({ origin: true, methods: ['POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'], maxAge: 86400 });
+  const corsMiddleware = cors({ origin: true, methods: ['POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'], exposedHeaders: ['Retry-After'], maxAge: 86400 });
   app.get(SNIPPET_PATH, (_req, res) => {
     res.type('application/javascript').set('Cache-Control', 'public, max-age=300').send(snippetSource());
   });

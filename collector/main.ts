@@ -12,7 +12,8 @@ const log = createLogger('collector');
 export async function startCollector(options: { configPath: string; port: number; host?: string; env?: NodeJS.ProcessEnv }) {
   const env = options.env ?? process.env;
   const config = loadConfigFile(options.configPath, env);
-  const kafka = connectKafka(kafkaSettingsFromEnv('uspa-collector', env), log);
+  // Fail a request to a dead or frozen broker in seconds, not kafkajs's default 30 s: callers get 503.
+  const kafka = connectKafka(kafkaSettingsFromEnv('uspa-collector', env), log, { requestTimeoutMs: 5_000 });
   // Until the operator owns topics, the collector makes sure its Sources' topics exist.
   const admin = kafka.admin();
   await admin.connect();

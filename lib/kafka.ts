@@ -19,15 +19,18 @@ export const topics = {
   deadLetters: 'uspa.dead-letters',
 };
 
-export function connectKafka(settings: KafkaSettings, log: Logger): Kafka {
+/**
+ * `requestTimeoutMs`: short for request/response paths (the collector must answer 503 in seconds
+ * when the broker hangs); leave the default for consumers, whose JoinGroup legitimately waits.
+ */
+export function connectKafka(settings: KafkaSettings, log: Logger, options: { requestTimeoutMs?: number } = {}): Kafka {
   const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 200, retries: 5 },
-    // Fail a request to a dead or frozen broker in seconds, not kafkajs's default 30 s.
-    requestTimeout: 5_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
     connectionTimeout: 3_000,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry;

@@ -19,6 +19,8 @@
  * API: load(options), page(name?, properties?), track(event, properties?), identify(userId, traits?),
  * consent(granted), reset(), flush() → Promise, anonymousId() → string.
  */
+// ES2017 has no optional catch binding (`catch {}`), so some catch clauses name an error they ignore.
+/* eslint-disable @typescript-eslint/no-unused-vars */
 (function () {
   'use strict';
 
@@ -67,7 +69,7 @@
   }
   function readCookie(name) {
     var m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-    return m ? decodeURIComponent(m[1]) : null;
+    try { return m ? decodeURIComponent(m[1]) : null; } catch (e) { return null; }
   }
   function writeCookie(name, value, maxAge) {
     var secure = location.protocol === 'https:' ? '; Secure' : '';
@@ -311,8 +313,10 @@
     if (allowed()) {
       state.aid = read(KEYS.aid) || readCookie(KEYS.aid) || uuid();
       state.userId = read(KEYS.userId);
-      state.traits = readJson(KEYS.traits, {});
-      state.queue = readJson(KEYS.queue, []).filter(isObject); // unsent events from an earlier page
+      var traits = readJson(KEYS.traits, {});
+      var queue = readJson(KEYS.queue, []); // unsent events from an earlier page
+      state.traits = isObject(traits) ? traits : {};
+      state.queue = Array.isArray(queue) ? queue.filter(isObject) : [];
       persistIdentity();
     } else {
       state.aid = uuid(); // memory only. It is stored only if consent is given.
@@ -339,7 +343,7 @@
     return function () {
       var args = Array.prototype.slice.call(arguments);
       if (!config && name !== 'load' && name !== 'anonymousId' && name !== 'flush') {
-        pending.push([name].concat(args));
+        if (pending.length < MAX_QUEUE) pending.push([name].concat(args));
         return undefined;
       }
       try { return fn.apply(null, args); } catch (err) { console.error('uspa: ' + name + ' failed', err); return undefined; }

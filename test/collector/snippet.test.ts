@@ -148,14 +148,16 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-  });
+  }, { timeout: 120_000 });
+  // Hooks have timeouts so that a stuck engine (e.g. Kafka not answering) fails the run instead of hanging it.
   after(async () => {
     await browser?.close();
+    shop?.closeAllConnections(); // Chromium's keep-alive connections would hold close() open
     await new Promise((resolve) => (shop ? shop.close(resolve) : resolve(undefined)));
     await product?.close();
-  });
+  }, { timeout: 60_000 });
 
-  test('automatic page view, track and identify arrive with their fields in one batch', { timeout: 60_000 }, async () => {
+  test('automatic page view, track and identify arrive with their fields in one batch', { timeout: 90_000 }, async () => {
     const { context, sent } = await newVisitor();
     const page = await context.newPage();
     const aid = await visit(page, '/tag/product.html?utm_source=news#reviews');
@@ -211,7 +213,7 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     assert.deepEqual(await storedQueue(page), [], 'the sent events left the stored queue');
   });
 
-  test('the anonymous id survives a reload, other paths, a new tab and a cleared localStorage; reset() makes a new one', { timeout: 60_000 }, async () => {
+  test('the anonymous id survives a reload, other paths, a new tab and a cleared localStorage; reset() makes a new one', { timeout: 90_000 }, async () => {
     const { context } = await newVisitor();
     const page = await context.newPage();
     const aid = await visit(page, '/visit/index.html');
@@ -246,7 +248,7 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     assert.equal(identified.find((r) => r.type === 'identify')?.user_id, 'user-b');
   });
 
-  test('click tracking: data-uspa-event, links and buttons when opted in; nothing when not', { timeout: 60_000 }, async () => {
+  test('click tracking: data-uspa-event, links and buttons when opted in; nothing when not', { timeout: 90_000 }, async () => {
     const on = await newVisitor();
     const page = await on.context.newPage();
     const aid = await visit(page, '/clicks/index.html');
@@ -277,7 +279,7 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     assert.deepEqual(off.sent.flatMap((s) => s.body?.batch.map((e) => e.event ?? e.type) ?? []), ['page', 'Marker'], 'no click was sent');
   });
 
-  test('consent required: nothing is sent or stored before consent(true); held events follow it; consent(false) drops them', { timeout: 60_000 }, async () => {
+  test('consent required: nothing is sent or stored before consent(true); held events follow it; consent(false) drops them', { timeout: 90_000 }, async () => {
     const yes = await newVisitor();
     const page = await yes.context.newPage();
     const aid = await visit(page, '/consent/index.html');
@@ -319,7 +321,7 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     assert.deepEqual(await no.context.cookies(shopUrl), []);
   });
 
-  test('on page hide the queue goes out with sendBeacon (write key in the body); stub calls before load are replayed', { timeout: 60_000 }, async () => {
+  test('on page hide the queue goes out with sendBeacon (write key in the body); stub calls before load are replayed', { timeout: 90_000 }, async () => {
     const { context, sent } = await newVisitor();
     // Playwright does not report requests made while a page unloads, so sendBeacon calls are
     // recorded in sessionStorage, which the next page of the same origin in this tab can read.
@@ -352,7 +354,7 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     assert.deepEqual(await storedQueue(page), [], 'beaconed events left the stored queue');
   });
 
-  test('retry: 503 and 429 keep the batch queued with backoff / Retry-After, and the event is stored once; other 4xx drop it', { timeout: 60_000 }, async () => {
+  test('retry: 503 and 429 keep the batch queued with backoff / Retry-After, and the event is stored once; other 4xx drop it', { timeout: 90_000 }, async () => {
     const { context, sent } = await newVisitor();
     const page = await context.newPage();
     const warnings: string[] = [];

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
+import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Kafka, logLevel } from 'kafkajs';
 import { topics } from '../../lib/kafka.ts';
 import { importFile } from '../../cli/import.ts';
@@ -240,6 +241,22 @@ describe('collector', { concurrency: false }, () => {
     });
     assert.deepEqual(rows.map((r) => r.type), ['identify', 'page', 'track']);
     assert.equal(rows[0]!.lib, '@segment/analytics-node');
+  });
+
+  test('the RudderStack Node SDK (gzip on) works unchanged against the collector', { timeout: 60_000 }, async () => {
+    const errors: unknown[] = [];
+    const rudder = new RudderAnalytics(product.sources.web!.writeKey, { dataPlaneUrl: product.url, flushAt: 2, flushInterval: 200, gzip: true, logLevel: 'error', errorHandler: (e) => errors.push(e) });
+    const user = id('rudder-user');
+    rudder.identify({ userId: user, traits: { plan: 'team' } });
+    rudder.track({ userId: user, event: 'Rudder Event', properties: { n: 2 } });
+    await rudder.flush();
+    assert.deepEqual(errors, []);
+    const rows = await eventually('the RudderStack SDK events', async () => {
+      const r = await product.rows<{ type: string; event: string }>('SELECT type, event FROM {db}.events WHERE user_id = {u:String} ORDER BY type', { u: user });
+      return r.length === 2 ? r : undefined;
+    });
+    assert.deepEqual(rows.map((r) => r.type), ['identify', 'track']);
+    assert.equal(rows[1]!.event, 'Rudder Event');
   });
 
   test('/healthz, /readyz and /metrics', async () => {

@@ -22,7 +22,8 @@ export function deadLetterRow(letter: DeadLetter, fallback: { topic: string; par
 }
 
 export async function mirrorDeadLetters(kafka: Kafka, warehouse: Warehouse, log: Logger) {
-  const consumer = kafka.consumer({ groupId: 'uspa-dead-letters-mirror', maxWaitTimeInMs: 500 });
+  // One mirror per database: two installations (or test runs) sharing a Kafka never mix their rows.
+  const consumer = kafka.consumer({ groupId: `uspa-dead-letters-mirror-${warehouse.database}`, maxWaitTimeInMs: 500 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.deadLetters], fromBeginning: true });
   await consumer.run({

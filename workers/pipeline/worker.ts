@@ -206,11 +206,13 @@ export class PipelineWorker {
       seen.add(p.event.messageId);
       parsed.push({ event: p.event, origin: r });
     }
+    const t0 = performance.now();
     const stored = new Set(
       parsed.length === 0
         ? []
         : (await this.warehouse.query<{ message_id: string }>('SELECT DISTINCT message_id FROM {db}.events WHERE message_id IN {ids:Array(String)}', { ids: [...seen] })).map((r) => r.message_id),
     );
+    const t1 = performance.now();
     const fresh = parsed.filter((p) => !stored.has(p.event.messageId));
     this.metrics.duplicates.inc(parsed.length - fresh.length);
 
@@ -243,6 +245,7 @@ export class PipelineWorker {
     }
     for (const p of touched) removed.delete(p);
 
+    const t2 = performance.now();
     const version = Date.now();
     if (edges.length) {
       await this.warehouse.insert('identity_edges', edges.map(edgeRow));
@@ -251,7 +254,9 @@ export class PipelineWorker {
     if (assignments.size) await this.warehouse.insert('identities', [...assignments.values()].map((a) => assignmentRow(a, version)));
     if (traits.length) await this.warehouse.insert('identity_traits', traits);
     if (events.length) await this.warehouse.insert('events', events);
+    const t3 = performance.now();
     if (touched.size || removed.size) await rebuildProfiles(this.warehouse, [...touched], [...removed]);
+    const t4 = performance.now();
     if (dead.length) await this.sendDeadLetters(dead);
 
     this.metrics.events.inc(events.length);
@@ -259,7 +264,9 @@ export class PipelineWorker {
     if (newest) this.metrics.lag.set((Date.now() - newest) / 1000);
     this.lastFlushAt = Date.now();
     end();
-    if (events.length || dead.length) this.log.debug({ written: events.length, duplicates: parsed.length - fresh.length, dead: dead.length }, 'batch written');
+    if (events.length || dead.length) {
+      this.log.debug({ written: events.length, duplicates: parsed.length - fresh.length, dead: dead.length, profiles: touched.size, ms: { dedup: Math.round(t1 - t0), resolve: Math.round(t2 - t1), insert: Math.round(t3 - t2), profiles: Math.round(t4 - t3) } }, 'batch written');
+    }
   }
 
   /**
