@@ -49,7 +49,8 @@ export interface PipelineSpec {
   sources: string[];
   enrich?: { geoip?: boolean; userAgent?: boolean; anonymizeIp?: boolean; urlTopics?: UrlTopicRule[] };
   identity?: { keys?: Array<string | { name: string; path: string; limit?: number }>; maxProfilesPerMerge?: number };
-  batch?: { maxEvents?: number; maxWaitMs?: number };
+  /** Event batches bounded by count and time; profiles rebuilt every profileIntervalMs off the ingest path. */
+  batch?: { maxEvents?: number; maxWaitMs?: number; profileIntervalMs?: number };
 }
 
 export interface UspaConfig {
@@ -160,7 +161,11 @@ export const CONFIG_SCHEMA = {
           batch: {
             type: 'object',
             additionalProperties: false,
-            properties: { maxEvents: { type: 'integer', minimum: 1, maximum: 100000 }, maxWaitMs: { type: 'integer', minimum: 1, maximum: 60000 } },
+            properties: {
+              maxEvents: { type: 'integer', minimum: 1, maximum: 100000 },
+              maxWaitMs: { type: 'integer', minimum: 1, maximum: 60000 },
+              profileIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000 },
+            },
           },
         },
       },

@@ -141,6 +141,19 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (source, message_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'pipeline state (profile builder watermark)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.pipeline_state (
+        pipeline String,
+        key String,
+        value String,
+        updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(updated_at)
+      ORDER BY (pipeline, key)`,
+    ],
+  },
 ];
 
 export async function migrate(warehouse: Warehouse, log: Logger): Promise<number[]> {

@@ -42,7 +42,7 @@ export async function startProduct(
     sources[s.name] = { name, writeKey };
     return { ...s, name, writeKey };
   });
-  const pipeline: PipelineSpec = { name: `p-${suffix}`.slice(0, 63), sources: sourceSpecs.map((s) => s.name), batch: { maxEvents: 2000, maxWaitMs: 100 }, ...spec.pipeline };
+  const pipeline: PipelineSpec = { name: `p-${suffix}`.slice(0, 63), sources: sourceSpecs.map((s) => s.name), batch: { maxEvents: 2000, maxWaitMs: 100, profileIntervalMs: 200 }, ...spec.pipeline };
   const configPath = join(mkdtempSync(join(tmpdir(), 'uspa-product-')), 'uspa.yaml');
   writeFileSync(configPath, stringify({ sources: sourceSpecs, pipelines: [pipeline] }));
   const env: NodeJS.ProcessEnv = { ...process.env, USPA_DATABASE: database, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };

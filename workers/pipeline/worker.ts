@@ -60,6 +60,12 @@ export class PipelineWorker {
   private flushing: Promise<void> = Promise.resolve();
   private readonly keys: IdentityKey[];
   private readonly metrics;
+  /** Profiles to rebuild: filled by batches, drained by the profile builder off the commit path. */
+  private readonly dirty = new Set<string>();
+  private readonly gone = new Set<string>();
+  private builder: Promise<void> = Promise.resolve();
+  private builderTimer: NodeJS.Timeout | undefined;
+  private running = false;
   lastFlushAt = 0;
 
   constructor(
@@ -83,6 +89,8 @@ export class PipelineWorker {
       flush: new Histogram({ name: 'uspa_pipeline_flush_seconds', help: 'Time to write one batch to ClickHouse', labelNames: ['pipeline'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] }).labels(labels),
       lag: new Gauge({ name: 'uspa_pipeline_freshness_seconds', help: 'Age of the newest event written, at write time', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
       merges: new Counter({ name: 'uspa_pipeline_identity_edges_total', help: 'Identity edges recorded by action', labelNames: ['pipeline', 'action'], registers: [registry] }),
+      backlog: new Gauge({ name: 'uspa_pipeline_profiles_pending', help: 'Profiles whose events are stored but whose profile row is not rebuilt yet', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+      rebuilt: new Counter({ name: 'uspa_pipeline_profiles_rebuilt_total', help: 'Profile rows rebuilt', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     };
   }
 
@@ -92,7 +100,10 @@ export class PipelineWorker {
 
   /** Loads the identity graph from ClickHouse, then starts consuming. */
   async start(): Promise<void> {
+    this.running = true;
     await this.loadGraph();
+    await this.recoverDirtyProfiles();
+    this.scheduleBuilder();
     this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: this.maxWaitMs, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytes: 16 * 1024 * 1024 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.spec.sources.map(topics.source), fromBeginning: true });
@@ -115,9 +126,79 @@ export class PipelineWorker {
   }
 
   async stop(): Promise<void> {
+    this.running = false;
+    if (this.builderTimer) clearTimeout(this.builderTimer);
     await this.control?.disconnect();
     await this.consumer?.disconnect();
     await this.flushing;
+    await this.builder;
+  }
+
+  /** Until every profile is current, how many are waiting (for tests and /metrics). */
+  get profilesPending(): number {
+    return this.dirty.size + this.gone.size;
+  }
+
+  private get profileIntervalMs(): number {
+    return this.spec.batch?.profileIntervalMs ?? 1000;
+  }
+
+  private scheduleBuilder(): void {
+    if (!this.running) return;
+    this.builderTimer = setTimeout(() => {
+      this.builder = this.buildProfiles().finally(() => this.scheduleBuilder());
+    }, this.profileIntervalMs);
+  }
+
+  /**
+   * Rebuilds pending profiles in rounds. When a round leaves nothing pending, every event stored
+   * before the round began is reflected in its profile: that time (less a margin) becomes the
+   * watermark a restarted worker recovers from.
+   */
+  private async buildProfiles(): Promise<void> {
+    if (this.dirty.size === 0 && this.gone.size === 0) return;
+    const roundStart = Date.now();
+    const ids = [...this.dirty].slice(0, 20_000);
+    const gone = [...this.gone].filter((p) => !this.dirty.has(p));
+    for (const p of ids) this.dirty.delete(p);
+    for (const p of gone) this.gone.delete(p);
+    try {
+      await rebuildProfiles(this.warehouse, ids, gone);
+      this.metrics.rebuilt.inc(ids.length + gone.length);
+      if (this.dirty.size === 0 && this.gone.size === 0) {
+        await this.warehouse.insert('pipeline_state', [{ pipeline: this.spec.name, key: 'profiles_watermark', value: new Date(roundStart - 60_000).toISOString() }]);
+      }
+    } catch (err) {
+      for (const p of ids) this.dirty.add(p);
+      for (const p of gone) this.gone.add(p);
+      this.log.error({ err }, 'profile rebuild failed; will retry');
+    } finally {
+      this.metrics.backlog.set(this.profilesPending);
+    }
+  }
+
+  /** After a crash the pending set is gone: rebuild every profile touched since the last watermark. */
+  private async recoverDirtyProfiles(): Promise<void> {
+    const state = await this.warehouse.query<{ value: string }>(
+      "SELECT argMax(value, updated_at) AS value FROM {db}.pipeline_state WHERE pipeline = {p:String} AND key = 'profiles_watermark' GROUP BY key",
+      { p: this.spec.name },
+    );
+    const since = chTime(state[0]?.value ?? '1970-01-01T00:00:00.000Z');
+    const touched = await this.warehouse.query<{ profile_id: string }>(
+      `SELECT DISTINCT profile_id FROM (
+         SELECT identity, argMax(profile_id, version) AS profile_id, max(updated_at) AS changed FROM {db}.identities GROUP BY identity
+       ) WHERE changed >= {since:DateTime64(3)}
+          OR identity IN (SELECT DISTINCT identity FROM {db}.events WHERE ingested_at >= {since:DateTime64(3)})`,
+      { since },
+    );
+    for (const r of touched) this.dirty.add(r.profile_id);
+    const orphans = await this.warehouse.query<{ profile_id: string }>(
+      `SELECT profile_id FROM {db}.profiles FINAL WHERE deleted = 0 AND updated_at >= {since:DateTime64(3)}
+         AND profile_id NOT IN (SELECT DISTINCT argMax(profile_id, version) FROM {db}.identities GROUP BY identity)`,
+      { since },
+    );
+    for (const r of orphans) this.gone.add(r.profile_id);
+    if (this.profilesPending) this.log.info({ profiles: this.profilesPending, since }, 'rebuilding profiles touched since the last watermark');
   }
 
   private async loadGraph(): Promise<void> {
@@ -255,7 +336,9 @@ export class PipelineWorker {
     if (traits.length) await this.warehouse.insert('identity_traits', traits);
     if (events.length) await this.warehouse.insert('events', events);
     const t3 = performance.now();
-    if (touched.size || removed.size) await rebuildProfiles(this.warehouse, [...touched], [...removed]);
+    for (const p of touched) this.dirty.add(p);
+    for (const p of removed) this.gone.add(p);
+    this.metrics.backlog.set(this.profilesPending);
     const t4 = performance.now();
     if (dead.length) await this.sendDeadLetters(dead);
 
@@ -265,7 +348,7 @@ export class PipelineWorker {
     this.lastFlushAt = Date.now();
     end();
     if (events.length || dead.length) {
-      this.log.debug({ written: events.length, duplicates: parsed.length - fresh.length, dead: dead.length, profiles: touched.size, ms: { dedup: Math.round(t1 - t0), resolve: Math.round(t2 - t1), insert: Math.round(t3 - t2), profiles: Math.round(t4 - t3) } }, 'batch written');
+      this.log.debug({ written: events.length, duplicates: parsed.length - fresh.length, dead: dead.length, profiles: touched.size, ms: { dedup: Math.round(t1 - t0), resolve: Math.round(t2 - t1), insert: Math.round(t3 - t2), queue: Math.round(t4 - t3) } }, 'batch written');
     }
   }
 
