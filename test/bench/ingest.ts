@@ -2,7 +2,7 @@
 // Collector, Kafka, pipeline and ClickHouse on this machine, each in its own process, loaded from
 // this one with autocannon. Prints the figures and writes test/bench/results/ingest.json.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -42,8 +42,15 @@ const collectorPort = 18000 + Math.floor(Math.random() * 1000);
 const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
 
 function start(entry: string, extra: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const name = entry.includes('pipeline') ? 'pipeline' : 'collector';
+  const log = openSync(join(dir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], { env: { ...env, ...extra }, stdio: ['ignore', log, log] });
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`${name} exited during the benchmark (code ${code}, signal ${signal}); its log: ${join(dir, `${name}.log`)}`);
+  });
+  return child;
 }
+let stopping = false;
 
 function peakRssMiB(pid: number | undefined): number {
   if (!pid) return 0;
@@ -149,6 +156,8 @@ try {
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   console.log(`stored ${JSON.stringify(counts)} of acknowledged ${JSON.stringify(expected)} → ${out}`);
 } finally {
+  stopping = true;
+  console.log(`process logs: ${dir}`);
   collector.kill('SIGTERM');
   pipeline.kill('SIGTERM');
   await warehouse.command('DROP DATABASE IF EXISTS {db}').catch(() => undefined);

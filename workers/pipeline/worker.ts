@@ -224,7 +224,7 @@ export class PipelineWorker {
   }
 
   /** Each partition's batch waits in the shared buffer until the buffer is written, then commits. */
-  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const records = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, message: { offset: m.offset, value: m.value } }));
     await new Promise<void>((resolve, reject) => {
@@ -234,6 +234,8 @@ export class PipelineWorker {
       else this.scheduleFlush(this.maxWaitMs);
     });
     const last = batch.messages[batch.messages.length - 1]!;
+    // Both: resolving moves this consumer's fetch position, committing moves the group's.
+    resolveOffset(last.offset);
     await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     await heartbeat();
   }
