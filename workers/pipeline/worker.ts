@@ -158,7 +158,8 @@ export class PipelineWorker {
   private async buildProfiles(): Promise<void> {
     if (this.dirty.size === 0 && this.gone.size === 0) return;
     const roundStart = Date.now();
-    const ids = [...this.dirty].slice(0, 20_000);
+    // Small rounds: on a single-writer ClickHouse (the local chdb front) a long rebuild would stall ingestion.
+    const ids = [...this.dirty].slice(0, 2_000);
     const gone = [...this.gone].filter((p) => !this.dirty.has(p));
     for (const p of ids) this.dirty.delete(p);
     for (const p of gone) this.gone.delete(p);
