@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 stamp=node_modules/.uspa-lock-sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "installing npm dependencies (npm ci)…" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "installing npm dependencies…" >&2
+  # Not `npm ci`: npm 11 leaves other platforms' optional packages out of the lock and then
+  # refuses it as out of sync. `install --no-save` installs the locked versions and changes no file.
+  npm install --no-audit --no-fund --no-save --loglevel=error
   echo "$want" > "$stamp"
 fi
