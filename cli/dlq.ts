@@ -1,7 +1,7 @@
 // `uspa dlq list | replay`: look at dead letters and, after a fix, send them through again.
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
 import type { CanonicalEvent } from '../lib/event.ts';
-import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topics } from '../lib/kafka.ts';
+import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { migrate } from '../lib/schema.ts';
 
@@ -60,7 +60,7 @@ export async function replayDeadLetters(filter: DlqFilter & { dryRun?: boolean }
   try {
     for (let i = 0; i < ready.length; i += 500) {
       const chunk = ready.slice(i, i + 500);
-      await producer.send(chunk.map(({ source, event }) => ({ topic: topics.source(source), key: event.anonymousId ?? event.userId, value: JSON.stringify(event), headers: { source, replay: 'dlq' } })));
+      await producer.send(chunk.map(({ source, event }) => ({ topic: topicNames().source(source), key: event.anonymousId ?? event.userId, value: JSON.stringify(event), headers: { source, replay: 'dlq' } })));
       await warehouse.insert('dead_letter_replays', chunk.map(({ source, event }) => ({ source, message_id: event.messageId })));
       progress(Math.min(i + 500, ready.length), ready.length);
     }

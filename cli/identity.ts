@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
-import { BatchingProducer, connectKafka, kafkaSettingsFromEnv } from '../lib/kafka.ts';
+import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { profileByIdentity, type Profile } from '../workers/pipeline/profiles.ts';
-import { controlTopic, type UnmergeCommand } from '../workers/pipeline/worker.ts';
+import type { UnmergeCommand } from '../workers/pipeline/worker.ts';
 
 export interface EdgeView {
   id: string;
@@ -45,7 +45,7 @@ export async function unmerge(options: { pipeline: string; edgeId: string; reaso
     if (edge.length === 0) throw new Error(`no link edge with id ${options.edgeId}; \`uspa identity show <identity>\` lists a profile's edges`);
     await producer.connect();
     const command: UnmergeCommand = { kind: 'unmerge', requestId: randomUUID(), edgeId: options.edgeId, reason: options.reason, requestedAt: new Date().toISOString() };
-    await producer.send([{ topic: controlTopic(options.pipeline), key: options.edgeId, value: JSON.stringify(command) }]);
+    await producer.send([{ topic: topicNames().control(options.pipeline), key: options.edgeId, value: JSON.stringify(command) }]);
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       const answer = await warehouse.query<EdgeView>(

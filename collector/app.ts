@@ -5,7 +5,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import cors from 'cors';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType } from '../lib/event.ts';
-import { topics, type OutgoingRecord } from '../lib/kafka.ts';
+import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
 import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './segment.ts';
@@ -25,6 +25,8 @@ export interface CollectorDeps {
   registry: Registry;
   /** Express "trust proxy" value: which proxies' X-Forwarded-For to believe (e.g. "loopback", a CIDR list). */
   trustProxy?: string | boolean;
+  /** Where dead letters go; defaults to the installation's topic names from the environment. */
+  deadLetterTopic?: string;
 }
 
 /** Short paths used by analytics.js (/v1/t …) map to the same handlers. */
@@ -46,6 +48,7 @@ class HttpError extends Error {
 
 export function createCollector(deps: CollectorDeps): Express {
   const { sources, sink, log, registry } = deps;
+  const deadLetterTopic = deps.deadLetterTopic ?? topicNames().deadLetters;
   const requests = new Counter({ name: 'uspa_collector_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const accepted = new Counter({ name: 'uspa_collector_events_accepted_total', help: 'Events acknowledged after Kafka had them', labelNames: ['source', 'type'], registers: [registry] });
   const deadLettered = new Counter({ name: 'uspa_collector_events_dead_lettered_total', help: 'Events routed to the dead-letter topic by the tracking plan', labelNames: ['source'], registers: [registry] });
@@ -188,7 +191,7 @@ export function createCollector(deps: CollectorDeps): Express {
       if (verdict?.mode === 'dlq') {
         dlq++;
         const letter: DeadLetter = { stage: 'collector', source: source.name, reason: 'tracking_plan_violation', errors: verdict.errors, payload: event as unknown as DeadLetter['payload'], messageId: event.messageId, failedAt: new Date().toISOString() };
-        records.push({ topic: topics.deadLetters, key: event.messageId, value: JSON.stringify(letter), headers: { source: source.name, reason: letter.reason } });
+        records.push({ topic: deadLetterTopic, key: event.messageId, value: JSON.stringify(letter), headers: { source: source.name, reason: letter.reason } });
         return;
       }
       records.push({ topic: source.topic, key: event.anonymousId ?? event.userId, value: JSON.stringify(event), headers: { source: source.name } });

@@ -1,7 +1,7 @@
 // Collector entrypoint: `node --import tsx collector/main.ts` (or `uspa local`).
 import { once } from 'node:events';
 import { loadConfigFile, ConfigError } from '../lib/config.ts';
-import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topics } from '../lib/kafka.ts';
+import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/service.ts';
 import { createCollector } from './app.ts';
@@ -15,6 +15,7 @@ export async function startCollector(options: { configPath: string; port: number
   // Fail a request to a dead or frozen broker in seconds, not kafkajs's default 30 s: callers get 503.
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-collector', env), log, { requestTimeoutMs: 5_000 });
   // Until the operator owns topics, the collector makes sure its Sources' topics exist.
+  const topics = topicNames(env);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [
@@ -25,7 +26,7 @@ export async function startCollector(options: { configPath: string; port: number
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('collector');
-  const app = createCollector({ sources: new SourceRegistry(config, env), sink: producer, log, registry, trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback' });
+  const app = createCollector({ sources: new SourceRegistry(config, env), sink: producer, log, registry, trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback', deadLetterTopic: topics.deadLetters });
   const server = app.listen(options.port, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();

@@ -4,7 +4,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { describeAjvErrors, writeKeyOf, type PlanMode, type SourceSpec, type UspaConfig } from '../lib/config.ts';
-import { topics } from '../lib/kafka.ts';
+import { topicNames } from '../lib/kafka.ts';
 import type { CanonicalEvent } from '../lib/event.ts';
 
 export interface PlanVerdict {
@@ -20,8 +20,9 @@ export class SourceRuntime {
   constructor(
     readonly spec: SourceSpec,
     ajv: Ajv,
+    topic: string,
   ) {
-    this.topic = topics.source(spec.name);
+    this.topic = topic;
     for (const [event, schema] of Object.entries(spec.trackingPlan?.events ?? {})) this.plan.set(event, ajv.compile(schema));
     if (spec.rateLimit) {
       const perSecond = spec.rateLimit.eventsPerSecond;
@@ -72,7 +73,7 @@ export class SourceRegistry {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats.default(ajv);
     for (const spec of config.sources) {
-      const source = new SourceRuntime(spec, ajv);
+      const source = new SourceRuntime(spec, ajv, topicNames(env).source(spec.name));
       const d = digest(writeKeyOf(spec, env));
       this.byDigest.set(d.toString('hex'), { digest: d, source });
       this.byName.set(spec.name, source);

@@ -13,11 +13,24 @@ export function kafkaSettingsFromEnv(clientId: string, env: NodeJS.ProcessEnv = 
   return { brokers, clientId };
 }
 
-/** Topic names, in one place. */
-export const topics = {
-  source: (source: string) => `uspa.events.${source}`,
-  deadLetters: 'uspa.dead-letters',
-};
+export interface TopicNames {
+  source: (source: string) => string;
+  deadLetters: string;
+  control: (pipeline: string) => string;
+}
+
+/**
+ * Topic names, in one place. USPA_TOPIC_PREFIX (default "uspa") keeps installations that share a
+ * Kafka cluster — or test runs sharing the local one — out of each other's topics.
+ */
+export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
+  const prefix = env.USPA_TOPIC_PREFIX || 'uspa';
+  return {
+    source: (source: string) => `${prefix}.events.${source}`,
+    deadLetters: `${prefix}.dead-letters`,
+    control: (pipeline: string) => `${prefix}.control.${pipeline}`,
+  };
+}
 
 /**
  * `requestTimeoutMs`: short for request/response paths (the collector must answer 503 in seconds

@@ -37,7 +37,7 @@ writeFileSync(configPath, stringify({
   sources: [{ name: `bench-${suffix}`, type: 'server', writeKey, topic: { partitions: 6 } }],
   pipelines: [{ name: `bench-${suffix}`, sources: [`bench-${suffix}`], batch: { maxEvents: 10000, maxWaitMs: 200 } }],
 }));
-const env = { ...process.env, USPA_CONFIG: configPath, USPA_DATABASE: database, LOG_LEVEL: 'warn' };
+const env = { ...process.env, USPA_CONFIG: configPath, USPA_DATABASE: database, USPA_TOPIC_PREFIX: `bench-${suffix}`, LOG_LEVEL: 'warn' };
 const collectorPort = 18000 + Math.floor(Math.random() * 1000);
 const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
 

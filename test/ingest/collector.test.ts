@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Kafka, logLevel } from 'kafkajs';
-import { topics } from '../../lib/kafka.ts';
+import { topicNames } from '../../lib/kafka.ts';
 import { importFile } from '../../cli/import.ts';
 import { replayDeadLetters } from '../../cli/dlq.ts';
 import { eventually, required } from '../support/env.ts';
@@ -143,8 +143,9 @@ describe('collector', { concurrency: false }, () => {
     const inLog = await product.rows('SELECT 1 FROM {db}.events WHERE message_id = {id:String}', { id: dead });
     assert.equal(inLog.length, 0, 'not in the event log before replay');
 
-    const saved = process.env.USPA_DATABASE;
+    const saved = { db: process.env.USPA_DATABASE, prefix: process.env.USPA_TOPIC_PREFIX };
     process.env.USPA_DATABASE = product.database;
+    process.env.USPA_TOPIC_PREFIX = product.env.USPA_TOPIC_PREFIX;
     try {
       const result = await replayDeadLetters({ source: product.sources.lenient!.name }, () => undefined);
       assert.equal(result.replayed, 1);
@@ -152,7 +153,8 @@ describe('collector', { concurrency: false }, () => {
       const again = await replayDeadLetters({ source: product.sources.lenient!.name }, () => undefined);
       assert.equal(again.replayed, 0, 'a dead letter is replayed once');
     } finally {
-      process.env.USPA_DATABASE = saved;
+      process.env.USPA_DATABASE = saved.db;
+      process.env.USPA_TOPIC_PREFIX = saved.prefix;
     }
   });
 
@@ -170,7 +172,7 @@ describe('collector', { concurrency: false }, () => {
     const kafka = new Kafka({ clientId: 'test', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    const topic = topics.source(product.sources.web!.name);
+    const topic = topicNames(product.env).source(product.sources.web!.name);
     await producer.send({ topic, acks: -1, messages: [0, 1, 2].map((p) => ({ partition: p, value: '{"this is": not json' })).concat([0, 1, 2].map((p) => ({ partition: p, value: JSON.stringify({ type: 'track', messageId: `bad-${p}` }) }))) });
     await producer.disconnect();
     const after = id('after-garbage');

@@ -116,8 +116,9 @@ describe('identity resolution and profiles', { concurrency: false }, () => {
     ];
     await product.waitForEvents(ids);
     const merged = await profileOf(`userId:${user}`, (p) => p.identities.includes(`anonymousId:${anon}`) && p.event_count === 3);
-    const saved = process.env.USPA_DATABASE;
+    const saved = { db: process.env.USPA_DATABASE, prefix: process.env.USPA_TOPIC_PREFIX };
     process.env.USPA_DATABASE = product.database;
+    process.env.USPA_TOPIC_PREFIX = product.env.USPA_TOPIC_PREFIX;
     try {
       const { edges } = await showIdentity(`userId:${user}`);
       const link = edges.find((e) => e.action === 'link' && e.message_id === ids[2]);
@@ -128,7 +129,8 @@ describe('identity resolution and profiles', { concurrency: false }, () => {
       assert.equal(undone.action, 'unlink');
       assert.equal(undone.undoes, link.id);
     } finally {
-      process.env.USPA_DATABASE = saved;
+      process.env.USPA_DATABASE = saved.db;
+      process.env.USPA_TOPIC_PREFIX = saved.prefix;
     }
     const userProfile = await profileOf(`userId:${user}`, (p) => !p.identities.includes(`anonymousId:${anon}`));
     const anonProfile = await profileOf(`anonymousId:${anon}`, (p) => p.profile_id !== userProfile.profile_id);

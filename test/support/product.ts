@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
+import { Kafka, logLevel } from 'kafkajs';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import type { PipelineSpec, SourceSpec } from '../../lib/config.ts';
 import { startCollector } from '../../collector/main.ts';
@@ -45,7 +46,7 @@ export async function startProduct(
   const pipeline: PipelineSpec = { name: `p-${suffix}`.slice(0, 63), sources: sourceSpecs.map((s) => s.name), batch: { maxEvents: 2000, maxWaitMs: 100, profileIntervalMs: 200 }, ...spec.pipeline };
   const configPath = join(mkdtempSync(join(tmpdir(), 'uspa-product-')), 'uspa.yaml');
   writeFileSync(configPath, stringify({ sources: sourceSpecs, pipelines: [pipeline] }));
-  const env: NodeJS.ProcessEnv = { ...process.env, USPA_DATABASE: database, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, USPA_DATABASE: database, USPA_TOPIC_PREFIX: `test-${suffix}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   const warehouse = new Warehouse(clickhouseSettingsFromEnv(env));
 
   let pipelines: Awaited<ReturnType<typeof startPipelines>> | undefined;
@@ -64,6 +65,12 @@ export async function startProduct(
     await stopPipeline();
     await warehouse.command('DROP DATABASE IF EXISTS {db}').catch(() => undefined);
     await warehouse.close();
+    // The run's topics all carry its prefix; leave the shared broker as we found it.
+    const admin = new Kafka({ clientId: 'uspa-test-cleanup', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(`${env.USPA_TOPIC_PREFIX}.`));
+    if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    await admin.disconnect();
   };
 
   const firstSource = spec.sources[0]!.name;

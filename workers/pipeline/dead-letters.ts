@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import type { DeadLetter } from '../../lib/event.ts';
-import { topics } from '../../lib/kafka.ts';
+import type { TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 
 export function deadLetterRow(letter: DeadLetter, fallback: { topic: string; partition: number; offset: string }) {
@@ -21,7 +21,7 @@ export function deadLetterRow(letter: DeadLetter, fallback: { topic: string; par
   };
 }
 
-export async function mirrorDeadLetters(kafka: Kafka, warehouse: Warehouse, log: Logger) {
+export async function mirrorDeadLetters(kafka: Kafka, warehouse: Warehouse, log: Logger, topics: TopicNames) {
   // One mirror per database: two installations (or test runs) sharing a Kafka never mix their rows.
   const consumer = kafka.consumer({ groupId: `uspa-dead-letters-mirror-${warehouse.database}`, maxWaitTimeInMs: 500 });
   await consumer.connect();

@@ -2,12 +2,12 @@
 import { once } from 'node:events';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { ConfigError, loadConfigFile } from '../../lib/config.ts';
-import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topics } from '../../lib/kafka.ts';
+import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp } from '../../lib/service.ts';
 import { mirrorDeadLetters } from './dead-letters.ts';
-import { PipelineWorker, controlTopic } from './worker.ts';
+import { PipelineWorker } from './worker.ts';
 
 const log = createLogger('pipeline');
 
@@ -19,20 +19,21 @@ export async function startPipelines(options: { configPath: string; port: number
   const warehouse = new Warehouse(clickhouseSettingsFromEnv(env));
   await migrate(warehouse, log);
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-pipeline', env), log);
+  const topics = topicNames(env);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [
     ...config.sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
     { topic: topics.deadLetters, partitions: 1 },
-    ...specs.map((p) => ({ topic: controlTopic(p.name), partitions: 1 })),
+    ...specs.map((p) => ({ topic: topics.control(p.name), partitions: 1 })),
   ]);
   await admin.disconnect();
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('pipeline');
-  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry));
+  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics));
   for (const w of workers) await w.start();
-  const mirror = await mirrorDeadLetters(kafka, warehouse, log);
+  const mirror = await mirrorDeadLetters(kafka, warehouse, log, topics);
   let ready = true;
   const server = probeApp(registry, { ready: () => (ready && producer.isConnected ? undefined : 'not connected to Kafka') }).listen(options.port, '127.0.0.1');
   await once(server, 'listening');

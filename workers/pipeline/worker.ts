@@ -7,14 +7,12 @@ import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import type { PipelineSpec } from '../../lib/config.ts';
 import type { CanonicalEvent, DeadLetter, Json } from '../../lib/event.ts';
-import { topics, type BatchingProducer } from '../../lib/kafka.ts';
+import type { BatchingProducer, TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { enrich, type EnrichConfig } from './enrich.ts';
 import { DEFAULT_KEYS, IdentityGraph, extractIdentities, type Assignment, type Edge, type IdentityKey } from './identity.ts';
 import { rebuildProfiles } from './profiles.ts';
 import { eventRow, parseRecord, traitRows, type EventRow, type TraitRow } from './rows.ts';
-
-export const controlTopic = (pipeline: string) => `uspa.control.${pipeline}`;
 
 export interface UnmergeCommand {
   kind: 'unmerge';
@@ -75,6 +73,7 @@ export class PipelineWorker {
     private readonly producer: BatchingProducer,
     private readonly log: Logger,
     registry: Registry,
+    private readonly topics: TopicNames,
   ) {
     this.keys = identityKeys(spec);
     this.graph = new IdentityGraph({ keys: this.keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 });
@@ -106,7 +105,7 @@ export class PipelineWorker {
     this.scheduleBuilder();
     this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: this.maxWaitMs, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytes: 16 * 1024 * 1024 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.spec.sources.map(topics.source), fromBeginning: true });
+    await this.consumer.subscribe({ topics: this.spec.sources.map((s) => this.topics.source(s)), fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -115,7 +114,7 @@ export class PipelineWorker {
     });
     this.control = this.kafka.consumer({ groupId: `${this.groupId}-control` });
     await this.control.connect();
-    await this.control.subscribe({ topics: [controlTopic(this.spec.name)], fromBeginning: false });
+    await this.control.subscribe({ topics: [this.topics.control(this.spec.name)], fromBeginning: false });
     await this.control.run({
       eachMessage: async ({ message }) => {
         const command = JSON.parse(String(message.value)) as UnmergeCommand;
@@ -371,14 +370,14 @@ export class PipelineWorker {
 
   private deadLetter(r: Pending, reason: string, errors: string[], payload: Json): DeadLetter {
     this.metrics.dead.inc({ pipeline: this.spec.name, reason });
-    const source = r.topic.replace(/^uspa\.events\./, '');
+    const source = r.topic.slice(this.topics.source('').length);
     const messageId = payload && typeof payload === 'object' && !Array.isArray(payload) && typeof payload.messageId === 'string' ? payload.messageId : undefined;
     return { stage: `pipeline:${this.spec.name}`, source, reason, errors, payload, messageId, origin: { topic: r.topic, partition: r.partition, offset: r.message.offset }, failedAt: new Date().toISOString() };
   }
 
   /** Dead letters go to Kafka (acks=all) before the batch's offsets are committed: none is lost. */
   private async sendDeadLetters(letters: DeadLetter[]): Promise<void> {
-    await this.producer.send(letters.map((l) => ({ topic: topics.deadLetters, key: l.messageId, value: JSON.stringify(l), headers: { source: l.source, reason: l.reason } })));
+    await this.producer.send(letters.map((l) => ({ topic: this.topics.deadLetters, key: l.messageId, value: JSON.stringify(l), headers: { source: l.source, reason: l.reason } })));
     for (const l of letters) this.log.warn({ source: l.source, reason: l.reason, errors: l.errors.slice(0, 3), origin: l.origin }, 'record dead-lettered');
   }
 
