@@ -83,6 +83,24 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
   if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
 }
 
+/**
+ * Until the operator owns topics, each process makes sure the topics it uses exist: every Source's,
+ * the dead-letter topic and the given pipelines' control topics.
+ */
+export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number } }>, pipelines: string[] = []): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [
+      ...sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
+      { topic: topics.deadLetters, partitions: 1 },
+      ...pipelines.map((p) => ({ topic: topics.control(p), partitions: 1 })),
+    ]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface OutgoingRecord {
   topic: string;
   key?: string;

@@ -36,3 +36,29 @@ export function probeApp(registry: Registry, probes: ServiceProbes): Express {
   mountProbes(app, registry, probes);
   return app;
 }
+
+/**
+ * The main of a USPA process: reads USPA_CONFIG, starts, stops cleanly on SIGTERM/SIGINT, and
+ * turns a bad configuration into one clear fatal log line and exit code 1.
+ */
+export async function runMain(log: import('./log.ts').Logger, what: string, start: (configPath: string) => Promise<{ close(): Promise<void> }>): Promise<void> {
+  const { ConfigError } = await import('./config.ts');
+  const configPath = process.env.USPA_CONFIG;
+  if (!configPath) {
+    log.fatal('USPA_CONFIG is not set: point it at the sources/pipelines file (YAML or JSON)');
+    process.exit(2);
+  }
+  try {
+    const running = await start(configPath);
+    const stop = async () => {
+      await running.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop());
+    process.once('SIGINT', () => void stop());
+  } catch (err) {
+    if (err instanceof ConfigError) log.fatal({ where: err.where, problems: err.problems }, 'invalid configuration');
+    else log.fatal({ err }, `${what} failed to start`);
+    process.exit(1);
+  }
+}

@@ -2,10 +2,10 @@
 import { once } from 'node:events';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { ConfigError, loadConfigFile } from '../../lib/config.ts';
-import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
+import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
-import { createRegistry, probeApp } from '../../lib/service.ts';
+import { createRegistry, probeApp, runMain } from '../../lib/service.ts';
 import { mirrorDeadLetters } from './dead-letters.ts';
 import { PipelineWorker } from './worker.ts';
 
@@ -20,14 +20,7 @@ export async function startPipelines(options: { configPath: string; port: number
   await migrate(warehouse, log);
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-pipeline', env), log);
   const topics = topicNames(env);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
-    ...config.sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
-    { topic: topics.deadLetters, partitions: 1 },
-    ...specs.map((p) => ({ topic: topics.control(p.name), partitions: 1 })),
-  ]);
-  await admin.disconnect();
+  await ensureInstallationTopics(kafka, topics, config.sources, specs.map((p) => p.name));
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('pipeline');
@@ -53,22 +46,5 @@ export async function startPipelines(options: { configPath: string; port: number
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const configPath = process.env.USPA_CONFIG;
-  if (!configPath) {
-    log.fatal('USPA_CONFIG is not set: point it at the sources/pipelines file (YAML or JSON)');
-    process.exit(2);
-  }
-  try {
-    const running = await startPipelines({ configPath, port: Number(process.env.PORT ?? 9464), only: process.env.USPA_PIPELINE });
-    const stop = async () => {
-      await running.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop());
-    process.once('SIGINT', () => void stop());
-  } catch (err) {
-    if (err instanceof ConfigError) log.fatal({ where: err.where, problems: err.problems }, 'invalid configuration');
-    else log.fatal({ err }, 'pipeline failed to start');
-    process.exit(1);
-  }
+  await runMain(log, 'pipeline', (configPath) => startPipelines({ configPath, port: Number(process.env.PORT ?? 9464), only: process.env.USPA_PIPELINE }));
 }
