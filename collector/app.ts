@@ -81,7 +81,8 @@ export function createCollector(deps: CollectorDeps): Express {
       if (route === 'batch') {
         if (raw > LIMITS.batchBytes) throw new HttpError(413, `batch is ${raw} bytes; the limit is ${LIMITS.batchBytes} bytes`);
         const items = (payload as { batch?: unknown }).batch;
-        if (Array.isArray(items)) {
+        // A batch no larger than one event's limit cannot hold an oversized event: skip measuring each.
+        if (Array.isArray(items) && raw > LIMITS.eventBytes) {
           const big = items.flatMap((item, i) => (jsonBytes(item) > LIMITS.eventBytes ? [{ path: `batch[${i}]`, message: `is ${jsonBytes(item)} bytes; the limit is ${LIMITS.eventBytes} bytes per event` }] : []));
           if (big.length) throw new HttpError(413, 'an event in the batch is too large', big);
         }
