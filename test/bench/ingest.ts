@@ -52,6 +52,17 @@ function start(entry: string, extra: Record<string, string>): ChildProcess {
 }
 let stopping = false;
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 function peakRssMiB(pid: number | undefined): number {
   if (!pid) return 0;
   try {
@@ -120,12 +131,29 @@ try {
       await new Promise((r) => setTimeout(r, 500));
     }
   };
+  const pids = () => ({
+    collector: collector.pid,
+    pipeline: pipeline.pid,
+    kafka: status().state?.engines.kafka?.processes[0]?.pid,
+    clickhouse: status().state?.engines.clickhouse?.processes[0]?.pid,
+    'load generator': process.pid,
+  });
+  const cpu: Record<string, Record<string, number>> = {};
+  const measureCpu = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const before = Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const started = Date.now();
+    const result = await work();
+    const wall = (Date.now() - started) / 1000;
+    cpu[phase] = Object.fromEntries(Object.entries(pids()).map(([k, pid]) => [k, Math.round((100 * (cpuSeconds(pid) - (before[k] ?? 0))) / wall)]));
+    console.log(`  cpu during ${phase} (% of one core): ${Object.entries(cpu[phase]!).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return result;
+  };
   let t = Date.now();
-  const single = await load('/v1/track', trackBody, 'single', { connections, expectedPerSecond: 6000 });
+  const single = await measureCpu('single', () => load('/v1/track', trackBody, 'single', { connections, expectedPerSecond: 6000 }));
   const singleStored = await drain('single', single.requests - single.non2xx, t);
   console.log(`single events: ${Math.round(single.requestsPerSecond)} req/s (= events/s) accepted, p99 ${single.latencyP99Ms} ms, non-2xx ${single.non2xx}; all stored ${singleStored.toFixed(1)} s after the phase began`);
   t = Date.now();
-  const batched = await load('/v1/batch', batchBody, 'batched', { connections: Math.max(4, Math.round(connections / 8)), expectedPerSecond: 400 });
+  const batched = await measureCpu('batched', () => load('/v1/batch', batchBody, 'batched', { connections: Math.max(4, Math.round(connections / 8)), expectedPerSecond: 400 }));
   const batchedStored = await drain('batched', (batched.requests - batched.non2xx) * batchSize, t);
   const pipelineRate = Math.round(((batched.requests - batched.non2xx) * batchSize) / batchedStored);
   console.log(`batched events: ${Math.round(batched.requestsPerSecond * batchSize)} events/s accepted (${Math.round(batched.requestsPerSecond)} batches of ${batchSize}/s), p99 ${batched.latencyP99Ms} ms, non-2xx ${batched.non2xx}; all stored after ${batchedStored.toFixed(1)} s → pipeline sustained ${pipelineRate} events/s`);
@@ -175,6 +203,7 @@ try {
     drain_after_load_s: drainSeconds,
     http: { single, batched, paced },
     peak_memory: memory,
+    cpu_percent_of_one_core: cpu,
   };
   const out = fileURLToPath(new URL('./results/ingest.json', import.meta.url));
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
