@@ -227,6 +227,29 @@ describe('collector', { concurrency: false }, () => {
     assert.equal(Number(r[0]!.n), 2, 'the second import stored nothing new');
   });
 
+  test('uspa import: NDJSON with a broken line and an invalid event → both reported by line, the rest imported', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uspa-import-'));
+    const file = join(dir, `events-${n++}.ndjson`);
+    const user = id('nd');
+    writeFileSync(file, [
+      JSON.stringify({ type: 'identify', userId: user, traits: { plan: 'pro' } }),
+      '{"type": "track", oops',
+      JSON.stringify({ type: 'track', userId: user }),
+      '',
+      JSON.stringify({ type: 'page', userId: user, name: 'Docs' }),
+    ].join('\n') + '\n');
+    const result = await importFile({ file, url: product.url, writeKey: product.sources.files!.writeKey });
+    assert.equal(result.sent, 2);
+    assert.deepEqual(result.errors.map((e) => e.row), [2, 3]);
+    assert.match(result.errors[0]!.errors.join(), /not valid JSON/);
+    assert.match(result.errors[1]!.errors.join(), /event: is required for track/);
+    const rows = await eventually('the NDJSON events', async () => {
+      const r = await product.rows<{ type: string }>('SELECT type FROM {db}.events WHERE user_id = {u:String} ORDER BY type', { u: user });
+      return r.length === 2 ? r : undefined;
+    });
+    assert.deepEqual(rows.map((r) => r.type), ['identify', 'page']);
+  });
+
   test('the Segment Node SDK works unchanged against the collector', { timeout: 60_000 }, async () => {
     const analytics = new Analytics({ writeKey: product.sources.web!.writeKey, host: product.url, flushAt: 3, flushInterval: 200 });
     const errors: unknown[] = [];
