@@ -237,7 +237,20 @@ export async function down(opts: StackOptions & { purge?: boolean } = {}): Promi
   const targets = [...pids].filter(isAlive);
   const names = targets.map((pid) => known.find((p) => p.pid === pid)?.name ?? describeProcess(pid));
   if (targets.length) progress.say('stack', `stopping ${names.join(', ')}`);
-  const forced = await terminate(targets);
+  // Within an engine, stop in reverse start order (controller-manager, apiserver, then etcd): an
+  // apiserver whose etcd is already gone hangs in its graceful shutdown.
+  const byEngine = state ? Object.values(state.engines).map((e) => (e?.processes ?? []).map((p) => p.pid).filter((pid) => targets.includes(pid)).reverse()) : [];
+  const ordered = new Set(byEngine.flat());
+  const forced = (
+    await Promise.all([
+      ...byEngine.map(async (pids) => {
+        const stubborn: number[] = [];
+        for (const pid of pids) stubborn.push(...(await terminate([pid])));
+        return stubborn;
+      }),
+      terminate(targets.filter((pid) => !ordered.has(pid))),
+    ])
+  ).flat();
   const left = findMarkedProcesses(`${id}:`);
   if (left.length > 0) {
     throw new StackError(`some stack processes would not stop: ${left.map(describeProcess).join(', ')}`, `kill them by hand (kill -9 ${left.join(' ')}) and run \`uspa stack down\` again`);
@@ -245,7 +258,8 @@ export async function down(opts: StackOptions & { purge?: boolean } = {}): Promi
   rmSync(paths.stateFile, { force: true });
   rmSync(paths.lockFile, { force: true });
   if (opts.purge) rmSync(paths.data, { recursive: true, force: true });
-  progress.say('stack', targets.length ? `stopped ${targets.length} process${targets.length > 1 ? 'es' : ''}${forced.length ? ` (${forced.length} needed SIGKILL)` : ''}` : `nothing was running in ${root}`);
+  const forcedNames = forced.map((pid) => known.find((p) => p.pid === pid)?.name ?? String(pid));
+  progress.say('stack', targets.length ? `stopped ${targets.length} process${targets.length > 1 ? 'es' : ''}${forced.length ? ` (${forcedNames.join(', ')} ignored SIGTERM for 10 s and got SIGKILL)` : ''}` : `nothing was running in ${root}`);
   if (opts.purge) progress.say('stack', `deleted the stack data in ${paths.data}`);
   return { stopped: names, forced: forced.length, purged: Boolean(opts.purge) };
 }
