@@ -26,7 +26,7 @@ export interface CollectorDeps {
   /** Express "trust proxy" value: which proxies' X-Forwarded-For to believe (e.g. "loopback", a CIDR list). */
   trustProxy?: string | boolean;
   /** Where dead letters go; defaults to the installation's topic names from the environment. */
-  deadLetterTopic?: string;
+  deadLetterTopic?: (source: string) => string;
 }
 
 /** Short paths used by analytics.js (/v1/t …) map to the same handlers. */
@@ -192,7 +192,7 @@ export function createCollector(deps: CollectorDeps): Express {
       if (verdict?.mode === 'dlq') {
         dlq++;
         const letter: DeadLetter = { stage: 'collector', source: source.name, reason: 'tracking_plan_violation', errors: verdict.errors, payload: event as unknown as DeadLetter['payload'], messageId: event.messageId, failedAt: new Date().toISOString() };
-        records.push({ topic: deadLetterTopic, key: event.messageId, value: JSON.stringify(letter), headers: { source: source.name, reason: letter.reason } });
+        records.push({ topic: deadLetterTopic(source.name), key: event.messageId, value: JSON.stringify(letter), headers: { source: source.name, reason: letter.reason } });
         return;
       }
       records.push({ topic: source.topic, key: event.anonymousId ?? event.userId, value: JSON.stringify(event), headers: { source: source.name } });

@@ -34,6 +34,9 @@ export async function startCollector(options: { configPath: string; port: number
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** `uspa collector`: the container entrypoint (USPA_CONFIG, PORT, HOST, KAFKA_BROKERS, USPA_TOPIC_PREFIX, write keys). */
+export async function serveCollector(): Promise<void> {
   await runMain(log, 'collector', (configPath) => startCollector({ configPath, port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '0.0.0.0' }));
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await serveCollector();

@@ -33,7 +33,8 @@ export interface SourceSpec {
   writeKey?: string;
   writeKeyEnv?: string;
   trackingPlan?: { mode: PlanMode; events: Record<string, object>; unplanned?: PlanMode };
-  topic?: { partitions?: number; retentionHours?: number };
+  topic?: { partitions?: number; retentionHours?: number; replicationFactor?: number };
+  deadLetter?: { retentionHours?: number };
   rateLimit?: { eventsPerSecond: number; burst?: number };
   consent?: { required: boolean };
   webhook?: WebhookSpec;
@@ -92,8 +93,9 @@ export const CONFIG_SCHEMA = {
           topic: {
             type: 'object',
             additionalProperties: false,
-            properties: { partitions: { type: 'integer', minimum: 1, maximum: 1000 }, retentionHours: { type: 'integer', minimum: 1 } },
+            properties: { partitions: { type: 'integer', minimum: 1, maximum: 1000 }, retentionHours: { type: 'integer', minimum: 1 }, replicationFactor: { type: 'integer', minimum: 1 } },
           },
+          deadLetter: { type: 'object', additionalProperties: false, properties: { retentionHours: { type: 'integer', minimum: 1 } } },
           rateLimit: {
             type: 'object',
             additionalProperties: false,
@@ -198,8 +200,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** Pipeline workers read Sources for their topics only: they need no write keys. */
+export interface ConfigOptions {
+  requireWriteKeys?: boolean;
+}
+
 /** Validates a parsed config, including the cross-references JSON Schema cannot express. */
-export function checkConfig(value: unknown, where: string, env: NodeJS.ProcessEnv = process.env): UspaConfig {
+export function checkConfig(value: unknown, where: string, env: NodeJS.ProcessEnv = process.env, options: ConfigOptions = {}): UspaConfig {
   if (!validateConfig(value)) throw new ConfigError(where, describeAjvErrors(validateConfig.errors));
   const config = value as unknown as UspaConfig;
   config.pipelines ??= [];
@@ -208,8 +215,8 @@ export function checkConfig(value: unknown, where: string, env: NodeJS.ProcessEn
   config.sources.forEach((s, i) => {
     if (names.has(s.name)) problems.push(`sources[${i}].name: "${s.name}" is used twice`);
     names.add(s.name);
-    if (!s.writeKey && !s.writeKeyEnv) problems.push(`sources[${i}]: needs writeKey or writeKeyEnv`);
-    if (s.writeKeyEnv && !env[s.writeKeyEnv]) problems.push(`sources[${i}].writeKeyEnv: the variable ${s.writeKeyEnv} is not set`);
+    if (options.requireWriteKeys !== false && !s.writeKey && !s.writeKeyEnv) problems.push(`sources[${i}]: needs writeKey or writeKeyEnv`);
+    if (options.requireWriteKeys !== false && s.writeKeyEnv && !env[s.writeKeyEnv]) problems.push(`sources[${i}].writeKeyEnv: the variable ${s.writeKeyEnv} is not set`);
     if (s.type === 'webhook' && !s.webhook) problems.push(`sources[${i}].webhook: is required for a webhook source`);
     for (const [event, schema] of Object.entries(s.trackingPlan?.events ?? {})) {
       try {
@@ -228,7 +235,7 @@ export function checkConfig(value: unknown, where: string, env: NodeJS.ProcessEn
   return config;
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): UspaConfig {
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: ConfigOptions = {}): UspaConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -241,7 +248,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new ConfigError(path, [`not valid YAML/JSON: ${(err as Error).message}`]);
   }
-  return checkConfig(parsed, path, env);
+  return checkConfig(parsed, path, env, options);
 }
 
 export function writeKeyOf(source: SourceSpec, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,6 +1,10 @@
 // Our one door to Kafka: everything else in USPA talks to these functions, not to kafkajs.
+import kafkajs from 'kafkajs';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
 import type { Logger } from './log.ts';
+
+// Not a named export the ESM loader can see in kafkajs's CommonJS build.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface KafkaSettings {
   brokers: string[];
@@ -14,8 +18,10 @@ export function kafkaSettingsFromEnv(clientId: string, env: NodeJS.ProcessEnv = 
 }
 
 export interface TopicNames {
+  prefix: string;
   source: (source: string) => string;
-  deadLetters: string;
+  /** Each Source has its own dead-letter topic, with its own retention. */
+  deadLetters: (source: string) => string;
   control: (pipeline: string) => string;
 }
 
@@ -26,8 +32,9 @@ export interface TopicNames {
 export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
   const prefix = env.USPA_TOPIC_PREFIX || 'uspa';
   return {
+    prefix,
     source: (source: string) => `${prefix}.events.${source}`,
-    deadLetters: `${prefix}.dead-letters`,
+    deadLetters: (source: string) => `${prefix}.dead-letters.${source}`,
     control: (pipeline: string) => `${prefix}.control.${pipeline}`,
   };
 }
@@ -56,6 +63,7 @@ export interface TopicSpec {
   topic: string;
   partitions: number;
   retentionHours?: number;
+  replicationFactor?: number;
 }
 
 /** Creates missing topics and grows partition counts; never shrinks or deletes. Idempotent. */
@@ -68,7 +76,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
       topics: missing.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,
-        replicationFactor: -1,
+        replicationFactor: s.replicationFactor ?? -1,
         configEntries: s.retentionHours ? [{ name: 'retention.ms', value: String(s.retentionHours * 3_600_000) }] : [],
       })),
     });
@@ -81,19 +89,37 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
     return have < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
   });
   if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+  // Retention follows the spec on existing topics too.
+  const withRetention = present.filter((s) => s.retentionHours);
+  if (withRetention.length === 0) return;
+  const described = await admin.describeConfigs({ includeSynonyms: false, resources: withRetention.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['retention.ms'] })) });
+  const alter = withRetention.filter((s) => {
+    const current = described.resources.find((r) => r.resourceName === s.topic)?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue;
+    return current !== String(s.retentionHours! * 3_600_000);
+  });
+  if (alter.length > 0) {
+    await admin.alterConfigs({ validateOnly: false, resources: alter.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionHours! * 3_600_000) }] })) });
+  }
+}
+
+/** Deletes topics that exist; absent ones are fine (idempotent cleanup). */
+export async function deleteTopics(admin: Admin, names: string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const present = names.filter((n) => existing.has(n));
+  if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 10_000 });
 }
 
 /**
  * Until the operator owns topics, each process makes sure the topics it uses exist: every Source's,
- * the dead-letter topic and the given pipelines' control topics.
+ * its dead-letter topic and the given pipelines' control topics.
  */
-export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number } }>, pipelines: string[] = []): Promise<void> {
+export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number }; deadLetter?: { retentionHours?: number } }>, pipelines: string[] = []): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     await ensureTopics(admin, [
       ...sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
-      { topic: topics.deadLetters, partitions: 1 },
+      ...sources.map((s) => ({ topic: topics.deadLetters(s.name), partitions: 1, retentionHours: s.deadLetter?.retentionHours })),
       ...pipelines.map((p) => ({ topic: topics.control(p), partitions: 1 })),
     ]);
   } finally {

@@ -1,11 +1,11 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * Structured JSON logs. Write keys, passwords and auth headers are redacted wherever they appear
  * in a logged object, so a careless `log.info({ req })` cannot leak them.
  */
-export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { component },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -13,7 +13,8 @@ export function createLogger(component: string, level = process.env.LOG_LEVEL ??
       paths: ['writeKey', '*.writeKey', '*.*.writeKey', 'password', '*.password', 'authorization', '*.authorization', '*.headers.authorization', 'secret', '*.secret'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

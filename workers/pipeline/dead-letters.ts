@@ -21,11 +21,11 @@ export function deadLetterRow(letter: DeadLetter, fallback: { topic: string; par
   };
 }
 
-export async function mirrorDeadLetters(kafka: Kafka, warehouse: Warehouse, log: Logger, topics: TopicNames) {
-  // One mirror per database: two installations (or test runs) sharing a Kafka never mix their rows.
-  const consumer = kafka.consumer({ groupId: `uspa-dead-letters-mirror-${warehouse.database}`, maxWaitTimeInMs: 500 });
+export async function mirrorDeadLetters(kafka: Kafka, warehouse: Warehouse, log: Logger, topics: TopicNames, sources: string[], pipeline: string) {
+  // One mirror per database and pipeline: installations (or test runs) sharing a Kafka never mix their rows.
+  const consumer = kafka.consumer({ groupId: `uspa-dead-letters-mirror-${warehouse.database}-${pipeline}`, maxWaitTimeInMs: 500 });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.deadLetters], fromBeginning: true });
+  await consumer.subscribe({ topics: sources.map((s) => topics.deadLetters(s)), fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const rows = batch.messages.flatMap((m) => {

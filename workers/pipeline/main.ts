@@ -13,7 +13,7 @@ const log = createLogger('pipeline');
 
 export async function startPipelines(options: { configPath: string; port: number; only?: string; env?: NodeJS.ProcessEnv }) {
   const env = options.env ?? process.env;
-  const config = loadConfigFile(options.configPath, env);
+  const config = loadConfigFile(options.configPath, env, { requireWriteKeys: false });
   const specs = config.pipelines.filter((p) => !options.only || p.name === options.only);
   if (options.only && specs.length === 0) throw new ConfigError(options.configPath, [`pipelines: no pipeline named "${options.only}"`]);
   const warehouse = new Warehouse(clickhouseSettingsFromEnv(env));
@@ -26,9 +26,9 @@ export async function startPipelines(options: { configPath: string; port: number
   const registry = createRegistry('pipeline');
   const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics));
   for (const w of workers) await w.start();
-  const mirror = await mirrorDeadLetters(kafka, warehouse, log, topics);
+  const mirrors = await Promise.all(specs.map((spec) => mirrorDeadLetters(kafka, warehouse, log, topics, spec.sources, spec.name)));
   let ready = true;
-  const server = probeApp(registry, { ready: () => (ready && producer.isConnected ? undefined : 'not connected to Kafka') }).listen(options.port, '127.0.0.1');
+  const server = probeApp(registry, { ready: () => (ready && producer.isConnected ? undefined : 'not connected to Kafka') }).listen(options.port, env.HOST ?? '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   return {
@@ -38,13 +38,16 @@ export async function startPipelines(options: { configPath: string; port: number
       ready = false;
       server.close();
       for (const w of workers) await w.stop();
-      await mirror.disconnect();
+      for (const m of mirrors) await m.disconnect();
       await producer.disconnect();
       await warehouse.close();
     },
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** `uspa pipeline`: the container entrypoint (USPA_CONFIG, USPA_PIPELINE, PORT, engines' addresses). */
+export async function servePipelines(): Promise<void> {
   await runMain(log, 'pipeline', (configPath) => startPipelines({ configPath, port: Number(process.env.PORT ?? 9464), only: process.env.USPA_PIPELINE }));
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await servePipelines();

@@ -94,7 +94,8 @@ export class PipelineWorker {
   }
 
   get groupId(): string {
-    return `uspa-pipeline-${this.spec.name}`;
+    // Named after the topic prefix too: two namespaces (or installations) never share a group.
+    return `${this.topics.prefix}.pipeline.${this.spec.name}`;
   }
 
   /** Loads the identity graph from ClickHouse, then starts consuming. */
@@ -377,7 +378,7 @@ export class PipelineWorker {
 
   /** Dead letters go to Kafka (acks=all) before the batch's offsets are committed: none is lost. */
   private async sendDeadLetters(letters: DeadLetter[]): Promise<void> {
-    await this.producer.send(letters.map((l) => ({ topic: this.topics.deadLetters, key: l.messageId, value: JSON.stringify(l), headers: { source: l.source, reason: l.reason } })));
+    await this.producer.send(letters.map((l) => ({ topic: this.topics.deadLetters(l.source), key: l.messageId, value: JSON.stringify(l), headers: { source: l.source, reason: l.reason } })));
     for (const l of letters) this.log.warn({ source: l.source, reason: l.reason, errors: l.errors.slice(0, 3), origin: l.origin }, 'record dead-lettered');
   }
 
