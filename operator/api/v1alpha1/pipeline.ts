@@ -1,0 +1,191 @@
+// Pipeline: the worker that consumes some Sources' topics, validates, enriches and resolves identity,
+// and writes events and profiles to ClickHouse.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import {
+  type API_VERSION,
+  type CommonSpec,
+  type CommonStatus,
+  array,
+  boolean,
+  customResourceDefinition,
+  dateTime,
+  int32,
+  int64,
+  map,
+  nameRef,
+  object,
+  required,
+  specSchema,
+  statusSchema,
+  string,
+} from './meta.ts';
+
+export interface UrlTopicRule {
+  /** Path glob: "*" one segment (or part of one), "**" any depth. */
+  match: string;
+  topic: string;
+}
+
+export interface PipelineEnrich {
+  geoip?: boolean;
+  userAgent?: boolean;
+  anonymizeIp?: boolean;
+  urlTopics?: UrlTopicRule[];
+}
+
+export interface IdentityKeySpec {
+  name: string;
+  /** Dotted path into the event; optional for the built-in keys. */
+  path?: string;
+  limit?: number;
+}
+
+export interface PipelineIdentity {
+  /** Absent: the built-in keys userId, email, phone, deviceId, anonymousId. */
+  keys?: IdentityKeySpec[];
+  maxProfilesPerMerge?: number;
+}
+
+export interface PipelineBatch {
+  maxEvents?: number;
+  maxWaitMs?: number;
+  profileIntervalMs?: number;
+}
+
+/** core/v1 ResourceRequirements (limits and requests only). */
+export interface ResourceRequirements {
+  limits?: Record<string, string | number>;
+  requests?: Record<string, string | number>;
+}
+
+export interface PipelineSpec extends CommonSpec {
+  sources: string[];
+  replicas?: number;
+  enrich?: PipelineEnrich;
+  identity?: PipelineIdentity;
+  batch?: PipelineBatch;
+  resources?: ResourceRequirements;
+}
+
+export interface PipelineStatus extends CommonStatus {
+  replicas?: number;
+  readyReplicas?: number;
+  /** Events in the Sources' topics not yet processed. */
+  consumerLag?: number;
+  lagUpdatedAt?: string;
+  /** ClickHouse schema migration applied. */
+  schemaVersion?: number;
+  /** Name of the worker Deployment. */
+  deployment?: string;
+}
+
+export interface Pipeline {
+  apiVersion: typeof API_VERSION;
+  kind: 'Pipeline';
+  metadata: V1ObjectMeta;
+  spec: PipelineSpec;
+  status?: PipelineStatus;
+}
+
+/** The identity keys a Pipeline may name without a path: their path and per-profile limit. */
+export const BUILTIN_IDENTITY_KEYS = ['userId', 'email', 'phone', 'deviceId', 'anonymousId'] as const;
+
+/** Values the API server fills in when a field is omitted (the operator sees them set). */
+export const PIPELINE_DEFAULTS = {
+  replicas: 1,
+  enrich: { geoip: true, userAgent: true, anonymizeIp: false },
+  identity: { maxProfilesPerMerge: 10 },
+  batch: { maxEvents: 5000, maxWaitMs: 1000, profileIntervalMs: 1000 },
+} as const;
+
+// The pattern controller-gen gives resource.Quantity.
+const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+const quantities = (description: string) =>
+  map(description, { anyOf: [{ type: 'integer' }, { type: 'string' }], pattern: QUANTITY, 'x-kubernetes-int-or-string': true });
+
+const pipelineSpec = specSchema<PipelineSpec>('Desired state of the Pipeline.', {
+  sources: required(
+    array('Names of the Sources (same namespace) whose events this Pipeline processes. Each event is processed by every Pipeline that lists its Source. 1 to 50 names, no repeats.', nameRef('Name of a Source.'), {
+      minItems: 1,
+      maxItems: 50,
+      'x-kubernetes-list-type': 'set',
+    }),
+  ),
+  replicas: int32(
+    'Worker pods: 1 runs the Pipeline, 0 stops it (events wait in Kafka). At most one worker per Pipeline until identity resolution is shared between workers; scale out by splitting Sources across Pipelines.',
+    { minimum: 0, maximum: 1, default: PIPELINE_DEFAULTS.replicas },
+  ),
+  enrich: object<PipelineEnrich>('Enrichment added to each event before it is stored.', {
+    geoip: boolean('Add country, region and city from the client IP (geoip-lite database bundled with the worker).', { default: PIPELINE_DEFAULTS.enrich.geoip }),
+    userAgent: boolean('Add device, OS and browser parsed from the user agent.', { default: PIPELINE_DEFAULTS.enrich.userAgent }),
+    anonymizeIp: boolean('Store the IP anonymized — IPv4 with its last octet zeroed, IPv6 keeping only its first 48 bits. Geo lookup still uses the full address.', { default: PIPELINE_DEFAULTS.enrich.anonymizeIp }),
+    urlTopics: array(
+      'Page topics from the URL path: every rule whose match fits the path adds its topic to the event (page.topics), in rule order, without repeats. At most 200 rules.',
+      object<UrlTopicRule>('One URL → topic rule.', {
+        match: required(string('Path glob starting with "/": "*" matches one path segment or part of one (e.g. "/p-*"), "**" any depth including none, e.g. "/blog/**".', { pattern: '^/', maxLength: 1024 })),
+        topic: required(string('Topic added to matching page views, e.g. "blog".', { minLength: 1, maxLength: 256 })),
+      }),
+      { maxItems: 200 },
+    ),
+  }),
+  identity: object<PipelineIdentity>('Identity resolution: which event fields identify a person, and how far profiles may merge.', {
+    keys: array(
+      'Identity keys in priority order (the first is the strongest). Omit to use the built-in keys: userId (limit 1), email (5), phone (5), deviceId, anonymousId. 1 to 20 keys, unique by name.',
+      object<IdentityKeySpec>(
+        'One identity key.',
+        {
+          name: required(string('Name of the key, e.g. "email" or "customerNumber". The built-in names userId, email, phone, deviceId and anonymousId may omit path.', { minLength: 1, maxLength: 63, pattern: '^[A-Za-z][A-Za-z0-9_]*$' })),
+          path: string('Dotted path of the value in the event, e.g. "traits.email" (also read from context.traits.email) or "context.device.id". Required unless name is a built-in key.', { minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)*$' }),
+          limit: int32('Most distinct values of this key one profile may hold: a merge that would exceed it is refused and recorded. Unlimited when omitted (the built-in keys keep their limits).', { minimum: 1 }),
+        },
+        {
+          validations: [
+            {
+              rule: `has(self.path) || self.name in [${BUILTIN_IDENTITY_KEYS.map((k) => `'${k}'`).join(', ')}]`,
+              message: `identity key path is required unless name is one of ${BUILTIN_IDENTITY_KEYS.join(', ')}`,
+              fieldPath: '.path',
+              reason: 'FieldValueRequired',
+            },
+          ],
+        },
+      ),
+      { minItems: 1, maxItems: 20, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+    ),
+    maxProfilesPerMerge: int32('Most profiles one identify or alias may merge into one; a larger merge is refused and recorded (it usually means a shared device or a bad key).', { minimum: 1, default: PIPELINE_DEFAULTS.identity.maxProfilesPerMerge }),
+  }),
+  batch: object<PipelineBatch>('How the worker batches writes to ClickHouse: a batch is written when it holds maxEvents or has waited maxWaitMs, whichever comes first. Kafka offsets are committed only after ClickHouse accepted the batch.', {
+    maxEvents: int32('Most events per ClickHouse insert.', { minimum: 1, maximum: 100000, default: PIPELINE_DEFAULTS.batch.maxEvents }),
+    maxWaitMs: int32('Longest an event waits in a batch before it is written, in milliseconds: the floor on end-to-end latency.', { minimum: 1, maximum: 60000, default: PIPELINE_DEFAULTS.batch.maxWaitMs }),
+    profileIntervalMs: int32('How often changed profiles are rebuilt from events, in milliseconds (off the ingest path).', { minimum: 10, maximum: 3600000, default: PIPELINE_DEFAULTS.batch.profileIntervalMs }),
+  }),
+  resources: object<ResourceRequirements>('CPU and memory of the worker container, as in a Pod\'s resources (e.g. requests: {cpu: 250m, memory: 512Mi}). Unset by default.', {
+    limits: quantities('Most compute resources the worker may use, e.g. memory: 1Gi.'),
+    requests: quantities('Compute resources reserved for the worker, e.g. cpu: 250m.'),
+  }),
+});
+
+const pipelineStatus = statusSchema<PipelineStatus>('Observed state of the Pipeline, written by the operator.', {
+  replicas: int32('Worker pods that exist.', { minimum: 0 }),
+  readyReplicas: int32('Worker pods that are ready.', { minimum: 0 }),
+  consumerLag: int64('Events in the Sources\' topics not yet processed, summed over partitions, as of lagUpdatedAt.', { minimum: 0 }),
+  lagUpdatedAt: dateTime('When consumerLag was measured.'),
+  schemaVersion: int32('Version of the ClickHouse schema migrations applied for this Pipeline.', { minimum: 0 }),
+  deployment: string('Name of the worker Deployment (same namespace).'),
+});
+
+export const pipelineCrd = customResourceDefinition({
+  kind: 'Pipeline',
+  plural: 'pipelines',
+  singular: 'pipeline',
+  shortNames: ['pl'],
+  description:
+    'A Pipeline processes the events of some Sources into ClickHouse: a worker consumes their Kafka topics, validates, enriches (geo, user agent, URL topics), resolves identity into one profile per person, and writes events and profiles in batches.',
+  spec: pipelineSpec,
+  status: pipelineStatus,
+  printerColumns: [
+    { name: 'Sources', type: 'string', jsonPath: '.spec.sources', description: 'Sources processed.' },
+    { name: 'Ready-Replicas', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Worker pods ready.' },
+    { name: 'Lag', type: 'integer', jsonPath: '.status.consumerLag', description: 'Events not yet processed.' },
+    { name: 'Schema', type: 'integer', jsonPath: '.status.schemaVersion', description: 'ClickHouse schema version applied.', priority: 1 },
+  ],
+});
