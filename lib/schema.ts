@@ -2,6 +2,7 @@
 // each statement is idempotent on its own, so a crash halfway through is repaired by running again.
 import type { Warehouse } from './clickhouse.ts';
 import type { Logger } from './log.ts';
+import { SEGMENT_TABLES } from './segments/compile.ts';
 
 export interface Migration {
   version: number;
@@ -152,6 +153,27 @@ export const MIGRATIONS: Migration[] = [
         updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
       ) ENGINE = ReplacingMergeTree(updated_at)
       ORDER BY (pipeline, key)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'segment versions and members, activation deliveries',
+    statements: [
+      ...SEGMENT_TABLES,
+      // One row per (activation, message, outcome): every send, failure, suppression and holdout,
+      // with the variant, so each variant's lift can be computed.
+      `CREATE TABLE IF NOT EXISTS {db}.activation_deliveries (
+        activation String COMMENT '<namespace>/<name> of the Activation',
+        message_id String COMMENT 'idempotency key of the delivery',
+        profile_id String,
+        variant LowCardinality(String),
+        outcome LowCardinality(String) COMMENT 'sent, failed, suppressed or holdout',
+        reason String,
+        attempt UInt32,
+        at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(at)
+      PARTITION BY toYYYYMM(at)
+      ORDER BY (activation, message_id, outcome)`,
     ],
   },
 ];
