@@ -17,6 +17,11 @@ const USAGE = `usage: uspa <command>
                       variables for clients: eval "$(uspa stack env)"
   uspa local          run the product on the local stack in the foreground; Ctrl-C stops it
 
+  uspa operator       the operator (reconciles Source, Pipeline, Segment, Activation)
+  uspa runtime        the local runtime: runs USPA's Pods as local processes where there is no kubelet
+  uspa collector      the collector service (USPA_CONFIG, PORT)
+  uspa pipeline       the pipeline workers (USPA_CONFIG, USPA_PIPELINE, PORT)
+
   uspa import <file.csv|file.ndjson> --url <collector> --write-key <key> [--report errors.ndjson]
                       send a file of events to a batch Source, with progress and a per-row error report
   uspa dlq list [--source s] [--reason r] [--since time]
@@ -63,6 +68,14 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (group === 'local') return runLocal();
+  if (group === 'collector' || group === 'pipeline' || group === 'operator' || group === 'runtime') {
+    // Long-running services: they exit on SIGTERM themselves.
+    if (group === 'collector') await (await import('../collector/main.ts')).serveCollector();
+    if (group === 'pipeline') await (await import('../workers/pipeline/main.ts')).servePipelines();
+    if (group === 'operator') await (await import('../operator/main.ts')).serveOperator();
+    if (group === 'runtime') await (await import('../stack/runtime/main.ts')).serveLocalRuntime();
+    return new Promise<number>(() => undefined);
+  }
   if (group === 'import' || group === 'dlq' || group === 'identity') return runDataCommand(group, positionals.slice(1), values);
   if (group !== 'stack' || !command) {
     console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);

@@ -1,0 +1,122 @@
+// What every reconciler works with: the caches the informers fill, the API clients, the engines.
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
+import type { Client as TemporalClient } from '@temporalio/client';
+import { Warehouse } from '../lib/clickhouse.ts';
+import type { Admin } from '../lib/kafka.ts';
+import type { Logger } from '../lib/log.ts';
+import { MIGRATIONS, migrate } from '../lib/schema.ts';
+import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from './api/v1alpha1/index.ts';
+import { database } from './manifests/names.ts';
+import type { Applier } from './runtime/apply.ts';
+import { conditionOf, sameStatus, setConditions, verdict } from './runtime/conditions.ts';
+import type { Condition } from './api/v1alpha1/meta.ts';
+import type { EventRecorder } from './runtime/events.ts';
+import type { ResourceInformer } from './runtime/informer.ts';
+import type { OperatorSettings } from './settings.ts';
+
+export interface Caches {
+  sources: ResourceInformer<Source>;
+  pipelines: ResourceInformer<Pipeline>;
+  segments: ResourceInformer<Segment>;
+  activations: ResourceInformer<Activation>;
+  deployments: ResourceInformer<V1Deployment>;
+  secrets: ResourceInformer<V1Secret>;
+}
+
+export type UspaObject = Source | Pipeline | Segment | Activation;
+
+export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'segments', Activation: 'activations' } as const;
+
+export class OperatorContext {
+  readonly custom: CustomObjectsApi;
+  private readonly warehouses = new Map<string, { warehouse: Warehouse; schema?: Promise<number> }>();
+
+  constructor(
+    readonly kc: KubeConfig,
+    readonly settings: OperatorSettings,
+    readonly log: Logger,
+    readonly applier: Applier,
+    readonly events: EventRecorder,
+    readonly caches: Caches,
+    readonly kafka: Admin,
+    readonly temporal: () => Promise<TemporalClient>,
+  ) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  /** The namespace's ClickHouse database, created and migrated once per operator process. */
+  async warehouse(namespace: string): Promise<{ warehouse: Warehouse; schemaVersion: number }> {
+    const name = database(this.settings.databasePrefix, namespace);
+    let entry = this.warehouses.get(name);
+    if (!entry) {
+      entry = { warehouse: new Warehouse({ ...this.settings.clickhouse, database: name }) };
+      this.warehouses.set(name, entry);
+    }
+    const w = entry.warehouse;
+    entry.schema ??= migrate(w, this.log).then(() => Math.max(...MIGRATIONS.map((m) => m.version)));
+    try {
+      return { warehouse: w, schemaVersion: await entry.schema };
+    } catch (err) {
+      entry.schema = undefined; // try again on the next reconcile
+      throw err;
+    }
+  }
+
+  /** Writes status only when it differs from what the object has (one write per reconcile at most). */
+  async writeStatus(obj: UspaObject, status: object): Promise<boolean> {
+    if (sameStatus(obj.status, status)) return false;
+    await this.custom.patchNamespacedCustomObjectStatus({ ...this.address(obj), body: [{ op: 'add', path: '/status', value: status }] });
+    return true;
+  }
+
+  /**
+   * Sets Ready/Progressing/Degraded from one verdict, writes status if it changed, and records an
+   * Event when Ready's reason changes (Normal when ready, Warning when degraded).
+   */
+  async report(obj: UspaObject, status: { conditions?: Condition[] }, state: 'ready' | 'progressing' | 'degraded', reason: string, message: string): Promise<void> {
+    const before = conditionOf(obj.status?.conditions, 'Ready');
+    status.conditions = setConditions(obj.status?.conditions, verdict(state, reason, message), obj.metadata.generation ?? 0);
+    if (!(await this.writeStatus(obj, status)) || before?.reason === reason) return;
+    if (state === 'ready') this.events.normal(obj, reason, message);
+    else if (state === 'degraded') this.events.warning(obj, reason, message);
+  }
+
+  async addFinalizer(obj: UspaObject, finalizer: string): Promise<void> {
+    const list = obj.metadata.finalizers;
+    if (list?.includes(finalizer)) return;
+    await this.custom.patchNamespacedCustomObject({
+      ...this.address(obj),
+      body: list?.length ? [{ op: 'add', path: '/metadata/finalizers/-', value: finalizer }] : [{ op: 'add', path: '/metadata/finalizers', value: [finalizer] }],
+    });
+  }
+
+  async removeFinalizer(obj: UspaObject, finalizer: string): Promise<void> {
+    const i = obj.metadata.finalizers?.indexOf(finalizer) ?? -1;
+    if (i < 0) return;
+    try {
+      await this.custom.patchNamespacedCustomObject({
+        ...this.address(obj),
+        body: [
+          { op: 'test', path: `/metadata/finalizers/${i}`, value: finalizer },
+          { op: 'remove', path: `/metadata/finalizers/${i}` },
+        ],
+      });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+  }
+
+  private address(obj: UspaObject) {
+    return { group: GROUP, version: VERSION, namespace: obj.metadata.namespace!, plural: PLURALS[obj.kind], name: obj.metadata.name! };
+  }
+
+  async close(): Promise<void> {
+    for (const { warehouse } of this.warehouses.values()) await warehouse.close();
+  }
+}
+
+export function isDeleting(obj: KubernetesObject): boolean {
+  return Boolean(obj.metadata?.deletionTimestamp);
+}
+
+export { API_VERSION };

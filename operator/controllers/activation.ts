@@ -1,0 +1,136 @@
+// Activation → its templates checked now (not at send time), its references resolved, and either
+// a Temporal Schedule (audience syncs) or a registration with the namespace's trigger consumer
+// (event and segment triggers). The schedule is external: a finalizer deletes it.
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { Liquid } from 'liquidjs';
+import { stringify } from 'yaml';
+import type { Activation, ActivationStatus } from '../api/v1alpha1/index.ts';
+import { FINALIZER, PART_OF, TASK_QUEUES, activationSchedule, database } from '../manifests/names.ts';
+import { hashOf } from '../manifests/workload.ts';
+import { type OperatorContext, isDeleting } from '../context.ts';
+import { apiMessage, ownerRef } from '../runtime/apply.ts';
+import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+import { deleteSchedule, ensureSchedule } from './schedules.ts';
+
+export const TRIGGERS_CONFIGMAP = 'uspa-triggers';
+const STATUS_REFRESH_MS = 60_000;
+const liquid = new Liquid({ strictFilters: true });
+
+/** Every template of the Activation that does not parse, as "where: why". */
+export function templateErrors(spec: Activation['spec']): string[] {
+  const templates: Array<[string, string | undefined]> = [
+    ['spec.template.body', spec.template?.body],
+    ['spec.destination.email.subject', spec.destination.email?.subject],
+    ['spec.destination.email.to', spec.destination.email?.to],
+    ...(spec.variants ?? []).map((v, i): [string, string | undefined] => [`spec.variants[${i}].template.body`, v.template?.body]),
+  ];
+  const errors: string[] = [];
+  for (const [where, text] of templates) {
+    if (!text) continue;
+    try {
+      liquid.parse(text);
+    } catch (err) {
+      errors.push(`${where}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return errors;
+}
+
+export class ActivationReconciler implements Reconciler {
+  readonly kind = 'Activation';
+
+  constructor(private readonly ctx: OperatorContext) {}
+
+  async reconcile({ namespace, name }: Request): Promise<Result | void> {
+    const { ctx } = this;
+    const activation = ctx.caches.activations.get(name, namespace);
+    const scheduleId = activationSchedule(namespace, name);
+    if (!activation) return this.applyTriggers(namespace);
+    if (isDeleting(activation)) {
+      if (!activation.metadata.finalizers?.includes(FINALIZER)) return;
+      await this.applyTriggers(namespace);
+      if (await deleteSchedule(await ctx.temporal(), scheduleId)) ctx.events.normal(activation, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+      await ctx.removeFinalizer(activation, FINALIZER);
+      return;
+    }
+    await ctx.addFinalizer(activation, FINALIZER);
+
+    const gen = activation.metadata.generation;
+    const status: ActivationStatus = { ...activation.status, observedGeneration: gen };
+    const write = (state: 'ready' | 'progressing' | 'degraded', reason: string, message: string) => ctx.report(activation, status, state, reason, message);
+
+    const spec = activation.spec;
+    const problems = templateErrors(spec);
+    if (problems.length) return write('degraded', 'TemplateInvalid', problems.join('; '));
+    if (spec.segment) {
+      const seg = ctx.caches.segments.get(spec.segment, namespace);
+      if (!seg || isDeleting(seg)) return write('degraded', 'SegmentNotFound', `Segment "${spec.segment}" not found in namespace ${namespace}`);
+    }
+    for (const ref of [spec.destination.webhook?.signingSecretRef, spec.destination.email?.smtpSecretRef]) {
+      if (ref && !ctx.caches.secrets.get(ref.name, namespace)) return write('degraded', 'SecretNotFound', `Secret "${ref.name}" not found in namespace ${namespace}`);
+    }
+
+    const temporal = await ctx.temporal();
+    const db = database(ctx.settings.databasePrefix, namespace);
+    try {
+      if (spec.trigger.type === 'schedule') {
+        const input = { namespace, activation: name, database: db, segment: spec.segment, sync: spec.trigger.sync ?? 'diff' };
+        const did = await ensureSchedule(temporal, {
+          id: scheduleId,
+          interval: spec.trigger.schedule?.cron ? undefined : (spec.trigger.schedule?.interval ?? '1h'),
+          cron: spec.trigger.schedule?.cron,
+          workflowType: 'syncAudience',
+          taskQueue: TASK_QUEUES.activations,
+          input,
+          paused: Boolean(spec.suspend),
+          note: `Activation ${namespace}/${name}`,
+          revision: hashOf(JSON.stringify(input), JSON.stringify(spec)),
+        });
+        if (did !== 'unchanged') ctx.events.normal(activation, did === 'created' ? 'ScheduleCreated' : 'ScheduleUpdated', `Temporal schedule ${scheduleId} ${did}`);
+        status.schedule = scheduleId;
+      } else {
+        // The trigger changed away from a schedule: no schedule may be left behind.
+        if (await deleteSchedule(temporal, scheduleId)) ctx.events.normal(activation, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+        delete status.schedule;
+      }
+    } catch (err) {
+      await write('degraded', 'TemporalError', `could not manage schedule ${scheduleId}: ${apiMessage(err)}`);
+      throw err;
+    }
+    await this.applyTriggers(namespace);
+
+    try {
+      const { warehouse } = await ctx.warehouse(namespace);
+      const [row] = await warehouse.query<{ sent: string; failed: string; suppressed: string; last_sent: string | null }>(
+        `SELECT countIf(outcome = 'sent') AS sent, countIf(outcome = 'failed') AS failed, countIf(outcome = 'suppressed') AS suppressed,
+                maxIf(at, outcome = 'sent') AS last_sent FROM {db}.activation_deliveries FINAL WHERE activation = {key:String}`,
+        { key: `${namespace}/${name}` },
+      );
+      status.sent = Number(row?.sent ?? 0);
+      status.failed = Number(row?.failed ?? 0);
+      status.suppressed = Number(row?.suppressed ?? 0);
+      if (status.sent > 0 && row?.last_sent) status.lastSentAt = new Date(`${row.last_sent.replace(' ', 'T')}Z`).toISOString().replace(/\.\d+Z$/, 'Z');
+    } catch (err) {
+      ctx.log.warn({ activation: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read delivery counts');
+    }
+    const how = spec.trigger.type === 'schedule' ? `syncs by schedule ${scheduleId}` : `registered for ${spec.trigger.type} triggers`;
+    if (spec.suspend) await write('ready', 'Suspended', `suspended: nothing is sent (${how})`);
+    else await write('ready', 'Active', `${how} → ${spec.destination.type}`);
+    return { requeueAfterMs: STATUS_REFRESH_MS * (0.8 + Math.random() * 0.4) };
+  }
+
+  /** The namespace's trigger registrations (event and segment triggers), read by the trigger consumer. */
+  private async applyTriggers(namespace: string): Promise<void> {
+    const all = this.ctx.caches.activations.list(namespace).filter((a) => !isDeleting(a) && a.spec.trigger.type !== 'schedule');
+    if (all.length === 0) return;
+    const sorted = [...all].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+    const triggers = sorted.map((a) => ({ activation: a.metadata.name, suspended: Boolean(a.spec.suspend), segment: a.spec.segment, trigger: a.spec.trigger, generation: a.metadata.generation }));
+    const cm: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: TRIGGERS_CONFIGMAP, namespace, labels: { ...PART_OF, 'app.kubernetes.io/component': 'triggers' }, ownerReferences: sorted.map((a) => ownerRef(a, false)) },
+      data: { 'triggers.yaml': `# Rendered by the USPA operator from the Activations in namespace ${namespace}.\n${stringify({ triggers })}` },
+    };
+    await this.ctx.applier.apply(cm);
+  }
+}

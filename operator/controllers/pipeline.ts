@@ -1,0 +1,78 @@
+// Pipeline → ClickHouse schema for its namespace, and a Deployment of pipeline workers (one
+// consumer group per Pipeline) with its ConfigMap and credentials Secret. Status shows the lag.
+import type { PipelineStatus } from '../api/v1alpha1/index.ts';
+import { pipelineManifests } from '../manifests/pipeline.ts';
+import { pipelineGroup, pipelineWorkload, sourceTopic } from '../manifests/names.ts';
+import { deploymentAvailable } from '../manifests/workload.ts';
+import { type OperatorContext, isDeleting } from '../context.ts';
+import { apiMessage } from '../runtime/apply.ts';
+import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+
+const LAG_REFRESH_MS = 15_000;
+
+export class PipelineReconciler implements Reconciler {
+  readonly kind = 'Pipeline';
+
+  constructor(private readonly ctx: OperatorContext) {}
+
+  async reconcile({ namespace, name }: Request): Promise<Result | void> {
+    const { ctx } = this;
+    const pipeline = ctx.caches.pipelines.get(name, namespace);
+    // No finalizer: the workload goes with the Pipeline (owner references); its data stays in ClickHouse.
+    if (!pipeline || isDeleting(pipeline)) return;
+    const gen = pipeline.metadata.generation ?? 0;
+    const status: PipelineStatus = { ...pipeline.status, observedGeneration: gen, deployment: pipelineWorkload(name) };
+    const write = (state: 'ready' | 'progressing' | 'degraded', reason: string, message: string) => ctx.report(pipeline, status, state, reason, message);
+
+    const missing = pipeline.spec.sources.filter((s) => {
+      const src = ctx.caches.sources.get(s, namespace);
+      return !src || isDeleting(src);
+    });
+    if (missing.length) return write('degraded', 'SourceNotFound', `Source${missing.length > 1 ? 's' : ''} ${missing.map((s) => `"${s}"`).join(', ')} not found in namespace ${namespace}`);
+    const sources = pipeline.spec.sources.map((s) => ctx.caches.sources.get(s, namespace)!);
+
+    try {
+      status.schemaVersion = (await ctx.warehouse(namespace)).schemaVersion;
+    } catch (err) {
+      await write('degraded', 'ClickHouseError', `could not apply the ClickHouse schema: ${apiMessage(err)}`);
+      throw err;
+    }
+
+    const m = pipelineManifests(namespace, pipeline, sources, ctx.settings);
+    await ctx.applier.apply(m.secret);
+    await ctx.applier.apply(m.configMap);
+    await ctx.applier.apply(m.deployment);
+
+    try {
+      status.consumerLag = await this.lag(namespace, name, pipeline.spec.sources);
+      status.lagUpdatedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    } catch (err) {
+      ctx.log.warn({ pipeline: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read consumer lag');
+    }
+
+    const d = deploymentAvailable(ctx.caches.deployments.get(pipelineWorkload(name), namespace));
+    status.replicas = d.desired;
+    status.readyReplicas = d.ready;
+    if (pipeline.spec.suspend) await write('ready', 'Suspended', 'suspended: no workers run; events wait in Kafka');
+    else if (!d.available) await write('progressing', 'WorkersNotReady', `waiting for pipeline workers (${d.ready}/${d.desired} ready)`);
+    else await write('ready', 'Reconciled', `processing ${sources.length} source${sources.length > 1 ? 's' : ''} into ClickHouse (schema ${status.schemaVersion})`);
+    return { requeueAfterMs: LAG_REFRESH_MS };
+  }
+
+  /** Events in the Sources' topics that the Pipeline's consumer group has not committed yet. */
+  private async lag(namespace: string, name: string, sources: string[]): Promise<number> {
+    const { kafka, settings } = this.ctx;
+    const topics = sources.map((s) => sourceTopic(settings.topicPrefix, namespace, s));
+    const committed = await kafka.fetchOffsets({ groupId: pipelineGroup(settings.topicPrefix, namespace, name), topics });
+    let lag = 0;
+    for (const topic of topics) {
+      const ends = await kafka.fetchTopicOffsets(topic);
+      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const p of ends) {
+        const at = Number(done.find((d) => d.partition === p.partition)?.offset ?? -1);
+        lag += Number(p.high) - (at >= 0 ? at : Number(p.low));
+      }
+    }
+    return lag;
+  }
+}

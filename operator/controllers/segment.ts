@@ -1,0 +1,120 @@
+// Segment → its rule validated and compiled to ClickHouse SQL (shown in status), and a Temporal
+// Schedule that recomputes its membership. The schedule is external: a finalizer deletes it.
+import { compileSegment } from '../../lib/segments/compile.ts';
+import { findCycle, formatRuleError, parseRule, referencedSegments, RuleValidationError, segmentKey } from '../../lib/segments/rules.ts';
+import type { SegmentStatus } from '../api/v1alpha1/index.ts';
+import { FINALIZER, TASK_QUEUES, database, segmentSchedule } from '../manifests/names.ts';
+import { hashOf } from '../manifests/workload.ts';
+import { type OperatorContext, isDeleting } from '../context.ts';
+import { apiMessage } from '../runtime/apply.ts';
+import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+import { deleteSchedule, ensureSchedule } from './schedules.ts';
+
+/** Size and last computed time come from ClickHouse; refreshed this often (with jitter). */
+const STATUS_REFRESH_MS = 5 * 60_000;
+
+export class SegmentReconciler implements Reconciler {
+  readonly kind = 'Segment';
+
+  constructor(private readonly ctx: OperatorContext) {}
+
+  async reconcile({ namespace, name }: Request): Promise<Result | void> {
+    const { ctx } = this;
+    const segment = ctx.caches.segments.get(name, namespace);
+    if (!segment) return;
+    const scheduleId = segmentSchedule(namespace, name);
+    if (isDeleting(segment)) {
+      if (!segment.metadata.finalizers?.includes(FINALIZER)) return;
+      if (await deleteSchedule(await ctx.temporal(), scheduleId)) ctx.events.normal(segment, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+      await ctx.removeFinalizer(segment, FINALIZER);
+      return;
+    }
+    await ctx.addFinalizer(segment, FINALIZER);
+
+    const gen = segment.metadata.generation;
+    const status: SegmentStatus = { ...segment.status, observedGeneration: gen, schedule: scheduleId };
+    const write = (state: 'ready' | 'progressing' | 'degraded', reason: string, message: string) => ctx.report(segment, status, state, reason, message);
+
+    let rule;
+    try {
+      rule = parseRule(segment.spec.rule);
+    } catch (err) {
+      if (!(err instanceof RuleValidationError)) throw err;
+      delete status.compiledQuery;
+      return write('degraded', 'InvalidRule', err.errors.map(formatRuleError).join('; '));
+    }
+    status.dependsOn = referencedSegments(rule);
+    const missing = status.dependsOn.filter((s) => {
+      const other = ctx.caches.segments.get(s, namespace);
+      return !other || isDeleting(other);
+    });
+    if (missing.length) return write('degraded', 'SegmentNotFound', `rule refers to Segment${missing.length > 1 ? 's' : ''} ${missing.map((s) => `"${s}"`).join(', ')}, not found in namespace ${namespace}`);
+    const cycle = this.cycleThrough(namespace, name);
+    if (cycle) return write('degraded', 'ReferenceCycle', `segments refer to each other in a cycle: ${cycle.join(' → ')}`);
+
+    const compiled = compileSegment(rule, { namespace });
+    // Long `in` lists would bloat the object: status shows the first 8 KiB.
+    status.compiledQuery = compiled.display.length > 8192 ? `${compiled.display.slice(0, 8192)}\n… (truncated)` : compiled.display;
+    const db = database(ctx.settings.databasePrefix, namespace);
+    const refresh = segment.spec.refresh ?? {};
+    const input = { namespace, segment: name, key: segmentKey(namespace, name), database: db, sql: compiled.sql, params: compiled.params, mode: segment.spec.mode ?? 'batch' };
+    try {
+      const did = await ensureSchedule(await ctx.temporal(), {
+        id: scheduleId,
+        interval: refresh.cron ? undefined : (refresh.interval ?? '1h'),
+        cron: refresh.cron,
+        workflowType: 'computeSegment',
+        taskQueue: TASK_QUEUES.segments,
+        input,
+        paused: Boolean(segment.spec.suspend),
+        note: `Segment ${namespace}/${name}`,
+        revision: hashOf(JSON.stringify(input), JSON.stringify(refresh)),
+      });
+      if (did !== 'unchanged') ctx.events.normal(segment, did === 'created' ? 'ScheduleCreated' : 'ScheduleUpdated', `Temporal schedule ${scheduleId} ${did}`);
+    } catch (err) {
+      await write('degraded', 'TemporalError', `could not create or update schedule ${scheduleId}: ${apiMessage(err)}`);
+      throw err;
+    }
+
+    try {
+      const { warehouse } = await ctx.warehouse(namespace);
+      const [latest] = await warehouse.query<{ version: string; size: string; computed_at: string }>(
+        'SELECT version, size, computed_at FROM {db}.segment_versions FINAL WHERE segment = {key:String} ORDER BY version DESC LIMIT 1',
+        { key: input.key },
+      );
+      if (latest) {
+        status.version = Number(latest.version);
+        status.size = Number(latest.size);
+        status.lastComputedAt = new Date(`${latest.computed_at.replace(' ', 'T')}Z`).toISOString().replace(/\.\d+Z$/, 'Z');
+      }
+    } catch (err) {
+      ctx.log.warn({ segment: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read segment size');
+    }
+    if (segment.spec.suspend) await write('ready', 'Suspended', `suspended: schedule ${scheduleId} is paused`);
+    else await write('ready', 'Scheduled', `recomputed ${refresh.cron ? `on cron "${refresh.cron}"` : `every ${refresh.interval ?? '1h'}`} by schedule ${scheduleId}`);
+    return { requeueAfterMs: STATUS_REFRESH_MS * (0.8 + Math.random() * 0.4) };
+  }
+
+  /** A cycle this Segment depends on (through it or beyond it) among the namespace's Segments, if any. */
+  private cycleThrough(namespace: string, name: string): string[] | undefined {
+    const graph = new Map<string, string[]>();
+    for (const s of this.ctx.caches.segments.list(namespace)) {
+      try {
+        graph.set(s.metadata.name!, referencedSegments(parseRule(s.spec.rule)));
+      } catch {
+        graph.set(s.metadata.name!, []);
+      }
+    }
+    // Keep only what is reachable from this segment, so an unrelated cycle is not blamed on it.
+    const reachable = new Set<string>();
+    const stack = [name];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (reachable.has(n)) continue;
+      reachable.add(n);
+      stack.push(...(graph.get(n) ?? []));
+    }
+    const sub = new Map([...graph].filter(([k]) => reachable.has(k)));
+    return findCycle(sub);
+  }
+}

@@ -1,0 +1,122 @@
+// Source → its Kafka topic and dead-letter topic, its write-key Secret, and its place in the
+// namespace's shared collector. Topics are external, so a finalizer deletes them with the Source.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import { deleteTopics, ensureTopics } from '../../lib/kafka.ts';
+import type { Source, SourceStatus } from '../api/v1alpha1/index.ts';
+import { collectorManifests, secretRefOf } from '../manifests/collector.ts';
+import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../manifests/names.ts';
+import { deploymentAvailable } from '../manifests/workload.ts';
+import { type OperatorContext, isDeleting } from '../context.ts';
+import { apiMessage, isNotFound, ownerRef } from '../runtime/apply.ts';
+import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+
+export class SourceReconciler implements Reconciler {
+  readonly kind = 'Source';
+  private readonly core: CoreV1Api;
+
+  constructor(private readonly ctx: OperatorContext) {
+    this.core = ctx.kc.makeApiClient(CoreV1Api);
+  }
+
+  async reconcile({ namespace, name }: Request): Promise<Result | void> {
+    const { ctx } = this;
+    const source = ctx.caches.sources.get(name, namespace);
+    if (!source) return this.applyCollector(namespace); // gone: the collector forgets it
+    const topic = sourceTopic(ctx.settings.topicPrefix, namespace, name);
+    const dlq = deadLetterTopic(ctx.settings.topicPrefix, namespace, name);
+
+    if (isDeleting(source)) {
+      if (!source.metadata.finalizers?.includes(FINALIZER)) return;
+      await this.applyCollector(namespace);
+      await deleteTopics(ctx.kafka, [topic, dlq]);
+      ctx.events.normal(source, 'TopicsDeleted', `deleted Kafka topics ${topic} and ${dlq}`);
+      await ctx.removeFinalizer(source, FINALIZER);
+      return;
+    }
+    await ctx.addFinalizer(source, FINALIZER);
+
+    const status: SourceStatus = { ...source.status, observedGeneration: source.metadata.generation, topic, deadLetterTopic: dlq };
+    const fail = async (reason: string, message: string) => {
+      await this.applyCollector(namespace); // drops this Source from the collector if it cannot be served
+      await ctx.report(source, status, 'degraded', reason, message);
+    };
+
+    // The write key: the user's Secret, or one we generate once and then never change.
+    const ref = secretRefOf(source);
+    if (source.spec.writeKeySecretRef) {
+      const secret = ctx.caches.secrets.get(ref.name, namespace) ?? (await this.readSecret(namespace, ref.name));
+      if (!secret) return fail('SecretNotFound', `write-key Secret "${ref.name}" not found in namespace ${namespace}`);
+      if (!secret.data?.[ref.key]) return fail('SecretKeyMissing', `Secret "${ref.name}" has no key "${ref.key}"`);
+    } else if (!(ctx.caches.secrets.get(ref.name, namespace) ?? (await this.readSecret(namespace, ref.name)))) {
+      await this.core.createNamespacedSecret({
+        namespace,
+        body: {
+          metadata: { name: writeKeySecret(name), namespace, labels: { ...PART_OF, 'uspa.tech/source': name }, ownerReferences: [ownerRef(source)] },
+          type: 'Opaque',
+          stringData: { writeKey: randomBytes(24).toString('base64url') },
+        },
+      }).catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 409) throw err;
+      });
+      ctx.events.normal(source, 'WriteKeyGenerated', `generated a write key in Secret ${ref.name}`);
+    }
+    status.writeKeySecret = ref.name;
+
+    const t = source.spec.topic ?? {};
+    try {
+      await ensureTopics(ctx.kafka, [
+        { topic, partitions: t.partitions ?? 3, retentionHours: t.retentionHours ?? 168, replicationFactor: t.replicationFactor ?? 1 },
+        { topic: dlq, partitions: 1, retentionHours: source.spec.deadLetter?.retentionHours ?? 336, replicationFactor: t.replicationFactor ?? 1 },
+      ]);
+      const meta = await ctx.kafka.fetchTopicMetadata({ topics: [topic] });
+      status.partitions = meta.topics[0]?.partitions.length;
+    } catch (err) {
+      await fail('KafkaError', `could not create or update topic ${topic}: ${apiMessage(err)}`);
+      throw err;
+    }
+
+    await this.applyCollector(namespace);
+    status.endpoint = `http://${COLLECTOR}.${namespace}.svc:8080/v1/batch`;
+    if (source.spec.suspend) {
+      return ctx.report(source, status, 'ready', 'Suspended', "suspended: the collector refuses this Source's events (401); topics are kept");
+    }
+    const collector = deploymentAvailable(ctx.caches.deployments.get(COLLECTOR, namespace));
+    if (!collector.available) {
+      // The Deployment's own changes re-queue us.
+      return ctx.report(source, status, 'progressing', 'CollectorNotAvailable', `topics ready; waiting for the collector Deployment (${collector.ready}/${collector.desired} ready)`);
+    }
+    await ctx.report(source, status, 'ready', 'Reconciled', `accepting events into ${topic} (${status.partitions} partitions)`);
+  }
+
+  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private hasWriteKey(s: Source): boolean {
+    const ref = secretRefOf(s);
+    return Boolean(this.ctx.caches.secrets.get(ref.name, s.metadata.namespace)?.data?.[ref.key]);
+  }
+
+  /** The shared collector from every live, unsuspended Source of the namespace. */
+  private async applyCollector(namespace: string): Promise<void> {
+    const { ctx } = this;
+    const sources = ctx.caches.sources.list(namespace).filter((s) => !isDeleting(s));
+    // A Source whose write key is missing is left out, so that it cannot keep the collector (and
+    // every other Source) from starting; its own status says what is missing.
+    const serving = sources.filter((s) => !s.spec.suspend && this.hasWriteKey(s));
+    if (sources.length === 0) return; // garbage collection removes the collector with its last owner
+    const m = collectorManifests(namespace, serving, { image: ctx.settings.image, topicPrefix: ctx.settings.topicPrefix, kafkaBrokers: ctx.settings.kafkaBrokers });
+    // Suspended Sources still own the collector (they keep it alive) but are not served by it.
+    const owners = sources.map((s) => ownerRef(s, false));
+    for (const obj of [m.configMap, m.service, m.deployment]) obj.metadata!.ownerReferences = owners;
+    await ctx.applier.apply(m.configMap);
+    await ctx.applier.apply(m.service);
+    await ctx.applier.apply(m.deployment);
+  }
+}

@@ -1,0 +1,214 @@
+// `uspa operator`: leader election, informers, one controller per kind, probes and metrics.
+import { once } from 'node:events';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { Gauge } from 'prom-client';
+import { connectKafka } from '../lib/kafka.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { createRegistry, probeApp } from '../lib/service.ts';
+import { GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from './api/v1alpha1/index.ts';
+import { type Caches, OperatorContext } from './context.ts';
+import { ActivationReconciler } from './controllers/activation.ts';
+import { PipelineReconciler } from './controllers/pipeline.ts';
+import { SegmentReconciler } from './controllers/segment.ts';
+import { SourceReconciler } from './controllers/source.ts';
+import { referencedSegments, parseRule } from '../lib/segments/rules.ts';
+import { writeKeySecret } from './manifests/names.ts';
+import { Applier, FIELD_MANAGER } from './runtime/apply.ts';
+import { Controller, controllerMetrics } from './runtime/controller.ts';
+import { EventRecorder } from './runtime/events.ts';
+import { ResourceInformer } from './runtime/informer.ts';
+import { LeaderElector } from './runtime/leader.ts';
+import { type OperatorSettings, settingsFromEnv } from './settings.ts';
+
+export interface RunningOperator {
+  port: number;
+  isLeader(): boolean;
+  /** Resolves when this replica leads and its caches have synced. */
+  leading: Promise<void>;
+  close(): Promise<void>;
+}
+
+function customInformer<T extends KubernetesObject>(kc: KubeConfig, plural: string, resyncMs: number, log: Logger, namespace?: string): ResourceInformer<T> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return new ResourceInformer<T>(kc, {
+    name: plural,
+    path: namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`,
+    list: () => (namespace ? api.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace }) : api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as Promise<KubernetesListObject<T>>,
+    resyncMs,
+    log,
+  });
+}
+
+export async function startOperator(options: { settings?: OperatorSettings; kubeConfig?: KubeConfig; log?: Logger; onLostLeadership?: () => void } = {}): Promise<RunningOperator> {
+  const settings = options.settings ?? settingsFromEnv();
+  const log = options.log ?? createLogger('operator');
+  const kc = options.kubeConfig ?? new KubeConfig();
+  if (!options.kubeConfig) kc.loadFromDefault();
+
+  const registry = createRegistry('operator');
+  const leaderGauge = new Gauge({ name: 'uspa_operator_leader', help: '1 when this replica is the active leader', registers: [registry] });
+  let synced = false;
+  let elector: LeaderElector | undefined;
+  const server = probeApp(registry, {
+    // A standby is ready (it is doing its job: waiting); a leader is ready once its caches synced.
+    ready: () => (elector && !elector.isLeader ? undefined : synced ? undefined : 'caches not synced yet'),
+  }).listen(settings.port, settings.host);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+
+  let closing = false;
+  let inner: { stop(): Promise<void> } | undefined;
+  const leading = (async () => {
+    if (settings.leaderElection) {
+      elector = new LeaderElector(kc, { namespace: settings.namespace, name: 'uspa-operator', identity: settings.identity, log });
+      await elector.acquire(() => {
+        leaderGauge.set(0);
+        log.error('lost leadership: exiting so that only one replica reconciles');
+        (options.onLostLeadership ?? (() => process.exit(1)))();
+      });
+    }
+    if (closing) return;
+    leaderGauge.set(1);
+    inner = await runControllers(kc, settings, log, registry);
+    synced = true;
+  })();
+  leading.catch((err: unknown) => {
+    if (!closing) log.error({ err: String(err) }, 'operator failed to start');
+  });
+
+  return {
+    port,
+    isLeader: () => !settings.leaderElection || Boolean(elector?.isLeader),
+    leading,
+    async close() {
+      closing = true;
+      await inner?.stop();
+      await elector?.release();
+      leaderGauge.set(0);
+      server.close();
+    },
+  };
+}
+
+async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: Logger, registry: ReturnType<typeof createRegistry>): Promise<{ stop(): Promise<void> }> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const ns = settings.watchNamespace;
+  const managed = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
+  const caches: Caches = {
+    sources: customInformer<Source>(kc, 'sources', settings.resyncMs, log, ns),
+    pipelines: customInformer<Pipeline>(kc, 'pipelines', settings.resyncMs, log, ns),
+    segments: customInformer<Segment>(kc, 'segments', settings.resyncMs, log, ns),
+    activations: customInformer<Activation>(kc, 'activations', settings.resyncMs, log, ns),
+    deployments: new ResourceInformer<V1Deployment>(kc, {
+      name: 'deployments',
+      path: ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
+      labelSelector: managed,
+      list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: managed }) : apps.listDeploymentForAllNamespaces({ labelSelector: managed })),
+      log,
+    }),
+    secrets: new ResourceInformer<V1Secret>(kc, {
+      name: 'secrets',
+      path: ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
+      list: () => (ns ? core.listNamespacedSecret({ namespace: ns }) : core.listSecretForAllNamespaces()),
+      log,
+    }),
+  };
+
+  const kafka = connectKafka({ brokers: settings.kafkaBrokers, clientId: 'uspa-operator' }, log, { requestTimeoutMs: 10_000 }).admin();
+  await kafka.connect();
+  let temporal: Promise<Client> | undefined;
+  const temporalClient = () => {
+    temporal ??= Connection.connect({ address: settings.temporal.address, connectTimeout: 5_000 })
+      .then((connection) => new Client({ connection, namespace: settings.temporal.namespace }))
+      .catch((err: unknown) => {
+        temporal = undefined;
+        throw err;
+      });
+    return temporal;
+  };
+  const ctx = new OperatorContext(kc, settings, log, new Applier(kc), new EventRecorder(kc, 'uspa-operator', log), caches, kafka, temporalClient);
+  const metrics = controllerMetrics(registry);
+  const controllers = {
+    Source: new Controller(new SourceReconciler(ctx), metrics, log),
+    Pipeline: new Controller(new PipelineReconciler(ctx), metrics, log),
+    Segment: new Controller(new SegmentReconciler(ctx), metrics, log),
+    Activation: new Controller(new ActivationReconciler(ctx), metrics, log),
+  };
+
+  // What each change wakes: the object itself, and whatever refers to it.
+  caches.sources.onChange((s) => {
+    const ns = s.metadata?.namespace;
+    controllers.Source.enqueue(ns, s.metadata?.name);
+    for (const p of caches.pipelines.list(ns)) if (p.spec.sources.includes(s.metadata!.name!)) controllers.Pipeline.enqueue(ns, p.metadata.name);
+  });
+  caches.pipelines.onChange((p) => controllers.Pipeline.enqueue(p.metadata?.namespace, p.metadata?.name));
+  caches.segments.onChange((s) => {
+    const ns = s.metadata?.namespace;
+    const name = s.metadata!.name!;
+    controllers.Segment.enqueue(ns, name);
+    for (const other of caches.segments.list(ns)) if (other.metadata.name !== name && refersTo(other, name)) controllers.Segment.enqueue(ns, other.metadata.name);
+    for (const a of caches.activations.list(ns)) if (a.spec.segment === name) controllers.Activation.enqueue(ns, a.metadata.name);
+  });
+  caches.activations.onChange((a) => controllers.Activation.enqueue(a.metadata?.namespace, a.metadata?.name));
+  caches.deployments.onChange((d) => {
+    for (const ref of d.metadata?.ownerReferences ?? []) {
+      if (ref.kind === 'Source' || ref.kind === 'Pipeline') controllers[ref.kind].enqueue(d.metadata?.namespace, ref.name);
+    }
+  });
+  caches.secrets.onChange((secret) => {
+    const ns = secret.metadata?.namespace;
+    const name = secret.metadata?.name;
+    for (const s of caches.sources.list(ns)) if ((s.spec.writeKeySecretRef?.name ?? writeKeySecret(s.metadata.name!)) === name) controllers.Source.enqueue(ns, s.metadata.name);
+    for (const a of caches.activations.list(ns)) {
+      if (a.spec.destination.webhook?.signingSecretRef?.name === name || a.spec.destination.email?.smtpSecretRef?.name === name) controllers.Activation.enqueue(ns, a.metadata.name);
+    }
+  });
+
+  // No reconcile before every cache has synced: a half-filled cache would look like deletions.
+  await Promise.all(Object.values(caches).map((c: ResourceInformer<KubernetesObject>) => c.start()));
+  for (const c of Object.values(controllers)) c.start();
+  log.info({ kinds: Object.keys(controllers) }, 'caches synced; reconciling');
+
+  return {
+    async stop() {
+      await Promise.all(Object.values(controllers).map((c) => c.stop()));
+      await Promise.all(Object.values(caches).map((c: ResourceInformer<KubernetesObject>) => c.stop()));
+      await kafka.disconnect();
+      await (await temporal?.catch(() => undefined))?.connection.close();
+      await ctx.close();
+    },
+  };
+}
+
+function refersTo(segment: Segment, name: string): boolean {
+  try {
+    return referencedSegments(parseRule(segment.spec.rule)).includes(name);
+  } catch {
+    return false;
+  }
+}
+
+/** The container entrypoint. */
+export async function serveOperator(): Promise<void> {
+  const log = createLogger('operator');
+  let running: RunningOperator;
+  try {
+    running = await startOperator({ log });
+  } catch (err) {
+    log.fatal({ err: String((err as Error).message ?? err) }, 'operator failed to start');
+    process.exit(1);
+  }
+  log.info({ port: running.port }, 'operator started (probes and /metrics)');
+  const stop = async () => {
+    log.info('shutting down: finishing reconciles in flight, releasing the lease');
+    const timer = setTimeout(() => process.exit(1), 20_000);
+    await running.close();
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}

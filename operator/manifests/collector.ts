@@ -1,0 +1,77 @@
+// Source[] → the one collector per namespace that serves them all: its ConfigMap (the Sources as
+// the collector reads them), Deployment and Service. Write keys reach the pods only as Secret refs.
+import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { SourceSpec as ConfigSource, UspaConfig } from '../../lib/config.ts';
+import type { Source } from '../api/v1alpha1/index.ts';
+import { ownerRef } from '../runtime/apply.ts';
+import { COLLECTOR, topicPrefix, writeKeyEnv, writeKeySecret } from './names.ts';
+import { deployment, hashOf, labelsFor } from './workload.ts';
+
+export const COLLECTOR_PORT = 8080;
+
+export interface CollectorSettings {
+  image: string;
+  topicPrefix: string;
+  kafkaBrokers: string[];
+}
+
+export function collectorSource(s: Source): ConfigSource {
+  const spec = s.spec;
+  const out: ConfigSource = { name: s.metadata.name!, type: spec.type, writeKeyEnv: writeKeyEnv(s.metadata.name!) };
+  if (spec.trackingPlan) out.trackingPlan = { mode: spec.trackingPlan.mode, events: spec.trackingPlan.events ?? {}, ...(spec.trackingPlan.unplanned ? { unplanned: spec.trackingPlan.unplanned } : {}) };
+  if (spec.topic) out.topic = { ...spec.topic };
+  if (spec.deadLetter) out.deadLetter = { ...spec.deadLetter };
+  if (spec.rateLimit) out.rateLimit = { ...spec.rateLimit };
+  if (spec.consent) out.consent = { ...spec.consent };
+  if (spec.webhook) out.webhook = spec.webhook as ConfigSource['webhook'];
+  return out;
+}
+
+export function secretRefOf(s: Source): { name: string; key: string } {
+  return { name: s.spec.writeKeySecretRef?.name ?? writeKeySecret(s.metadata.name!), key: s.spec.writeKeySecretRef?.key ?? 'writeKey' };
+}
+
+/** The collector's objects for the given Sources (those being deleted or suspended left out by the caller). */
+export function collectorManifests(namespace: string, sources: Source[], settings: CollectorSettings): { configMap: V1ConfigMap; deployment: V1Deployment; service: V1Service } {
+  const sorted = [...sources].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+  const config: UspaConfig = { sources: sorted.map(collectorSource), pipelines: [] };
+  const configText = `# Rendered by the USPA operator from the Sources in namespace ${namespace}.\n${stringify(config)}`;
+  // Every Source owns the shared collector: it goes away (garbage collection) with the last one.
+  const owners = sorted.map((s) => ownerRef(s, false));
+  const env: V1EnvVar[] = [
+    { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
+    { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
+    ...sorted.map((s) => ({ name: writeKeyEnv(s.metadata.name!), valueFrom: { secretKeyRef: secretRefOf(s) } })),
+  ];
+  const configMap: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: COLLECTOR, namespace, labels: labelsFor(COLLECTOR, 'collector'), ownerReferences: owners },
+    data: { 'config.yaml': configText },
+  };
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: COLLECTOR, namespace, labels: labelsFor(COLLECTOR, 'collector'), ownerReferences: owners },
+    spec: { selector: { 'app.kubernetes.io/name': COLLECTOR, 'app.kubernetes.io/component': 'collector' }, ports: [{ name: 'http', port: COLLECTOR_PORT, targetPort: 'http', protocol: 'TCP' }] },
+  };
+  return {
+    configMap,
+    service,
+    deployment: deployment({
+      name: COLLECTOR,
+      namespace,
+      component: 'collector',
+      owners,
+      replicas: sorted.length > 0 ? 1 : 0,
+      image: settings.image,
+      args: ['collector'],
+      port: COLLECTOR_PORT,
+      env,
+      configMap: COLLECTOR,
+      // The Secret refs are part of the env, so the hash covers which Secret holds each key (the keys themselves roll nothing).
+      configHash: hashOf(configText, JSON.stringify(env)),
+    }),
+  };
+}

@@ -1,0 +1,89 @@
+// Pipeline → its worker Deployment, its ConfigMap (the Pipeline and the Sources it reads, as the
+// worker reads them) and the Secret with its ClickHouse credentials.
+import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { PipelineSpec as ConfigPipeline, UspaConfig } from '../../lib/config.ts';
+import { DEFAULT_KEYS } from '../../workers/pipeline/identity.ts';
+import type { Pipeline, Source } from '../api/v1alpha1/index.ts';
+import { ownerRef } from '../runtime/apply.ts';
+import { collectorSource } from './collector.ts';
+import { database, pipelineWorkload, topicPrefix } from './names.ts';
+import { deployment, hashOf, labelsFor } from './workload.ts';
+
+export const PIPELINE_PORT = 9464;
+
+export interface PipelineSettings {
+  image: string;
+  topicPrefix: string;
+  databasePrefix: string;
+  kafkaBrokers: string[];
+  clickhouse: { url: string; username: string; password: string };
+}
+
+export function configPipeline(p: Pipeline): ConfigPipeline {
+  const spec = p.spec;
+  const out: ConfigPipeline = { name: p.metadata.name!, sources: [...spec.sources] };
+  if (spec.enrich) out.enrich = { ...spec.enrich, urlTopics: spec.enrich.urlTopics ?? [] };
+  if (spec.identity) {
+    out.identity = {};
+    if (spec.identity.maxProfilesPerMerge) out.identity.maxProfilesPerMerge = spec.identity.maxProfilesPerMerge;
+    if (spec.identity.keys) {
+      out.identity.keys = spec.identity.keys.map((k) => {
+        if (!k.path && !k.limit) return k.name;
+        const builtin = DEFAULT_KEYS.find((d) => d.name === k.name);
+        return { name: k.name, path: k.path ?? builtin?.path ?? k.name, ...(k.limit ? { limit: k.limit } : {}) };
+      });
+    }
+  }
+  if (spec.batch) out.batch = { ...spec.batch };
+  return out;
+}
+
+export function pipelineManifests(namespace: string, p: Pipeline, sources: Source[], settings: PipelineSettings): { configMap: V1ConfigMap; secret: V1Secret; deployment: V1Deployment } {
+  const name = pipelineWorkload(p.metadata.name!);
+  const owners = [ownerRef(p)];
+  const config: UspaConfig = {
+    // The workers read Sources for their topics only: no write keys.
+    sources: sources.map((s) => ({ ...collectorSource(s), writeKeyEnv: undefined })),
+    pipelines: [configPipeline(p)],
+  };
+  const configText = `# Rendered by the USPA operator from Pipeline ${namespace}/${p.metadata.name}.\n${stringify(config)}`;
+  const labels = labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': p.metadata.name! });
+  const secretName = `${name}-clickhouse`;
+  const secret: V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secretName, namespace, labels, ownerReferences: owners },
+    type: 'Opaque',
+    stringData: { CLICKHOUSE_URL: settings.clickhouse.url, CLICKHOUSE_USER: settings.clickhouse.username, CLICKHOUSE_PASSWORD: settings.clickhouse.password },
+  };
+  const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  const env = [
+    { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
+    { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
+    { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
+    { name: 'USPA_PIPELINE', value: p.metadata.name! },
+    fromSecret('CLICKHOUSE_URL'),
+    fromSecret('CLICKHOUSE_USER'),
+    fromSecret('CLICKHOUSE_PASSWORD'),
+  ];
+  return {
+    secret,
+    configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels, ownerReferences: owners }, data: { 'config.yaml': configText } },
+    deployment: deployment({
+      name,
+      namespace,
+      component: 'pipeline',
+      owners,
+      replicas: p.spec.suspend ? 0 : (p.spec.replicas ?? 1),
+      image: settings.image,
+      args: ['pipeline'],
+      port: PIPELINE_PORT,
+      env,
+      configMap: name,
+      configHash: hashOf(configText, JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
+      resources: p.spec.resources as never,
+      extraLabels: { 'uspa.tech/pipeline': p.metadata.name! },
+    }),
+  };
+}

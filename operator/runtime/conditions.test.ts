@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sameStatus, setConditions, verdict } from './conditions.ts';
+
+test('conditions: lastTransitionTime moves only when the status flips; observedGeneration follows', () => {
+  const t1 = new Date('2026-01-01T00:00:00Z');
+  const t2 = new Date('2026-01-01T00:05:00Z');
+  const first = setConditions(undefined, verdict('progressing', 'Applying', 'creating topic'), 1, t1);
+  assert.deepEqual(first.map((c) => [c.type, c.status]), [['Ready', 'False'], ['Progressing', 'True'], ['Degraded', 'False']]);
+  const second = setConditions(first, verdict('progressing', 'Applying', 'still creating'), 2, t2);
+  assert.equal(second[0]!.lastTransitionTime, '2026-01-01T00:00:00Z', 'Ready stayed False');
+  assert.equal(second[0]!.observedGeneration, 2);
+  const third = setConditions(second, verdict('ready', 'Reconciled', 'all good'), 2, t2);
+  assert.equal(third[0]!.status, 'True');
+  assert.equal(third[0]!.lastTransitionTime, '2026-01-01T00:05:00Z');
+});
+
+test('conditions: an unchanged status compares equal, so no write is made', () => {
+  const c = setConditions(undefined, verdict('ready', 'Reconciled', 'ok'), 3, new Date(0));
+  assert.ok(sameStatus({ observedGeneration: 3, conditions: c }, { conditions: c, observedGeneration: 3 }));
+  assert.ok(!sameStatus({ observedGeneration: 3, conditions: c }, { observedGeneration: 4, conditions: c }));
+});

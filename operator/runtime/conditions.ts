@@ -1,0 +1,48 @@
+// status.conditions the Kubernetes way: one entry per type, lastTransitionTime moves only when
+// the status flips, every entry carries the generation it describes.
+import { isDeepStrictEqual } from 'node:util';
+import type { Condition } from '../api/v1alpha1/meta.ts';
+
+export interface ConditionUpdate {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+export function setConditions(existing: readonly Condition[] | undefined, updates: readonly ConditionUpdate[], generation: number, now: Date = new Date()): Condition[] {
+  const result = [...(existing ?? [])];
+  for (const u of updates) {
+    const i = result.findIndex((c) => c.type === u.type);
+    const before = i >= 0 ? result[i] : undefined;
+    const next: Condition = {
+      type: u.type,
+      status: u.status,
+      reason: u.reason,
+      message: u.message,
+      observedGeneration: generation,
+      lastTransitionTime: before && before.status === u.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+    if (i >= 0) result[i] = next;
+    else result.push(next);
+  }
+  const order = ['Ready', 'Progressing', 'Degraded'];
+  return result.sort((a, b) => (order.indexOf(a.type) + 1 || 99) - (order.indexOf(b.type) + 1 || 99));
+}
+
+/** The three standard conditions from one verdict: ready, still working, or broken (with why). */
+export function verdict(state: 'ready' | 'progressing' | 'degraded', reason: string, message: string): ConditionUpdate[] {
+  return [
+    { type: 'Ready', status: state === 'ready' ? 'True' : 'False', reason, message },
+    { type: 'Progressing', status: state === 'progressing' ? 'True' : 'False', reason: state === 'progressing' ? reason : 'Stable', message: state === 'progressing' ? message : '' },
+    { type: 'Degraded', status: state === 'degraded' ? 'True' : 'False', reason: state === 'degraded' ? reason : 'AsExpected', message: state === 'degraded' ? message : '' },
+  ];
+}
+
+export function conditionOf(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function sameStatus(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b ?? {})));
+}

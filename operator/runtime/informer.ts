@@ -1,0 +1,95 @@
+// An informer per watched resource: client-node's ListWatch lists, then watches from the list's
+// resourceVersion and re-lists on 410 Gone. This adds what controller-runtime adds on top: a
+// restart with jittered exponential backoff after any other error, a periodic resync, and a way
+// to wait until the cache has synced before any reconcile reads it.
+import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+import type { Logger } from '../../lib/log.ts';
+
+export type ChangeKind = 'add' | 'update' | 'delete' | 'resync';
+
+export interface InformerOptions<T extends KubernetesObject> {
+  /** For logs and metrics, e.g. "Deployment". */
+  name: string;
+  /** The watch path, e.g. /apis/apps/v1/deployments. */
+  path: string;
+  list: ListPromise<T>;
+  labelSelector?: string;
+  /** Every resyncMs every cached object is handed to the handlers again (level-triggered safety net). */
+  resyncMs?: number;
+  log: Logger;
+}
+
+export class ResourceInformer<T extends KubernetesObject> {
+  private readonly inner;
+  private readonly handlers: Array<(obj: T, change: ChangeKind) => void> = [];
+  private failures = 0;
+  private stopped = true;
+  private resyncTimer?: NodeJS.Timeout;
+  private restartTimer?: NodeJS.Timeout;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly options: InformerOptions<T>,
+  ) {
+    // makeInformer builds a ListWatch, which also knows the resourceVersion it has synced to.
+    this.inner = makeInformer<T>(kc, options.path, options.list, options.labelSelector) as ReturnType<typeof makeInformer<T>> & { latestResourceVersion(): string };
+    this.inner.on('add', (o) => this.emit(o, 'add'));
+    this.inner.on('update', (o) => this.emit(o, 'update'));
+    this.inner.on('delete', (o) => this.emit(o, 'delete'));
+    this.inner.on('error', (err) => this.restartLater(err));
+  }
+
+  onChange(handler: (obj: T, change: ChangeKind) => void): void {
+    this.handlers.push(handler);
+  }
+
+  get hasSynced(): boolean {
+    return this.inner.latestResourceVersion() !== '';
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.inner.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.inner.list(namespace);
+  }
+
+  /** Starts listing and watching; resolves once the first list has filled the cache. */
+  async start(signal?: AbortSignal): Promise<void> {
+    this.stopped = false;
+    await this.inner.start();
+    while (!this.hasSynced) {
+      if (this.stopped || signal?.aborted) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.options.resyncMs) {
+      this.resyncTimer = setInterval(() => {
+        for (const o of this.inner.list()) this.emit(o, 'resync');
+      }, this.options.resyncMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.restartTimer);
+    await this.inner.stop();
+  }
+
+  private emit(obj: T, change: ChangeKind): void {
+    if (change !== 'resync') this.failures = 0;
+    for (const h of this.handlers) h(obj, change);
+  }
+
+  private restartLater(err: unknown): void {
+    if (this.stopped) return;
+    const delay = Math.min(500 * 2 ** this.failures, 30_000) * (0.5 + Math.random());
+    this.failures++;
+    this.options.log.warn({ informer: this.options.name, err: String((err as Error)?.message ?? err), retryInMs: Math.round(delay) }, 'watch failed; restarting');
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopped) void this.inner.start();
+    }, delay);
+  }
+}

@@ -1,0 +1,48 @@
+// What the operator needs to know about its installation, from its environment (the Helm chart
+// sets these). Engine credentials are read here and handed to workloads only through Secrets.
+import { readFileSync } from 'node:fs';
+
+export interface OperatorSettings {
+  /** Kafka topics of namespace N are named `<topicPrefix>.<N>.…`. */
+  topicPrefix: string;
+  /** ClickHouse database of namespace N: `<databasePrefix>_<N>` (dashes become underscores). */
+  databasePrefix: string;
+  /** The USPA container image the workloads run. */
+  image: string;
+  kafkaBrokers: string[];
+  clickhouse: { url: string; username: string; password: string };
+  temporal: { address: string; namespace: string };
+  /** Lease namespace for leader election (the operator's own namespace). */
+  namespace: string;
+  identity: string;
+  port: number;
+  /** Probe and metrics address: all interfaces in a pod, so the kubelet and Prometheus reach it. */
+  host: string;
+  leaderElection: boolean;
+  /** Only this namespace's resources (USPA_WATCH_NAMESPACE); all namespaces when unset. */
+  watchNamespace?: string;
+  /** How often every resource is reconciled even without changes. */
+  resyncMs: number;
+}
+
+const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorSettings {
+  const missing = ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS'].filter((k) => !env[k]);
+  if (missing.length) throw new Error(`the operator needs ${missing.join(', ')} (engine addresses); see helm/uspa/values.yaml`);
+  return {
+    topicPrefix: env.USPA_TOPIC_PREFIX || 'uspa',
+    databasePrefix: env.USPA_DATABASE_PREFIX || 'uspa',
+    image: env.USPA_IMAGE || `ghcr.io/uspa-tech/uspa:${VERSION}`,
+    kafkaBrokers: env.KAFKA_BROKERS!.split(',').map((b) => b.trim()).filter(Boolean),
+    clickhouse: { url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '' },
+    temporal: { address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE || 'default' },
+    namespace: env.POD_NAMESPACE || 'default',
+    identity: env.POD_NAME || `uspa-operator-${process.pid}`,
+    port: Number(env.PORT ?? 8081),
+    host: env.HOST ?? '0.0.0.0',
+    leaderElection: env.USPA_LEADER_ELECTION !== 'false',
+    resyncMs: Number(env.USPA_RESYNC_SECONDS ?? 600) * 1000,
+    watchNamespace: env.USPA_WATCH_NAMESPACE || undefined,
+  };
+}

@@ -1,0 +1,163 @@
+// The operator (and, where a test needs running workloads, the local runtime) against the stack's
+// real API server, Kafka, ClickHouse and Temporal, scoped to one namespace of the test's own.
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { Kafka, logLevel } from 'kafkajs';
+import { Warehouse } from '../../lib/clickhouse.ts';
+import { createLogger } from '../../lib/log.ts';
+import { GROUP, VERSION } from '../../operator/api/v1alpha1/index.ts';
+import { startOperator, type RunningOperator } from '../../operator/main.ts';
+import type { OperatorSettings } from '../../operator/settings.ts';
+import { repoRoot, stackId, stateRoot } from '../../stack/paths.ts';
+import { LocalRuntime } from '../../stack/runtime/kubelet.ts';
+import { eventually, required, unique } from './env.ts';
+
+export function kubeConfig(): KubeConfig {
+  required('KUBECONFIG');
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+/** Asynchronous on purpose: the operator under test runs in this process and must keep working while kubectl waits. */
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.env.USPA_KUBECTL ?? 'kubectl', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || err.message}`));
+      else resolve(stdout);
+    });
+    child.stdin!.end(input ?? '');
+  });
+}
+
+/** Installs (or updates) the generated CRDs and waits until they are served. */
+export async function installCrds(): Promise<void> {
+  const dir = join(repoRoot, 'crds');
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=uspa-tests', '-f', join(dir, f)]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech']);
+}
+
+export interface OperatorHarness {
+  namespace: string;
+  settings: OperatorSettings;
+  kc: KubeConfig;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  kafka: ReturnType<Kafka['admin']>;
+  temporal: Client;
+  warehouse: Warehouse;
+  logs: string[];
+  operator?: RunningOperator;
+  runtime?: LocalRuntime;
+  startOperator(): Promise<void>;
+  stopOperator(): Promise<void>;
+  startRuntime(): Promise<LocalRuntime>;
+  apply(manifest: string): Promise<string>;
+  get<T = Record<string, unknown>>(plural: string, name: string): Promise<T & { status?: Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number }> } }>;
+  ready(plural: string, name: string, reason?: string, timeoutMs?: number): Promise<{ type: string; status: string; reason: string; message: string }>;
+  close(): Promise<void>;
+}
+
+export async function operatorHarness(prefix: string): Promise<OperatorHarness> {
+  for (const v of ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS']) required(v);
+  const namespace = unique(prefix);
+  const tag = namespace.replace(/[^a-z0-9]/g, '').slice(-10);
+  const settings: OperatorSettings = {
+    topicPrefix: `t${tag}`,
+    databasePrefix: `t${tag}`,
+    image: 'ghcr.io/uspa-tech/uspa:test',
+    kafkaBrokers: process.env.KAFKA_BROKERS!.split(','),
+    clickhouse: { url: process.env.CLICKHOUSE_URL!, username: process.env.CLICKHOUSE_USER ?? 'default', password: process.env.CLICKHOUSE_PASSWORD ?? '' },
+    temporal: { address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
+    namespace,
+    identity: `test-${tag}`,
+    port: 0,
+    host: '127.0.0.1',
+    leaderElection: false,
+    resyncMs: 60_000,
+    watchNamespace: namespace,
+  };
+  const kc = kubeConfig();
+  await installCrds();
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const kafka = new Kafka({ clientId: 'uspa-tests', brokers: settings.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await kafka.connect();
+  const temporal = new Client({ connection: await Connection.connect({ address: settings.temporal.address }), namespace: settings.temporal.namespace });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      if (process.env.USPA_TEST_LOGS) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const h: OperatorHarness = {
+    namespace,
+    settings,
+    kc,
+    custom,
+    core,
+    apps: kc.makeApiClient(AppsV1Api),
+    kafka,
+    temporal,
+    warehouse: new Warehouse({ ...settings.clickhouse, database: `${settings.databasePrefix}_${namespace.replace(/-/g, '_')}` }),
+    logs,
+    async startOperator() {
+      h.operator = await startOperator({ settings, kubeConfig: kc, log: createLogger('operator', 'debug', sink) });
+      await h.operator.leading;
+    },
+    async stopOperator() {
+      await h.operator?.close();
+      h.operator = undefined;
+    },
+    async startRuntime() {
+      const state = stateRoot();
+      h.runtime = new LocalRuntime({ kc, log: createLogger('runtime', 'info', sink), stateDir: join(state, 'test-runtime'), repoRoot, marker: `USPA_STACK=${stackId(state)}:pods:${namespace}`, namespace });
+      await h.runtime.start();
+      return h.runtime;
+    },
+    apply(manifest: string) {
+      return kubectl(['apply', '-n', namespace, '-f', '-'], manifest);
+    },
+    async get(plural, name) {
+      return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as never;
+    },
+    async ready(plural, name, reason, timeoutMs = 60_000) {
+      return eventually(`${plural}/${name} Ready${reason ? ` with reason ${reason}` : ''}`, async () => {
+        const obj = await h.get(plural, name);
+        const c = obj.status?.conditions?.find((x) => x.type === 'Ready');
+        if (!c) return undefined;
+        if (reason) return c.reason === reason ? c : undefined;
+        return c.status === 'True' ? c : undefined;
+      }, timeoutMs);
+    },
+    async close() {
+      // Custom resources first, while the operator still runs their finalizers.
+      for (const plural of ['activations', 'segments', 'pipelines', 'sources']) {
+        try {
+          await kubectl(['delete', `${plural}.${GROUP}`, '--all', '-n', namespace, '--wait=true', '--timeout=60s']);
+        } catch {
+          /* reported by the tests that care */
+        }
+      }
+      await h.runtime?.stop();
+      await h.stopOperator();
+      await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']);
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      await h.warehouse.command('DROP DATABASE IF EXISTS {db}').catch(() => undefined);
+      await h.warehouse.close();
+      const topics = (await kafka.listTopics()).filter((t) => t.startsWith(`${settings.topicPrefix}.`));
+      if (topics.length) await kafka.deleteTopics({ topics }).catch(() => undefined);
+      await kafka.disconnect();
+      await temporal.connection.close();
+    },
+  };
+  return h;
+}
