@@ -6,7 +6,6 @@ import type { PipelineSpec as ConfigPipeline, UspaConfig } from '../../lib/confi
 import { DEFAULT_KEYS } from '../../workers/pipeline/identity.ts';
 import type { Pipeline, Source } from '../api/v1alpha1/index.ts';
 import { ownerRef } from '../runtime/apply.ts';
-import { collectorSource } from './collector.ts';
 import { database, pipelineWorkload, topicPrefix } from './names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 
@@ -43,8 +42,9 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
   const name = pipelineWorkload(p.metadata.name!);
   const owners = [ownerRef(p)];
   const config: UspaConfig = {
-    // The workers read Sources for their topics only: no write keys.
-    sources: sources.map((s) => ({ ...collectorSource(s), writeKeyEnv: undefined })),
+    // The workers read Sources for their topics only: no write keys, and a change to a Source's
+    // tracking plan or rate limit does not restart them.
+    sources: sources.map((s) => ({ name: s.metadata.name!, type: s.spec.type, ...(s.spec.topic ? { topic: { ...s.spec.topic } } : {}), ...(s.spec.deadLetter ? { deadLetter: { ...s.spec.deadLetter } } : {}) })),
     pipelines: [configPipeline(p)],
   };
   const configText = `# Rendered by the USPA operator from Pipeline ${namespace}/${p.metadata.name}.\n${stringify(config)}`;

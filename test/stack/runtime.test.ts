@@ -1,0 +1,87 @@
+// The local runtime: the Deployments the operator creates become local processes, their readiness
+// flows back into Pod and Deployment status, and the collector Service answers on loopback —
+// the path CR → Deployment → ReplicaSet → Pod → process, end to end with a real event.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { eventually } from '../support/env.ts';
+import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
+import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
+
+describe('local runtime', { timeout: 400_000 }, () => {
+  let h: OperatorHarness;
+  let runtime: LocalRuntime;
+  before(async () => {
+    h = await operatorHarness('rt');
+    await h.startOperator();
+    runtime = await h.startRuntime();
+  });
+  after(async () => h?.close());
+
+  const collectorPod = async () => (await h.core.listNamespacedPod({ namespace: h.namespace, labelSelector: 'app.kubernetes.io/name=uspa-collector' })).items.filter((p) => !p.metadata!.deletionTimestamp);
+  const writeKey = async () => Buffer.from((await h.core.readNamespacedSecret({ name: 'web-write-key', namespace: h.namespace })).data!.writeKey!, 'base64').toString();
+  const track = async (messageId: string) => {
+    const url = runtime.serviceUrl(h.namespace, 'uspa-collector');
+    assert.ok(url, 'the collector Service is forwarded on loopback');
+    return fetch(`${url}/v1/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${await writeKey()}:`).toString('base64')}` },
+      body: JSON.stringify({ messageId, userId: 'u-1', event: 'Signed Up', properties: { plan: 'pro' } }),
+    });
+  };
+
+  test('Source and Pipeline become Ready once their pods run as local processes; an event flows to ClickHouse', async () => {
+    await h.apply(`apiVersion: uspa.tech/v1alpha1
+kind: Source
+metadata: { name: web }
+spec: { type: web }
+---
+apiVersion: uspa.tech/v1alpha1
+kind: Pipeline
+metadata: { name: main }
+spec:
+  sources: [web]
+  batch: { maxWaitMs: 100, profileIntervalMs: 200 }
+`);
+    await h.ready('sources', 'web', undefined, 120_000);
+    await h.ready('pipelines', 'main', undefined, 120_000);
+    const [pod] = await collectorPod();
+    assert.equal(pod!.spec!.nodeName, 'uspa-local');
+    assert.equal(pod!.status!.phase, 'Running');
+    assert.equal(pod!.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
+    const d = await h.apps.readNamespacedDeployment({ name: 'uspa-collector', namespace: h.namespace });
+    assert.equal(d.status!.readyReplicas, 1, 'readiness reached the Deployment through the real ReplicaSet controller');
+
+    const id = `rt-${randomUUID()}`;
+    const res = await track(id);
+    assert.equal(res.status, 200, await res.text());
+    await eventually('the event in ClickHouse', async () => Number((await h.warehouse.query<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE message_id = {id:String}', { id }))[0]!.n) === 1, 60_000);
+  });
+
+  test('a killed process is restarted and the restart is counted in Pod status', async () => {
+    const [pod] = await collectorPod();
+    const proc = runtime.processOf(h.namespace, pod!.metadata!.name!)!;
+    process.kill(proc.pid!, 'SIGKILL');
+    await eventually('restartCount 1 and Ready again', async () => {
+      const [p] = await collectorPod();
+      const s = p!.status!.containerStatuses![0]!;
+      return s.restartCount === 1 && s.ready && p!.status!.conditions!.find((c) => c.type === 'Ready')!.status === 'True';
+    }, 60_000);
+    assert.equal((await track(`rt-${randomUUID()}`)).status, 200);
+  });
+
+  test('a configuration change rolls the collector: the new pod starts, the old one is stopped and removed', async () => {
+    const [old] = await collectorPod();
+    await h.apply(`apiVersion: uspa.tech/v1alpha1
+kind: Source
+metadata: { name: web }
+spec: { type: web, rateLimit: { eventsPerSecond: 1000, burst: 2000 } }
+`);
+    await eventually('a new collector pod, the old one gone', async () => {
+      const pods = await collectorPod();
+      return pods.length === 1 && pods[0]!.metadata!.name !== old!.metadata!.name && pods[0]!.status!.containerStatuses?.[0]?.ready;
+    }, 120_000);
+    assert.equal(runtime.processOf(h.namespace, old!.metadata!.name!), undefined, 'the old process was stopped');
+    assert.equal((await track(`rt-${randomUUID()}`)).status, 200);
+  });
+});
