@@ -1,33 +1,32 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { stringify } from 'yaml';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { StackError } from '../stack/errors.ts';
-import { stateRoot } from '../stack/paths.ts';
+import { repoRoot } from '../stack/paths.ts';
 import { clientEnv, down, status, up } from '../stack/stack.ts';
-import type { UspaConfig } from '../lib/config.ts';
-import { startCollector } from '../collector/main.ts';
-import { startPipelines } from '../workers/pipeline/main.ts';
+import { startLocalRuntime } from '../stack/runtime/main.ts';
 
-/** The local product's Sources and Pipeline, made once with fresh write keys and kept with the stack. */
-function ensureLocalConfig(path: string): void {
-  if (existsSync(path)) return;
-  const key = () => randomBytes(18).toString('base64url');
-  const config: UspaConfig = {
-    sources: [
-      { name: 'web', type: 'web', writeKey: key(), topic: { partitions: 3 } },
-      { name: 'server', type: 'server', writeKey: key(), topic: { partitions: 3 } },
-      { name: 'import', type: 'batch', writeKey: key(), topic: { partitions: 3 } },
-    ],
-    pipelines: [{ name: 'main', sources: ['web', 'server', 'import'], enrich: { geoip: true, userAgent: true, anonymizeIp: false, urlTopics: [] } }],
-  };
-  writeFileSync(path, `# USPA local configuration (until the operator renders it from custom resources).\n${stringify(config)}`, { mode: 0o600 });
+export const LOCAL_NAMESPACE = 'default';
+const RELEASE_NAMESPACE = 'uspa-system';
+
+function run(cmd: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new StackError(`${cmd.split('/').pop()} ${args.slice(0, 3).join(' ')} failed: ${(stderr || err.message).trim()}`, 'see the message above; `uspa stack status` shows the engines'));
+      else resolve(stdout);
+    });
+    child.stdin!.end(input ?? '');
+  });
 }
 
+const say = (line: string) => console.log(`[local] ${line}`);
+
 /**
- * `uspa local`: the whole product on this machine — the engine stack, the collector and the
- * pipeline workers. A stack that was already running is used and left running; one started here
- * is stopped on exit.
+ * `uspa local`: the whole product on this machine, the way a cluster runs it. The engine stack
+ * starts (or is reused); the CRDs and the operator's Helm chart are installed into its API server;
+ * the local runtime runs USPA's Pods as processes — first the operator, then the collector and
+ * pipeline workers the operator creates from examples/quickstart.yaml.
  */
 export async function runLocal(): Promise<number> {
   const before = status();
@@ -39,24 +38,57 @@ export async function runLocal(): Promise<number> {
   }
   const vars = clientEnv();
   Object.assign(process.env, vars);
-  const configPath = process.env.USPA_CONFIG ?? join(stateRoot(), 'uspa.yaml');
-  ensureLocalConfig(configPath);
-  const pipelines = await startPipelines({ configPath, port: Number(process.env.USPA_PIPELINE_PORT ?? 0) });
-  const collector = await startCollector({ configPath, port: Number(process.env.USPA_COLLECTOR_PORT ?? 8080) });
+  const kubectl = vars.USPA_KUBECTL!;
+  const helm = vars.USPA_HELM!;
+
+  say('installing the CRDs (crds/)');
+  for (const f of readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'))) await run(kubectl, ['apply', '--server-side', '--force-conflicts', '--field-manager=uspa-local', '-f', join(repoRoot, 'crds', f)]);
+  await run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech']);
+
+  say(`installing the operator with Helm (release uspa in ${RELEASE_NAMESPACE}, one replica)`);
+  await run(helm, [
+    'upgrade', '--install', 'uspa', join(repoRoot, 'helm', 'uspa'), '--namespace', RELEASE_NAMESPACE, '--create-namespace', '--skip-crds',
+    '--set', 'replicas=1', '--set', `kafka.brokers=${vars.KAFKA_BROKERS}`, '--set', `clickhouse.url=${vars.CLICKHOUSE_URL}`,
+    '--set', `clickhouse.user=${vars.CLICKHOUSE_USER ?? 'default'}`, '--set-string', `clickhouse.password=${vars.CLICKHOUSE_PASSWORD ?? ''}`,
+    '--set', `temporal.address=${vars.TEMPORAL_ADDRESS}`,
+  ]);
+
+  say('starting the local runtime (runs USPA pods as processes of this checkout)');
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const runtime = startLocalRuntime(kc);
+  await runtime.start();
+
+  say(`applying examples/quickstart.yaml to namespace ${LOCAL_NAMESPACE}`);
+  await run(kubectl, ['apply', '-n', LOCAL_NAMESPACE, '-f', join(repoRoot, 'examples', 'quickstart.yaml')]);
+
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const started = Date.now();
+  let url: string | undefined;
+  for (;;) {
+    const list = (await custom.listNamespacedCustomObject({ group: 'uspa.tech', version: 'v1alpha1', namespace: LOCAL_NAMESPACE, plural: 'sources' })) as { items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> };
+    const ready = list.items.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    url = runtime.serviceUrl(LOCAL_NAMESPACE, 'uspa-collector');
+    if (ready === list.items.length && list.items.length > 0 && url) break;
+    if (Date.now() - started > 180_000) throw new StackError('the Sources did not become Ready within 3 minutes', `look at: kubectl get uspa,pods -A; kubectl describe source -n ${LOCAL_NAMESPACE}; pod logs in ${join(process.env.USPA_STATE_DIR ?? '~/.cache/uspa/stack', 'pods')}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    if ((Date.now() - started) % 10_000 < 1000) say(`waiting for the Sources to be Ready (${ready}/${list.items.length}, ${Math.round((Date.now() - started) / 1000)} s)`);
+  }
 
   console.log('\nUSPA is running locally.');
-  console.log(`  collector     http://127.0.0.1:${collector.port}  (Segment tracking API: /v1/track … /v1/batch; snippet /uspa.js; /metrics)`);
-  console.log(`  pipeline      http://127.0.0.1:${pipelines.port}/metrics`);
-  console.log(`  configuration ${configPath}  (Sources, write keys, Pipelines)`);
-  for (const [k, v] of Object.entries(vars)) if (!/PASSWORD/.test(k)) console.log(`  ${k}=${v}`);
+  console.log(`  collector   ${url}   (Segment tracking API /v1/track … /v1/batch, snippet /uspa.js, /metrics)`);
+  console.log(`  resources   kubectl get uspa,deploy,pods -A`);
+  console.log(`  write key   kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d`);
+  console.log(`  try it      curl -u "$(kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d):" -H 'content-type: application/json' \\`);
+  console.log(`                -d '{"userId":"u-1","event":"Signed Up"}' ${url}/v1/track`);
   console.log(`\n  eval "$(npm run -s uspa -- stack env)"   # in another shell: kubectl, helm, temporal, uspa dlq/identity`);
   console.log(startedHere ? '\nCtrl-C stops everything.' : '\nThe engine stack was already running and stays up after Ctrl-C.');
   await new Promise<void>((resolveWait) => {
     process.once('SIGINT', () => resolveWait());
     process.once('SIGTERM', () => resolveWait());
   });
-  await collector.close();
-  await pipelines.close();
+  say('stopping the pods');
+  await runtime.stop();
   if (startedHere) await down();
   return 0;
 }

@@ -200,9 +200,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Pipeline workers read Sources for their topics only: they need no write keys. */
+/** Pipeline workers read Sources for their topics only: they need no write keys or webhook mappings. */
 export interface ConfigOptions {
-  requireWriteKeys?: boolean;
+  /** Default true; false for the pipeline's view of Sources. */
+  forCollector?: boolean;
 }
 
 /** Validates a parsed config, including the cross-references JSON Schema cannot express. */
@@ -215,9 +216,9 @@ export function checkConfig(value: unknown, where: string, env: NodeJS.ProcessEn
   config.sources.forEach((s, i) => {
     if (names.has(s.name)) problems.push(`sources[${i}].name: "${s.name}" is used twice`);
     names.add(s.name);
-    if (options.requireWriteKeys !== false && !s.writeKey && !s.writeKeyEnv) problems.push(`sources[${i}]: needs writeKey or writeKeyEnv`);
-    if (options.requireWriteKeys !== false && s.writeKeyEnv && !env[s.writeKeyEnv]) problems.push(`sources[${i}].writeKeyEnv: the variable ${s.writeKeyEnv} is not set`);
-    if (s.type === 'webhook' && !s.webhook) problems.push(`sources[${i}].webhook: is required for a webhook source`);
+    if (options.forCollector !== false && !s.writeKey && !s.writeKeyEnv) problems.push(`sources[${i}]: needs writeKey or writeKeyEnv`);
+    if (options.forCollector !== false && s.writeKeyEnv && !env[s.writeKeyEnv]) problems.push(`sources[${i}].writeKeyEnv: the variable ${s.writeKeyEnv} is not set`);
+    if (options.forCollector !== false && s.type === 'webhook' && !s.webhook) problems.push(`sources[${i}].webhook: is required for a webhook source`);
     for (const [event, schema] of Object.entries(s.trackingPlan?.events ?? {})) {
       try {
         ajv.compile(schema);

@@ -13,7 +13,7 @@ const log = createLogger('pipeline');
 
 export async function startPipelines(options: { configPath: string; port: number; only?: string; env?: NodeJS.ProcessEnv }) {
   const env = options.env ?? process.env;
-  const config = loadConfigFile(options.configPath, env, { requireWriteKeys: false });
+  const config = loadConfigFile(options.configPath, env, { forCollector: false });
   const specs = config.pipelines.filter((p) => !options.only || p.name === options.only);
   if (options.only && specs.length === 0) throw new ConfigError(options.configPath, [`pipelines: no pipeline named "${options.only}"`]);
   const warehouse = new Warehouse(clickhouseSettingsFromEnv(env));
