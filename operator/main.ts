@@ -10,9 +10,8 @@ import { GROUP, VERSION, type Activation, type Pipeline, type Segment, type Sour
 import { type Caches, OperatorContext } from './context.ts';
 import { ActivationReconciler } from './controllers/activation.ts';
 import { PipelineReconciler } from './controllers/pipeline.ts';
-import { SegmentReconciler } from './controllers/segment.ts';
+import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
-import { referencedSegments, parseRule } from '../lib/segments/rules.ts';
 import { writeKeySecret } from './manifests/names.ts';
 import { Applier, FIELD_MANAGER } from './runtime/apply.ts';
 import { Controller, controllerMetrics } from './runtime/controller.ts';
@@ -149,7 +148,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     const ns = s.metadata?.namespace;
     const name = s.metadata!.name!;
     controllers.Segment.enqueue(ns, name);
-    for (const other of caches.segments.list(ns)) if (other.metadata.name !== name && refersTo(other, name)) controllers.Segment.enqueue(ns, other.metadata.name);
+    for (const other of caches.segments.list(ns)) if (other.metadata.name !== name && segmentReferences(other).includes(name)) controllers.Segment.enqueue(ns, other.metadata.name);
     for (const a of caches.activations.list(ns)) if (a.spec.segment === name) controllers.Activation.enqueue(ns, a.metadata.name);
   });
   caches.activations.onChange((a) => controllers.Activation.enqueue(a.metadata?.namespace, a.metadata?.name));
@@ -183,13 +182,6 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
   };
 }
 
-function refersTo(segment: Segment, name: string): boolean {
-  try {
-    return referencedSegments(parseRule(segment.spec.rule)).includes(name);
-  } catch {
-    return false;
-  }
-}
 
 /** The container entrypoint. */
 export async function serveOperator(): Promise<void> {

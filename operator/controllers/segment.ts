@@ -2,13 +2,31 @@
 // Schedule that recomputes its membership. The schedule is external: a finalizer deletes it.
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { findCycle, formatRuleError, parseRule, referencedSegments, RuleValidationError, segmentKey } from '../../lib/segments/rules.ts';
-import type { SegmentStatus } from '../api/v1alpha1/index.ts';
+import type { Segment, SegmentStatus } from '../api/v1alpha1/index.ts';
 import { FINALIZER, TASK_QUEUES, database, segmentSchedule } from '../manifests/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../runtime/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 import { deleteSchedule, ensureSchedule } from './schedules.ts';
+
+// Informer objects are replaced, never mutated, on change: caching by object is safe, and keeps
+// reference lookups across 1,000 Segments from re-parsing every rule on every event.
+const referencesCache = new WeakMap<object, string[]>();
+
+/** The Segments a Segment's rule refers to (none when the rule is invalid). */
+export function segmentReferences(segment: Segment): string[] {
+  let refs = referencesCache.get(segment);
+  if (!refs) {
+    try {
+      refs = referencedSegments(parseRule(segment.spec.rule));
+    } catch {
+      refs = [];
+    }
+    referencesCache.set(segment, refs);
+  }
+  return refs;
+}
 
 /** Size and last computed time come from ClickHouse; refreshed this often (with jitter). */
 const STATUS_REFRESH_MS = 5 * 60_000;
@@ -98,13 +116,7 @@ export class SegmentReconciler implements Reconciler {
   /** A cycle this Segment depends on (through it or beyond it) among the namespace's Segments, if any. */
   private cycleThrough(namespace: string, name: string): string[] | undefined {
     const graph = new Map<string, string[]>();
-    for (const s of this.ctx.caches.segments.list(namespace)) {
-      try {
-        graph.set(s.metadata.name!, referencedSegments(parseRule(s.spec.rule)));
-      } catch {
-        graph.set(s.metadata.name!, []);
-      }
-    }
+    for (const s of this.ctx.caches.segments.list(namespace)) graph.set(s.metadata.name!, segmentReferences(s));
     // Keep only what is reachable from this segment, so an unrelated cycle is not blamed on it.
     const reachable = new Set<string>();
     const stack = [name];

@@ -2,8 +2,9 @@
 // Collector, Kafka, pipeline and ClickHouse on this machine, each in its own process, loaded from
 // this one with autocannon. Prints the figures and writes test/bench/results/ingest.json.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpuSeconds, peakRssMiB } from './proc.ts';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -51,27 +52,6 @@ function start(entry: string, extra: Record<string, string>): ChildProcess {
   return child;
 }
 let stopping = false;
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function peakRssMiB(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function waitReady(url: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
