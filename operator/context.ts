@@ -13,6 +13,7 @@ import type { Condition } from './api/v1alpha1/meta.ts';
 import type { EventRecorder } from './runtime/events.ts';
 import type { ResourceInformer } from './runtime/informer.ts';
 import type { OperatorSettings } from './settings.ts';
+import type { ScheduleMemo } from './controllers/schedules.ts';
 
 export interface Caches {
   sources: ResourceInformer<Source>;
@@ -29,6 +30,7 @@ export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'seg
 
 export class OperatorContext {
   readonly custom: CustomObjectsApi;
+  readonly schedules: ScheduleMemo = new Map();
   private readonly warehouses = new Map<string, { warehouse: Warehouse; schema?: Promise<number> }>();
 
   constructor(

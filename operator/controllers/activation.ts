@@ -49,7 +49,7 @@ export class ActivationReconciler implements Reconciler {
     if (isDeleting(activation)) {
       if (!activation.metadata.finalizers?.includes(FINALIZER)) return;
       await this.applyTriggers(namespace);
-      if (await deleteSchedule(await ctx.temporal(), scheduleId)) ctx.events.normal(activation, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+      if (await deleteSchedule(await ctx.temporal(), scheduleId, ctx.schedules)) ctx.events.normal(activation, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
       await ctx.removeFinalizer(activation, FINALIZER);
       return;
     }
@@ -85,12 +85,12 @@ export class ActivationReconciler implements Reconciler {
           paused: Boolean(spec.suspend),
           note: `Activation ${namespace}/${name}`,
           revision: hashOf(JSON.stringify(input), JSON.stringify(spec)),
-        });
+        }, ctx.schedules);
         if (did !== 'unchanged') ctx.events.normal(activation, did === 'created' ? 'ScheduleCreated' : 'ScheduleUpdated', `Temporal schedule ${scheduleId} ${did}`);
         status.schedule = scheduleId;
       } else {
         // The trigger changed away from a schedule: no schedule may be left behind.
-        if (await deleteSchedule(temporal, scheduleId)) ctx.events.normal(activation, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+        if (await deleteSchedule(temporal, scheduleId, ctx.schedules)) ctx.events.normal(activation, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
         delete status.schedule;
       }
     } catch (err) {

@@ -25,8 +25,24 @@ export function durationMs(value: string): number {
   return total;
 }
 
+/**
+ * What one operator instance last made sure of, per schedule: periodic status refreshes of 1,000
+ * Segments then cost no Temporal round trip; after RECHECK_MS (or a change) the schedule is
+ * described again, so one deleted behind the operator's back is still recreated.
+ */
+export type ScheduleMemo = Map<string, { revision: string; paused: boolean; at: number }>;
+const RECHECK_MS = 10 * 60_000;
+
 /** Returns what it did: created, updated or unchanged. */
-export async function ensureSchedule(client: Client, s: DesiredSchedule): Promise<'created' | 'updated' | 'unchanged'> {
+export async function ensureSchedule(client: Client, s: DesiredSchedule, ensured: ScheduleMemo): Promise<'created' | 'updated' | 'unchanged'> {
+  const known = ensured.get(s.id);
+  if (known && known.revision === s.revision && known.paused === s.paused && Date.now() - known.at < RECHECK_MS) return 'unchanged';
+  const did = await applySchedule(client, s);
+  ensured.set(s.id, { revision: s.revision, paused: s.paused, at: Date.now() });
+  return did;
+}
+
+async function applySchedule(client: Client, s: DesiredSchedule): Promise<'created' | 'updated' | 'unchanged'> {
   const spec = s.cron ? { cronExpressions: [s.cron] } : { intervals: [{ every: durationMs(s.interval ?? '1h') }] };
   const action = {
     type: 'startWorkflow' as const,
@@ -57,7 +73,8 @@ export async function ensureSchedule(client: Client, s: DesiredSchedule): Promis
   return 'created';
 }
 
-export async function deleteSchedule(client: Client, id: string): Promise<boolean> {
+export async function deleteSchedule(client: Client, id: string, ensured: ScheduleMemo): Promise<boolean> {
+  ensured.delete(id);
   try {
     await client.schedule.getHandle(id).delete();
     return true;

@@ -43,7 +43,7 @@ export class SegmentReconciler implements Reconciler {
     const scheduleId = segmentSchedule(namespace, name);
     if (isDeleting(segment)) {
       if (!segment.metadata.finalizers?.includes(FINALIZER)) return;
-      if (await deleteSchedule(await ctx.temporal(), scheduleId)) ctx.events.normal(segment, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+      if (await deleteSchedule(await ctx.temporal(), scheduleId, ctx.schedules)) ctx.events.normal(segment, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
       await ctx.removeFinalizer(segment, FINALIZER);
       return;
     }
@@ -87,7 +87,7 @@ export class SegmentReconciler implements Reconciler {
         paused: Boolean(segment.spec.suspend),
         note: `Segment ${namespace}/${name}`,
         revision: hashOf(JSON.stringify(input), JSON.stringify(refresh)),
-      });
+      }, ctx.schedules);
       if (did !== 'unchanged') ctx.events.normal(segment, did === 'created' ? 'ScheduleCreated' : 'ScheduleUpdated', `Temporal schedule ${scheduleId} ${did}`);
     } catch (err) {
       await write('degraded', 'TemporalError', `could not create or update schedule ${scheduleId}: ${apiMessage(err)}`);

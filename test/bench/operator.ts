@@ -13,6 +13,7 @@ import { repoRoot } from '../../stack/paths.ts';
 import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness } from '../support/operator.ts';
 import { cpuSeconds, peakRssMiB, rssMiB } from './proc.ts';
+import { freePort } from '../../stack/runtime/pod-process.ts';
 
 const { values } = parseArgs({ options: { segments: { type: 'string', default: '1000' }, idle: { type: 'string', default: '60' } } });
 const N = Number(values.segments);
@@ -20,12 +21,15 @@ const IDLE_S = Number(values.idle);
 
 const h = await operatorHarness('bench');
 const log = join(tmpdir(), `uspa-bench-operator-${h.namespace}.log`);
+const port = await freePort();
 const operator = spawn(process.execPath, [join(repoRoot, 'bin', 'uspa.js'), 'operator'], {
-  env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', USPA_WATCH_NAMESPACE: h.namespace, USPA_LEADER_ELECTION: 'false', USPA_TOPIC_PREFIX: h.settings.topicPrefix, USPA_DATABASE_PREFIX: h.settings.databasePrefix },
+  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', USPA_WATCH_NAMESPACE: h.namespace, USPA_LEADER_ELECTION: 'false', USPA_TOPIC_PREFIX: h.settings.topicPrefix, USPA_DATABASE_PREFIX: h.settings.databasePrefix },
   stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
 });
 console.log(`bench: operator pid ${operator.pid} (log ${log}), namespace ${h.namespace}, ${cpus().length} cores`);
 await h.startRuntime();
+// Timings start once the operator is ready (caches synced), not while it is still starting.
+await eventually('the operator to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000);
 
 type Obj = { status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> } };
 async function timeTo(plural: string, name: string, manifest: string): Promise<{ reconciledMs: number; readyMs: number }> {

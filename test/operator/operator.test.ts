@@ -2,6 +2,7 @@
 // into, drift repair, references that heal, finalizers, restart without duplicate side effects.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 
@@ -221,6 +222,49 @@ spec:
     const triggers = (await h.core.readNamespacedConfigMap({ name: 'uspa-triggers', namespace: h.namespace })).data!['triggers.yaml']!;
     assert.match(triggers, /activation: abandoned-cart/);
     assert.match(triggers, /Product Added/);
+  });
+
+  test('Pipeline status shows consumer lag; suspend scales the workers to zero', async () => {
+    const producer = new Kafka({ clientId: 'uspa-tests', brokers: h.settings.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: topicOf('backend'), messages: Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })) });
+    await producer.disconnect();
+    await kubectl(['patch', 'pipeline', 'main', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+    await h.ready('pipelines', 'main', 'Suspended');
+    await eventually('lag 5 in status', async () => (await h.get('pipelines', 'main')).status!.consumerLag === 5, 30_000);
+    assert.equal((await h.apps.readNamespacedDeployment({ name: 'uspa-pipeline-main', namespace: h.namespace })).spec!.replicas, 0);
+    await kubectl(['patch', 'pipeline', 'main', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"suspend":false}}']);
+    await h.ready('pipelines', 'main', 'WorkersNotReady');
+  });
+
+  test('an Activation waits for its Segment and heals when it appears', async () => {
+    await h.apply(yaml`
+apiVersion: uspa.tech/v1alpha1
+kind: Activation
+metadata: { name: welcome }
+spec:
+  segment: newcomers
+  trigger: { type: segmentEntered }
+  destination: { type: kafka, kafka: { topic: welcome } }
+`);
+    const c = await h.ready('activations', 'welcome', 'SegmentNotFound');
+    assert.match(c.message, /"newcomers"/);
+    await h.apply(yaml`
+apiVersion: uspa.tech/v1alpha1
+kind: Segment
+metadata: { name: newcomers }
+spec: { rule: { profile: event_count, op: lt, value: 3 } }
+`);
+    await h.ready('activations', 'welcome');
+  });
+
+  test('/metrics counts reconciles, errors and durations per kind; /readyz says ready', async () => {
+    const base = `http://127.0.0.1:${h.operator!.port}`;
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const kind of ['Source', 'Pipeline', 'Segment', 'Activation']) assert.match(metrics, new RegExp(`uspa_operator_reconciles_total\\{[^}]*kind="${kind}"[^}]*\\} [1-9]`));
+    assert.match(metrics, /uspa_operator_reconcile_seconds_bucket\{/);
+    assert.match(metrics, /uspa_operator_queue_depth\{/);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
   });
 
   test('kubectl get shows useful columns for all four kinds', async () => {
