@@ -21,6 +21,8 @@ const USAGE = `usage: uspa <command>
   uspa runtime        the local runtime: runs USPA's Pods as local processes where there is no kubelet
   uspa collector      the collector service (USPA_CONFIG, PORT)
   uspa pipeline       the pipeline workers (USPA_CONFIG, USPA_PIPELINE, PORT)
+  uspa worker <segments|activations|models>
+                      a namespace's Temporal worker for one task queue (USPA_NAMESPACE, TEMPORAL_ADDRESS, …)
 
   uspa import <file.csv|file.ndjson> --url <collector> --write-key <key> [--report errors.ndjson]
                       send a file of events to a batch Source, with progress and a per-row error report
@@ -68,12 +70,19 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (group === 'local') return runLocal();
-  if (group === 'collector' || group === 'pipeline' || group === 'operator' || group === 'runtime') {
+  if (group === 'collector' || group === 'pipeline' || group === 'operator' || group === 'runtime' || group === 'worker') {
     // Long-running services: they exit on SIGTERM themselves.
     if (group === 'collector') await (await import('../collector/main.ts')).serveCollector();
     if (group === 'pipeline') await (await import('../workers/pipeline/main.ts')).servePipelines();
     if (group === 'operator') await (await import('../operator/main.ts')).serveOperator();
     if (group === 'runtime') await (await import('../stack/runtime/main.ts')).serveLocalRuntime();
+    if (group === 'worker') {
+      if (command === 'segments') await (await import('../workers/segments/main.ts')).serveSegmentsWorker();
+      else {
+        console.error(`unknown worker: ${command ?? '(none)'}; choose segments, activations or models`);
+        return 2;
+      }
+    }
     return new Promise<number>(() => undefined);
   }
   if (group === 'import' || group === 'dlq' || group === 'identity') return runDataCommand(group, positionals.slice(1), values);

@@ -23,6 +23,8 @@ export interface TopicNames {
   /** Each Source has its own dead-letter topic, with its own retention. */
   deadLetters: (source: string) => string;
   control: (pipeline: string) => string;
+  /** Entered/exited records of the installation's (namespace's) Segments. */
+  segmentChanges: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
     source: (source: string) => `${prefix}.events.${source}`,
     deadLetters: (source: string) => `${prefix}.dead-letters.${source}`,
     control: (pipeline: string) => `${prefix}.control.${pipeline}`,
+    segmentChanges: `${prefix}.segment-changes`,
   };
 }
 

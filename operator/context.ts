@@ -7,7 +7,8 @@ import type { Logger } from '../lib/log.ts';
 import { MIGRATIONS, migrate } from '../lib/schema.ts';
 import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from './api/v1alpha1/index.ts';
 import { database } from './manifests/names.ts';
-import type { Applier } from './runtime/apply.ts';
+import { ownerRef, type Applier } from './runtime/apply.ts';
+import { activationsWorkerRbac, workerManifests, type WorkerKind } from './manifests/workers.ts';
 import { conditionOf, sameStatus, setConditions, verdict } from './runtime/conditions.ts';
 import type { Condition } from './api/v1alpha1/meta.ts';
 import type { EventRecorder } from './runtime/events.ts';
@@ -81,6 +82,25 @@ export class OperatorContext {
     if (!(await this.writeStatus(obj, status)) || before?.reason === reason) return;
     if (state === 'ready') this.events.normal(obj, reason, message);
     else if (state === 'degraded') this.events.warning(obj, reason, message);
+  }
+
+  /**
+   * The namespace's worker Deployment for a task queue, owned by every resource that needs it (so
+   * it goes with the last of them). The activations worker also gets its ServiceAccount and Role.
+   */
+  async applyWorker(namespace: string, kind: WorkerKind, owners: readonly UspaObject[]): Promise<void> {
+    const live = owners.filter((o) => !isDeleting(o)).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+    if (live.length === 0) return;
+    const refs = live.map((o) => ownerRef(o, false));
+    const m = workerManifests(namespace, kind, refs, this.settings);
+    if (kind === 'activations') {
+      const rbac = activationsWorkerRbac(namespace, refs);
+      await this.applier.apply(rbac.account);
+      await this.applier.apply(rbac.role);
+      await this.applier.apply(rbac.binding);
+    }
+    await this.applier.apply(m.secret);
+    await this.applier.apply(m.deployment);
   }
 
   async addFinalizer(obj: UspaObject, finalizer: string): Promise<void> {

@@ -130,10 +130,11 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
   };
   const ctx = new OperatorContext(kc, settings, log, new Applier(kc), new EventRecorder(kc, 'uspa-operator', log), caches, kafka, temporalClient);
   const metrics = controllerMetrics(registry);
+  const segments = new SegmentReconciler(ctx);
   const controllers = {
     Source: new Controller(new SourceReconciler(ctx), metrics, log),
     Pipeline: new Controller(new PipelineReconciler(ctx), metrics, log),
-    Segment: new Controller(new SegmentReconciler(ctx), metrics, log),
+    Segment: new Controller(segments, metrics, log),
     Activation: new Controller(new ActivationReconciler(ctx), metrics, log),
   };
 
@@ -169,10 +170,12 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
   // No reconcile before every cache has synced: a half-filled cache would look like deletions.
   await Promise.all(Object.values(caches).map((c: ResourceInformer<KubernetesObject>) => c.start()));
   for (const c of Object.values(controllers)) c.start();
+  const stopVersionWatch = segments.watchVersions((ns, name) => controllers.Segment.enqueue(ns, name));
   log.info({ kinds: Object.keys(controllers) }, 'caches synced; reconciling');
 
   return {
     async stop() {
+      stopVersionWatch();
       await Promise.all(Object.values(controllers).map((c) => c.stop()));
       await Promise.all(Object.values(caches).map((c: ResourceInformer<KubernetesObject>) => c.stop()));
       await kafka.disconnect();

@@ -5,7 +5,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Liquid } from 'liquidjs';
 import { stringify } from 'yaml';
 import type { Activation, ActivationStatus } from '../api/v1alpha1/index.ts';
-import { FINALIZER, PART_OF, TASK_QUEUES, activationSchedule, database } from '../manifests/names.ts';
+import { FINALIZER, PART_OF, activationSchedule, database, taskQueue } from '../manifests/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../runtime/apply.ts';
@@ -70,6 +70,7 @@ export class ActivationReconciler implements Reconciler {
       if (ref && !ctx.caches.secrets.get(ref.name, namespace)) return write('degraded', 'SecretNotFound', `Secret "${ref.name}" not found in namespace ${namespace}`);
     }
 
+    await ctx.applyWorker(namespace, 'activations', ctx.caches.activations.list(namespace));
     const temporal = await ctx.temporal();
     const db = database(ctx.settings.databasePrefix, namespace);
     try {
@@ -80,7 +81,7 @@ export class ActivationReconciler implements Reconciler {
           interval: spec.trigger.schedule?.cron ? undefined : (spec.trigger.schedule?.interval ?? '1h'),
           cron: spec.trigger.schedule?.cron,
           workflowType: 'syncAudience',
-          taskQueue: TASK_QUEUES.activations,
+          taskQueue: taskQueue('activations', namespace),
           input,
           paused: Boolean(spec.suspend),
           note: `Activation ${namespace}/${name}`,

@@ -1,14 +1,20 @@
-// Pipeline → ClickHouse schema for its namespace, and a Deployment of pipeline workers (one
-// consumer group per Pipeline) with its ConfigMap and credentials Secret. Status shows the lag.
+// Pipeline → ClickHouse schema for its namespace, a Deployment of pipeline workers (one consumer
+// group per Pipeline) with its ConfigMap and credentials Secret, the namespace's models worker and
+// the Pipeline's model retraining schedules (external: a finalizer deletes them). Status shows the lag.
 import type { PipelineStatus } from '../api/v1alpha1/index.ts';
 import { pipelineManifests } from '../manifests/pipeline.ts';
-import { pipelineGroup, pipelineWorkload, sourceTopic } from '../manifests/names.ts';
-import { deploymentAvailable } from '../manifests/workload.ts';
+import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../manifests/names.ts';
+import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
+import { deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../runtime/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 
 const LAG_REFRESH_MS = 15_000;
+const MODELS = [
+  { id: 'personas', workflow: 'retrainPersonas' },
+  { id: 'recommendations', workflow: 'retrainRecommendations' },
+] as const;
 
 export class PipelineReconciler implements Reconciler {
   readonly kind = 'Pipeline';
@@ -18,8 +24,16 @@ export class PipelineReconciler implements Reconciler {
   async reconcile({ namespace, name }: Request): Promise<Result | void> {
     const { ctx } = this;
     const pipeline = ctx.caches.pipelines.get(name, namespace);
-    // No finalizer: the workload goes with the Pipeline (owner references); its data stays in ClickHouse.
-    if (!pipeline || isDeleting(pipeline)) return;
+    if (!pipeline) return;
+    // The workload goes with the Pipeline (owner references); its data stays in ClickHouse.
+    if (isDeleting(pipeline)) {
+      if (!pipeline.metadata.finalizers?.includes(FINALIZER)) return;
+      const temporal = await ctx.temporal();
+      for (const m of MODELS) await deleteSchedule(temporal, modelSchedule(namespace, name, m.id), ctx.schedules);
+      await ctx.removeFinalizer(pipeline, FINALIZER);
+      return;
+    }
+    await ctx.addFinalizer(pipeline, FINALIZER);
     const gen = pipeline.metadata.generation ?? 0;
     const status: PipelineStatus = { ...pipeline.status, observedGeneration: gen, deployment: pipelineWorkload(name) };
     const write = (state: 'ready' | 'progressing' | 'degraded', reason: string, message: string) => ctx.report(pipeline, status, state, reason, message);
@@ -42,6 +56,19 @@ export class PipelineReconciler implements Reconciler {
     await ctx.applier.apply(m.secret);
     await ctx.applier.apply(m.configMap);
     await ctx.applier.apply(m.deployment);
+
+    // Personas and recommendations are retrained daily over the namespace's profiles.
+    await ctx.applyWorker(namespace, 'models', ctx.caches.pipelines.list(namespace));
+    try {
+      const temporal = await ctx.temporal();
+      for (const model of MODELS) {
+        const input = { namespace, database: database(ctx.settings.databasePrefix, namespace) };
+        await ensureSchedule(temporal, { id: modelSchedule(namespace, name, model.id), interval: '24h', workflowType: model.workflow, taskQueue: taskQueue('models', namespace), input, paused: Boolean(pipeline.spec.suspend), note: `Pipeline ${namespace}/${name}: ${model.id}`, revision: hashOf(JSON.stringify(input), model.workflow) }, ctx.schedules);
+      }
+    } catch (err) {
+      await write('degraded', 'TemporalError', `could not create the model retraining schedules: ${apiMessage(err)}`);
+      throw err;
+    }
 
     try {
       status.consumerLag = await this.lag(namespace, name, pipeline.spec.sources);

@@ -3,7 +3,7 @@
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { findCycle, formatRuleError, parseRule, referencedSegments, RuleValidationError, segmentKey } from '../../lib/segments/rules.ts';
 import type { Segment, SegmentStatus } from '../api/v1alpha1/index.ts';
-import { FINALIZER, TASK_QUEUES, database, segmentSchedule } from '../manifests/names.ts';
+import { FINALIZER, database, segmentSchedule, taskQueue } from '../manifests/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../runtime/apply.ts';
@@ -27,6 +27,8 @@ export function segmentReferences(segment: Segment): string[] {
   }
   return refs;
 }
+
+const POLL_MS = 10_000;
 
 /** Size and last computed time come from ClickHouse; refreshed this often (with jitter). */
 const STATUS_REFRESH_MS = 5 * 60_000;
@@ -70,6 +72,7 @@ export class SegmentReconciler implements Reconciler {
     const cycle = this.cycleThrough(namespace, name);
     if (cycle) return write('degraded', 'ReferenceCycle', `segments refer to each other in a cycle: ${cycle.join(' → ')}`);
 
+    await ctx.applyWorker(namespace, 'segments', ctx.caches.segments.list(namespace));
     const compiled = compileSegment(rule, { namespace });
     // Long `in` lists would bloat the object: status shows the first 8 KiB.
     status.compiledQuery = compiled.display.length > 8192 ? `${compiled.display.slice(0, 8192)}\n… (truncated)` : compiled.display;
@@ -82,7 +85,7 @@ export class SegmentReconciler implements Reconciler {
         interval: refresh.cron ? undefined : (refresh.interval ?? '1h'),
         cron: refresh.cron,
         workflowType: 'computeSegment',
-        taskQueue: TASK_QUEUES.segments,
+        taskQueue: taskQueue('segments', namespace),
         input,
         paused: Boolean(segment.spec.suspend),
         note: `Segment ${namespace}/${name}`,
@@ -111,6 +114,39 @@ export class SegmentReconciler implements Reconciler {
     if (segment.spec.suspend) await write('ready', 'Suspended', `suspended: schedule ${scheduleId} is paused`);
     else await write('ready', 'Scheduled', `recomputed ${refresh.cron ? `on cron "${refresh.cron}"` : `every ${refresh.interval ?? '1h'}`} by schedule ${scheduleId}`);
     return { requeueAfterMs: STATUS_REFRESH_MS * (0.8 + Math.random() * 0.4) };
+  }
+
+  /**
+   * One query per namespace every POLL_MS finds Segments whose newest computed version is not in
+   * their status yet and re-queues them — status follows a computation within seconds, without a
+   * query per Segment.
+   */
+  watchVersions(enqueue: (namespace: string, name: string) => void): () => void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.pollVersions(enqueue).finally(() => (busy = false));
+    }, POLL_MS);
+    return () => clearInterval(timer);
+  }
+
+  private async pollVersions(enqueue: (namespace: string, name: string) => void): Promise<void> {
+    const byNamespace = new Map<string, Segment[]>();
+    for (const s of this.ctx.caches.segments.list()) byNamespace.set(s.metadata.namespace!, [...(byNamespace.get(s.metadata.namespace!) ?? []), s]);
+    for (const [namespace, segments] of byNamespace) {
+      try {
+        const { warehouse } = await this.ctx.warehouse(namespace);
+        const rows = await warehouse.query<{ segment: string; v: string }>('SELECT segment, max(version) AS v FROM {db}.segment_versions WHERE startsWith(segment, {prefix:String}) GROUP BY segment', { prefix: `${namespace}/` });
+        const latest = new Map(rows.map((r) => [r.segment, Number(r.v)]));
+        for (const s of segments) {
+          const v = latest.get(segmentKey(namespace, s.metadata.name!));
+          if (v !== undefined && v !== s.status?.version) enqueue(namespace, s.metadata.name!);
+        }
+      } catch (err) {
+        this.ctx.log.debug({ namespace, err: apiMessage(err) }, 'segment version poll failed');
+      }
+    }
   }
 
   /** A cycle this Segment depends on (through it or beyond it) among the namespace's Segments, if any. */

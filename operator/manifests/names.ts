@@ -44,8 +44,20 @@ export function segmentSchedule(namespace: string, segment: string): string {
   return `uspa-segment-${namespace}-${segment}`;
 }
 
+export function modelSchedule(namespace: string, pipeline: string, model: string): string {
+  return `uspa-models-${namespace}-${pipeline}-${model}`;
+}
+
 export function activationSchedule(namespace: string, activation: string): string {
   return `uspa-activation-${namespace}-${activation}`;
 }
 
-export const TASK_QUEUES = { segments: 'uspa-segments', activations: 'uspa-activations' } as const;
+/** Temporal task queue of a kind of work in namespace N: each namespace has its own workers. */
+export function taskQueue(kind: 'segments' | 'activations' | 'models', namespace: string): string {
+  return `uspa-${kind}.${namespace}`;
+}
+
+/** Entered/exited records of every Segment of the namespace (keyed by profile id). */
+export function segmentChangesTopic(installation: string, namespace: string): string {
+  return `${topicPrefix(installation, namespace)}.segment-changes`;
+}

@@ -16,14 +16,16 @@ export function hashOf(...parts: string[]): string {
 export interface WorkloadInput {
   name: string;
   namespace: string;
-  component: 'collector' | 'pipeline';
+  component: string;
   owners: V1OwnerReference[];
   replicas: number;
   image: string;
   args: string[];
   port: number;
   env: V1Container['env'];
-  configMap: string;
+  /** Mounted at /etc/uspa (USPA_CONFIG points at its config.yaml); workers configured by env alone have none. */
+  configMap?: string;
+  serviceAccount?: string;
   /** Changes when anything the pods read at start changes: a new hash rolls the pods. */
   configHash: string;
   resources?: V1Container['resources'];
@@ -58,15 +60,16 @@ export function deployment(w: WorkloadInput): V1Deployment {
               image: w.image,
               args: w.args,
               ports: [{ name: 'http', containerPort: w.port }],
-              env: [{ name: 'PORT', value: String(w.port) }, { name: 'HOST', value: '0.0.0.0' }, { name: 'USPA_CONFIG', value: CONFIG_FILE }, ...(w.env ?? [])],
-              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
+              env: [{ name: 'PORT', value: String(w.port) }, { name: 'HOST', value: '0.0.0.0' }, ...(w.configMap ? [{ name: 'USPA_CONFIG', value: CONFIG_FILE }] : []), ...(w.env ?? [])],
+              volumeMounts: w.configMap ? [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }] : [],
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6, initialDelaySeconds: 10 },
               resources: w.resources ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             },
           ],
-          volumes: [{ name: 'config', configMap: { name: w.configMap } }],
+          volumes: w.configMap ? [{ name: 'config', configMap: { name: w.configMap } }] : [],
+          ...(w.serviceAccount ? { serviceAccountName: w.serviceAccount } : { automountServiceAccountToken: false }),
         },
       },
     },

@@ -84,4 +84,27 @@ spec: { type: web, rateLimit: { eventsPerSecond: 1000, burst: 2000 } }
     assert.equal(runtime.processOf(h.namespace, old!.metadata!.name!), undefined, 'the old process was stopped');
     assert.equal((await track(`rt-${randomUUID()}`)).status, 200);
   });
+
+  test('a Segment is computed by the namespace\'s segments worker (a pod too): events in → members → size in status', async () => {
+    const url = runtime.serviceUrl(h.namespace, 'uspa-collector')!;
+    const auth = `Basic ${Buffer.from(`${await writeKey()}:`).toString('base64')}`;
+    for (const [user, plan] of [['u-pro-1', 'pro'], ['u-pro-2', 'pro'], ['u-free', 'free']]) {
+      const res = await fetch(`${url}/v1/identify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify({ userId: user, traits: { plan } }) });
+      assert.equal(res.status, 200);
+    }
+    await eventually('three profiles with a plan', async () => Number((await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.profiles FINAL WHERE deleted = 0 AND JSONHas(traits, 'plan')"))[0]!.n) === 3, 60_000);
+    await h.apply(`apiVersion: uspa.tech/v1alpha1
+kind: Segment
+metadata: { name: pro }
+spec: { rule: { trait: plan, op: eq, value: pro } }
+`);
+    await h.ready('segments', 'pro');
+    await eventually('the segments worker pod ready', async () => (await h.apps.readNamespacedDeployment({ name: 'uspa-worker-segments', namespace: h.namespace })).status?.readyReplicas === 1, 120_000);
+    await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger();
+    await eventually('size 2 in the Segment status', async () => (await h.get('segments', 'pro')).status?.size === 2, 90_000);
+    const s = await h.get('segments', 'pro');
+    assert.equal(s.status!.version, 1);
+    assert.ok(s.status!.lastComputedAt);
+  });
 });
+

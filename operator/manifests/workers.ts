@@ -1,0 +1,79 @@
+// The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
+// models), configured by env, with the ClickHouse credentials in a Secret of their own.
+import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import { database, taskQueue, topicPrefix } from './names.ts';
+import { deployment, hashOf, labelsFor } from './workload.ts';
+import type { PipelineSettings } from './pipeline.ts';
+
+export type WorkerKind = 'segments' | 'activations' | 'models';
+export const WORKER_PORT = 9465;
+
+export interface WorkerSettings extends PipelineSettings {
+  temporal: { address: string; namespace: string };
+}
+
+export function workerName(kind: WorkerKind): string {
+  return `uspa-worker-${kind}`;
+}
+
+export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment } {
+  const name = workerName(kind);
+  const secretName = `${name}-clickhouse`;
+  const labels = labelsFor(name, `worker-${kind}`);
+  const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  const env = [
+    { name: 'USPA_NAMESPACE', value: namespace },
+    { name: 'TEMPORAL_ADDRESS', value: settings.temporal.address },
+    { name: 'TEMPORAL_NAMESPACE', value: settings.temporal.namespace },
+    { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
+    { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
+    { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
+    { name: 'USPA_TASK_QUEUE', value: taskQueue(kind, namespace) },
+    fromSecret('CLICKHOUSE_URL'),
+    fromSecret('CLICKHOUSE_USER'),
+    fromSecret('CLICKHOUSE_PASSWORD'),
+  ];
+  return {
+    secret: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secretName, namespace, labels, ownerReferences: owners },
+      type: 'Opaque',
+      stringData: { CLICKHOUSE_URL: settings.clickhouse.url, CLICKHOUSE_USER: settings.clickhouse.username, CLICKHOUSE_PASSWORD: settings.clickhouse.password },
+    },
+    deployment: deployment({
+      name,
+      namespace,
+      component: `worker-${kind}`,
+      owners,
+      replicas: owners.length > 0 ? 1 : 0,
+      image: settings.image,
+      args: ['worker', kind],
+      port: WORKER_PORT,
+      env,
+      configHash: hashOf(JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
+      // The activations worker reads Activations and their Secrets: it gets an account of its own.
+      serviceAccount: kind === 'activations' ? name : undefined,
+    }),
+  };
+}
+
+/** What the activations worker may do in its namespace: read Activations and Secrets, nothing else. */
+export function activationsWorkerRbac(namespace: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
+  const name = workerName('activations');
+  const labels = labelsFor(name, 'worker-activations');
+  const metadata = { name, namespace, labels, ownerReferences: owners };
+  return {
+    account: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    role: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata,
+      rules: [
+        { apiGroups: ['uspa.tech'], resources: ['activations', 'segments'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      ],
+    },
+    binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
+  };
+}

@@ -1,0 +1,99 @@
+// Activities of computeSegment. Each is idempotent for its (segment, version): a retry after a
+// crash rewrites the same rows, so nothing is counted or published twice in ClickHouse.
+import { Context } from '@temporalio/activity';
+import type { Producer } from 'kafkajs';
+import { Warehouse } from '../../lib/clickhouse.ts';
+import { quoteString } from '../../lib/segments/compile.ts';
+
+export interface SegmentsDeps {
+  warehouse: (database: string) => Warehouse;
+  producer: Producer;
+  changesTopic: (namespace: string) => string;
+}
+
+let deps: SegmentsDeps | undefined;
+
+/** The worker sets its engines once; activities are plain functions Temporal can call. */
+export function setSegmentsDeps(d: SegmentsDeps): void {
+  deps = d;
+}
+
+function need(): SegmentsDeps {
+  if (!deps) throw new Error('segment activities used before setSegmentsDeps');
+  return deps;
+}
+
+/**
+ * The version this run computes: one past the last committed version, or — when a previous attempt
+ * of this same run already materialized members without committing — that same version again.
+ */
+export async function nextVersion(input: { database: string; key: string }): Promise<{ previous: number; version: number }> {
+  const w = need().warehouse(input.database);
+  const [row] = await w.query<{ v: string }>('SELECT max(version) AS v FROM {db}.segment_versions WHERE segment = {key:String}', { key: input.key });
+  const previous = Number(row?.v ?? 0);
+  return { previous, version: previous + 1 };
+}
+
+/** Computes the members into segment_members for this version; returns the size. */
+export async function materialize(input: { database: string; key: string; version: number; sql: string; params: Record<string, unknown> }): Promise<number> {
+  const w = need().warehouse(input.database);
+  const own = { ...input.params, uspa_key: input.key, uspa_version: input.version };
+  // Idempotent: whatever a failed attempt left for this version goes first.
+  await w.command('DELETE FROM {db}.segment_members WHERE segment = {uspa_key:String} AND version = {uspa_version:UInt64}', own);
+  Context.current().heartbeat('materializing');
+  await w.command(`INSERT INTO {db}.segment_members (segment, version, profile_id) SELECT {uspa_key:String}, {uspa_version:UInt64}, profile_id FROM (${input.sql}) GROUP BY profile_id`, own);
+  const [row] = await w.query<{ n: string }>('SELECT count() AS n FROM {db}.segment_members FINAL WHERE segment = {uspa_key:String} AND version = {uspa_version:UInt64}', own);
+  return Number(row?.n ?? 0);
+}
+
+/** Publishes one chunk (by profile id hash) of entered and exited records to the changes topic. */
+export async function publishChanges(input: { namespace: string; segment: string; database: string; key: string; version: number; previous: number; chunk: number; chunks: number }): Promise<{ entered: number; exited: number }> {
+  const { warehouse, producer, changesTopic } = need();
+  const w = warehouse(input.database);
+  const params = { key: input.key, version: input.version, previous: input.previous, chunk: input.chunk, chunks: input.chunks };
+  const rows = await w.query<{ profile_id: string; change: 'entered' | 'exited' }>(
+    `SELECT profile_id, if(countIf(version = {version:UInt64}) > 0, 'entered', 'exited') AS change
+     FROM {db}.segment_members FINAL
+     WHERE segment = {key:String} AND version IN ({version:UInt64}, {previous:UInt64}) AND cityHash64(profile_id) % {chunks:UInt32} = {chunk:UInt32}
+     GROUP BY profile_id
+     HAVING count() = 1`,
+    params,
+  );
+  const at = new Date().toISOString();
+  const topic = changesTopic(input.namespace);
+  for (let i = 0; i < rows.length; i += 5000) {
+    // At least once: a retried chunk may publish again; consumers deduplicate by (segment, version, profile).
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: rows.slice(i, i + 5000).map((r) => ({ key: r.profile_id, value: JSON.stringify({ namespace: input.namespace, segment: input.segment, version: input.version, profileId: r.profile_id, change: r.change, at }) })),
+    });
+    Context.current().heartbeat(i);
+  }
+  return { entered: rows.filter((r) => r.change === 'entered').length, exited: rows.filter((r) => r.change === 'exited').length };
+}
+
+/** Marks the version complete with its size and the SQL (values inlined) that computed it. */
+export async function commitVersion(input: { database: string; key: string; version: number; size: number; sql: string; params: Record<string, unknown> }): Promise<void> {
+  const w = need().warehouse(input.database);
+  await w.insert('segment_versions', [{ segment: input.key, version: input.version, size: input.size, computed_at: new Date().toISOString().replace('T', ' ').replace('Z', ''), query: inline(input.sql, input.params) }]);
+}
+
+/** Keeps the members of the newest `keep` versions (sizes stay in segment_versions as history). */
+export async function pruneVersions(input: { database: string; key: string; keep: number }): Promise<void> {
+  const w = need().warehouse(input.database);
+  await w.command(
+    'DELETE FROM {db}.segment_members WHERE segment = {key:String} AND version <= (SELECT max(version) FROM {db}.segment_versions WHERE segment = {key:String}) - {keep:UInt64}',
+    { key: input.key, keep: input.keep },
+  );
+}
+
+function inline(sql: string, params: Record<string, unknown>): string {
+  return sql.replace(/\{(\w+):[^}]+\}/g, (m, name: string) => {
+    const v = params[name];
+    if (v === undefined) return m;
+    if (typeof v === 'number') return String(v);
+    if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'number' ? String(x) : quoteString(String(x)))).join(', ')}]`;
+    return quoteString(String(v));
+  });
+}
