@@ -3,6 +3,7 @@
 import type { Warehouse } from './clickhouse.ts';
 import type { Logger } from './log.ts';
 import { SEGMENT_TABLES } from './segments/compile.ts';
+import { REALTIME_TABLES } from './segments/realtime.ts';
 
 export interface Migration {
   version: number;
@@ -175,6 +176,11 @@ export const MIGRATIONS: Migration[] = [
       PARTITION BY toYYYYMM(at)
       ORDER BY (activation, message_id, outcome)`,
     ],
+  },
+  {
+    version: 5,
+    name: 'realtime segments: definitions and live membership',
+    statements: [...REALTIME_TABLES],
   },
 ];
 

@@ -42,7 +42,7 @@ export async function computeSegment(input: ComputeSegmentInput): Promise<Comput
   const { previous, version } = await nextVersion({ database: input.database, key: input.key });
   const size = await materialize({ database: input.database, key: input.key, version, sql: input.sql, params: input.params });
   const counts = await Promise.all(
-    Array.from({ length: PUBLISH_CHUNKS }, (_, chunk) => publishChanges({ namespace: input.namespace, segment: input.segment, database: input.database, key: input.key, version, previous, chunk, chunks: PUBLISH_CHUNKS })),
+    Array.from({ length: PUBLISH_CHUNKS }, (_, chunk) => publishChanges({ namespace: input.namespace, segment: input.segment, database: input.database, key: input.key, version, previous, chunk, chunks: PUBLISH_CHUNKS, mode: input.mode })),
   );
   // Committed last: readers (segment references, status, triggers) only see complete versions.
   await commitVersion({ database: input.database, key: input.key, version, size, sql: input.sql, params: input.params });

@@ -36,6 +36,9 @@ const STATUS_REFRESH_MS = 5 * 60_000;
 export class SegmentReconciler implements Reconciler {
   readonly kind = 'Segment';
 
+  /** Segment key → revision of the definition this operator instance last wrote. */
+  private readonly definitions = new Map<string, string>();
+
   constructor(private readonly ctx: OperatorContext) {}
 
   async reconcile({ namespace, name }: Request): Promise<Result | void> {
@@ -46,6 +49,10 @@ export class SegmentReconciler implements Reconciler {
     if (isDeleting(segment)) {
       if (!segment.metadata.finalizers?.includes(FINALIZER)) return;
       if (await deleteSchedule(await ctx.temporal(), scheduleId, ctx.schedules)) ctx.events.normal(segment, 'ScheduleDeleted', `deleted Temporal schedule ${scheduleId}`);
+      // Pipelines stop evaluating it in realtime.
+      const { warehouse } = await ctx.warehouse(namespace);
+      await warehouse.insert('segment_definitions', [{ segment: segmentKey(namespace, name), sql: '', params: '{}', mode: 'deleted', revision: '', deleted: 1 }]);
+      this.definitions.delete(segmentKey(namespace, name));
       await ctx.removeFinalizer(segment, FINALIZER);
       return;
     }
@@ -95,6 +102,14 @@ export class SegmentReconciler implements Reconciler {
     } catch (err) {
       await write('degraded', 'TemporalError', `could not create or update schedule ${scheduleId}: ${apiMessage(err)}`);
       throw err;
+    }
+
+    // The definition the pipelines evaluate for realtime Segments (written when it changes).
+    const definitionRevision = hashOf(compiled.sql, JSON.stringify(compiled.params), input.mode);
+    if (this.definitions.get(input.key) !== definitionRevision) {
+      const { warehouse } = await ctx.warehouse(namespace);
+      await warehouse.insert('segment_definitions', [{ segment: input.key, sql: compiled.sql, params: JSON.stringify(compiled.params), mode: input.mode, revision: definitionRevision, deleted: 0 }]);
+      this.definitions.set(input.key, definitionRevision);
     }
 
     try {

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
+import { MIGRATIONS } from '../../lib/schema.ts';
 import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 
@@ -110,7 +111,7 @@ spec: { type: server }
 `);
     await h.ready('pipelines', 'main', 'WorkersNotReady');
     const p = await h.get('pipelines', 'main');
-    assert.equal(p.status!.schemaVersion, 4);
+    assert.equal(p.status!.schemaVersion, Math.max(...MIGRATIONS.map((m) => m.version)));
     assert.equal(p.status!.deployment, 'uspa-pipeline-main');
     const tables = (await h.warehouse.query<{ name: string }>('SELECT name FROM system.tables WHERE database = {db:String}', { db: h.warehouse.database })).map((r) => r.name);
     for (const t of ['events', 'profiles', 'identities', 'segment_versions', 'activation_deliveries']) assert.ok(tables.includes(t), `table ${t}`);

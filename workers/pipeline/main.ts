@@ -20,7 +20,7 @@ export async function startPipelines(options: { configPath: string; port: number
   await migrate(warehouse, log);
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-pipeline', env), log);
   const topics = topicNames(env);
-  await ensureInstallationTopics(kafka, topics, config.sources, specs.map((p) => p.name));
+  await ensureInstallationTopics(kafka, topics, config.sources, specs.map((p) => p.name), true);
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('pipeline');

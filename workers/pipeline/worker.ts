@@ -12,6 +12,9 @@ import type { Logger } from '../../lib/log.ts';
 import { enrich, type EnrichConfig } from './enrich.ts';
 import { DEFAULT_KEYS, IdentityGraph, extractIdentities, type Assignment, type Edge, type IdentityKey } from './identity.ts';
 import { rebuildProfiles } from './profiles.ts';
+import { evaluateRealtime, loadRealtimeDefinitions, type SegmentDefinition } from '../../lib/segments/realtime.ts';
+
+const REALTIME_RELOAD_MS = 10_000;
 import { eventRow, parseRecord, traitRows, type EventRow, type TraitRow } from './rows.ts';
 
 export interface UnmergeCommand {
@@ -65,6 +68,9 @@ export class PipelineWorker {
   private builderTimer: NodeJS.Timeout | undefined;
   private running = false;
   lastFlushAt = 0;
+  /** Realtime Segments, re-read from segment_definitions every REALTIME_RELOAD_MS. */
+  private realtime: SegmentDefinition[] = [];
+  private realtimeLoadedAt = 0;
 
   constructor(
     private readonly spec: PipelineSpec,
@@ -89,6 +95,7 @@ export class PipelineWorker {
       lag: new Gauge({ name: 'uspa_pipeline_freshness_seconds', help: 'Age of the newest event written, at write time', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
       merges: new Counter({ name: 'uspa_pipeline_identity_edges_total', help: 'Identity edges recorded by action', labelNames: ['pipeline', 'action'], registers: [registry] }),
       backlog: new Gauge({ name: 'uspa_pipeline_profiles_pending', help: 'Profiles whose events are stored but whose profile row is not rebuilt yet', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+      segmentChanges: new Counter({ name: 'uspa_pipeline_segment_changes_total', help: 'Realtime Segment entries and exits published', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
       rebuilt: new Counter({ name: 'uspa_pipeline_profiles_rebuilt_total', help: 'Profile rows rebuilt', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     };
   }
@@ -166,6 +173,7 @@ export class PipelineWorker {
     try {
       await rebuildProfiles(this.warehouse, ids, gone);
       this.metrics.rebuilt.inc(ids.length + gone.length);
+      await this.evaluateRealtimeSegments([...ids, ...gone]);
       if (this.dirty.size === 0 && this.gone.size === 0) {
         await this.warehouse.insert('pipeline_state', [{ pipeline: this.spec.name, key: 'profiles_watermark', value: new Date(roundStart - 60_000).toISOString() }]);
       }
@@ -176,6 +184,22 @@ export class PipelineWorker {
     } finally {
       this.metrics.backlog.set(this.profilesPending);
     }
+  }
+
+  /** Realtime Segments for the profiles just rebuilt: entries and exits published within seconds. */
+  private async evaluateRealtimeSegments(profileIds: string[]): Promise<void> {
+    if (Date.now() - this.realtimeLoadedAt > REALTIME_RELOAD_MS) {
+      this.realtime = await loadRealtimeDefinitions(this.warehouse);
+      this.realtimeLoadedAt = Date.now();
+    }
+    const changes = await evaluateRealtime(this.warehouse, this.realtime, profileIds);
+    if (changes.length === 0) return;
+    const at = new Date().toISOString();
+    await this.producer.send(changes.map((c) => {
+      const [namespace, segment] = c.segment.split('/') as [string, string];
+      return { topic: this.topics.segmentChanges, key: c.profileId, value: JSON.stringify({ namespace, segment, version: 0, profileId: c.profileId, change: c.change, at, origin: 'realtime' }) };
+    }));
+    this.metrics.segmentChanges.inc(changes.length);
   }
 
   /** After a crash the pending set is gone: rebuild every profile touched since the last watermark. */

@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
 import { Warehouse } from '../../lib/clickhouse.ts';
 import { quoteString } from '../../lib/segments/compile.ts';
+import { reconcileLive } from '../../lib/segments/realtime.ts';
 
 export interface SegmentsDeps {
   warehouse: (database: string) => Warehouse;
@@ -47,11 +48,15 @@ export async function materialize(input: { database: string; key: string; versio
 }
 
 /** Publishes one chunk (by profile id hash) of entered and exited records to the changes topic. */
-export async function publishChanges(input: { namespace: string; segment: string; database: string; key: string; version: number; previous: number; chunk: number; chunks: number }): Promise<{ entered: number; exited: number }> {
+export async function publishChanges(input: { namespace: string; segment: string; database: string; key: string; version: number; previous: number; chunk: number; chunks: number; mode?: 'batch' | 'realtime' }): Promise<{ entered: number; exited: number }> {
   const { warehouse, producer, changesTopic } = need();
   const w = warehouse(input.database);
   const params = { key: input.key, version: input.version, previous: input.previous, chunk: input.chunk, chunks: input.chunks };
-  const rows = await w.query<{ profile_id: string; change: 'entered' | 'exited' }>(
+  // A realtime Segment's pipelines already published what they saw: the batch run reconciles the
+  // live state (e.g. time windows that expired) and publishes only what is still different.
+  const rows = input.mode === 'realtime'
+    ? (await reconcileLive(w, input.key, input.version, input.chunk, input.chunks)).map((c) => ({ profile_id: c.profileId, change: c.change }))
+    : await w.query<{ profile_id: string; change: 'entered' | 'exited' }>(
     `SELECT profile_id, if(countIf(version = {version:UInt64}) > 0, 'entered', 'exited') AS change
      FROM {db}.segment_members FINAL
      WHERE segment = {key:String} AND version IN ({version:UInt64}, {previous:UInt64}) AND cityHash64(profile_id) % {chunks:UInt32} = {chunk:UInt32}

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { Partitioners } from 'kafkajs';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -40,7 +41,7 @@ export async function startSegmentsWorker(options: SegmentsWorkerOptions) {
   const topic = topicNames(env).segmentChanges;
   await ensureTopics(admin, [{ topic, partitions: 3, retentionHours: 24 * 7 }]);
   await admin.disconnect();
-  const producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   activities.setSegmentsDeps({ warehouse, producer, changesTopic: () => topic });
 
