@@ -21,7 +21,7 @@ const USAGE = `usage: uspa <command>
   uspa runtime        the local runtime: runs USPA's Pods as local processes where there is no kubelet
   uspa collector      the collector service (USPA_CONFIG, PORT)
   uspa pipeline       the pipeline workers (USPA_CONFIG, USPA_PIPELINE, PORT)
-  uspa worker <segments|activations|models>
+  uspa worker <segments|activations|models|enrichment>
                       a namespace's Temporal worker for one task queue (USPA_NAMESPACE, TEMPORAL_ADDRESS, …)
 
   uspa import <file.csv|file.ndjson> --url <collector> --write-key <key> [--report errors.ndjson]
@@ -78,8 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     if (group === 'runtime') await (await import('../stack/runtime/main.ts')).serveLocalRuntime();
     if (group === 'worker') {
       if (command === 'segments') await (await import('../workers/segments/main.ts')).serveSegmentsWorker();
+      else if (command === 'enrichment') await (await import('../workers/enrichment/main.ts')).serveEnrichmentWorker();
       else {
-        console.error(`unknown worker: ${command ?? '(none)'}; choose segments, activations or models`);
+        console.error(`unknown worker: ${command ?? '(none)'}; choose segments, activations, models or enrichment`);
         return 2;
       }
     }

@@ -1,7 +1,10 @@
 // Pipeline → ClickHouse schema for its namespace, a Deployment of pipeline workers (one consumer
 // group per Pipeline) with its ConfigMap and credentials Secret, the namespace's models worker and
 // the Pipeline's model retraining schedules (external: a finalizer deletes them). Status shows the lag.
-import type { PipelineStatus } from '../api/v1alpha1/index.ts';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Pipeline, PipelineStatus } from '../api/v1alpha1/index.ts';
+import type { PipelineBackfill } from '../api/v1alpha1/pipeline.ts';
+import { progressQuery, type BackfillInput, type BackfillProgress } from '../../workflows/enrichment.ts';
 import { pipelineManifests } from '../manifests/pipeline.ts';
 import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../manifests/names.ts';
 import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
@@ -59,6 +62,13 @@ export class PipelineReconciler implements Reconciler {
 
     // Personas and recommendations are retrained daily over the namespace's profiles.
     await ctx.applyWorker(namespace, 'models', ctx.caches.pipelines.list(namespace));
+    await ctx.applyWorker(namespace, 'enrichment', ctx.caches.pipelines.list(namespace));
+    try {
+      status.backfill = await this.backfill(namespace, pipeline);
+    } catch (err) {
+      await write('degraded', 'TemporalError', `could not start or follow the enrichment backfill: ${apiMessage(err)}`);
+      throw err;
+    }
     try {
       const temporal = await ctx.temporal();
       for (const model of MODELS) {
@@ -84,6 +94,47 @@ export class PipelineReconciler implements Reconciler {
     else if (!d.available) await write('progressing', 'WorkersNotReady', `waiting for pipeline workers (${d.ready}/${d.desired} ready)`);
     else await write('ready', 'Reconciled', `processing ${sources.length} source${sources.length > 1 ? 's' : ''} into ClickHouse (schema ${status.schemaVersion})`);
     return { requeueAfterMs: LAG_REFRESH_MS };
+  }
+
+  /**
+   * When spec.enrich changes, the stored history is re-enriched by a backfillEnrichment workflow
+   * (one per rules revision: its id deduplicates); status follows its progress. A new Pipeline
+   * records its first rules without a backfill: there is no history enriched otherwise.
+   */
+  private async backfill(namespace: string, pipeline: Pipeline): Promise<PipelineBackfill> {
+    const revision = hashOf(JSON.stringify(pipeline.spec.enrich ?? {}));
+    const current = pipeline.status?.backfill;
+    if (!current) return { revision, workflowId: '', state: 'Completed', processed: 0, total: 0 };
+    const temporal = await this.ctx.temporal();
+    const workflowId = `enrich-${namespace}-${pipeline.metadata.name}-${revision}`;
+    if (current.revision !== revision) {
+      const input: BackfillInput = { namespace, pipeline: pipeline.metadata.name!, database: database(this.ctx.settings.databasePrefix, namespace), sources: pipeline.spec.sources, enrich: pipeline.spec.enrich ?? {}, revision };
+      try {
+        await temporal.workflow.start('backfillEnrichment', { taskQueue: taskQueue('enrichment', namespace), workflowId, args: [input] });
+        this.ctx.events.normal(pipeline, 'BackfillStarted', `re-enriching stored events with the new rules (workflow ${workflowId})`);
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      return { revision, workflowId, state: 'Running', processed: 0 };
+    }
+    if (current.state !== 'Running' || !current.workflowId) return current;
+    const handle = temporal.workflow.getHandle(current.workflowId);
+    const description = await handle.describe();
+    if (description.status.name === 'COMPLETED') {
+      const result = (await handle.result()) as BackfillProgress;
+      this.ctx.events.normal(pipeline, 'BackfillCompleted', `re-enriched ${result.processed} events`);
+      return { ...current, state: 'Completed', processed: result.processed, total: result.total };
+    }
+    if (description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') {
+      this.ctx.events.warning(pipeline, 'BackfillFailed', `workflow ${current.workflowId} ended ${description.status.name}`);
+      return { ...current, state: 'Failed' };
+    }
+    try {
+      const progress = await handle.query(progressQuery);
+      return { ...current, processed: progress.processed, total: progress.total };
+    } catch {
+      return current; // no worker has picked it up yet
+    }
   }
 
   /** Events in the Sources' topics that the Pipeline's consumer group has not committed yet. */

@@ -53,7 +53,7 @@ export function activationSchedule(namespace: string, activation: string): strin
 }
 
 /** Temporal task queue of a kind of work in namespace N: each namespace has its own workers. */
-export function taskQueue(kind: 'segments' | 'activations' | 'models', namespace: string): string {
+export function taskQueue(kind: 'segments' | 'activations' | 'models' | 'enrichment', namespace: string): string {
   return `uspa-${kind}.${namespace}`;
 }
 

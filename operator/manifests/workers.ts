@@ -5,7 +5,7 @@ import { database, taskQueue, topicPrefix } from './names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
-export type WorkerKind = 'segments' | 'activations' | 'models';
+export type WorkerKind = 'segments' | 'activations' | 'models' | 'enrichment';
 export const WORKER_PORT = 9465;
 
 export interface WorkerSettings extends PipelineSettings {

@@ -126,6 +126,21 @@ spec: { type: server }
     assert.doesNotMatch(config, /writeKey/);
   });
 
+  test('changing spec.enrich starts one backfill workflow for the new rules, shown in status', async () => {
+    const first = (await h.get('pipelines', 'main')).status!.backfill as { revision: string; state: string; workflowId: string };
+    assert.equal(first.state, 'Completed', 'a new Pipeline has no history to re-enrich');
+    await kubectl(['patch', 'pipeline', 'main', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"enrich":{"urlTopics":[{"match":"/shoes/**","topic":"shoes"}]}}}']);
+    const running = await eventually('a running backfill', async () => {
+      const b = (await h.get('pipelines', 'main')).status!.backfill as { revision: string; state: string; workflowId: string };
+      return b.revision !== first.revision && b.state === 'Running' ? b : undefined;
+    });
+    const description = await h.temporal.workflow.getHandle(running.workflowId).describe();
+    assert.equal(description.type, 'backfillEnrichment');
+    assert.equal(description.taskQueue, `uspa-enrichment.${h.namespace}`);
+    assert.match(await kubectl(['get', 'events', '-n', h.namespace, '--field-selector', 'reason=BackfillStarted', '-o', 'name']), /event/);
+    await h.temporal.workflow.getHandle(running.workflowId).terminate('test over');
+  });
+
   test('drift: an owned Deployment deleted or scaled by hand is put back', async () => {
     const before = await h.apps.readNamespacedDeployment({ name: 'uspa-collector', namespace: h.namespace });
     await h.apps.deleteNamespacedDeployment({ name: 'uspa-collector', namespace: h.namespace });

@@ -18,6 +18,7 @@ import {
   specSchema,
   statusSchema,
   string,
+  enumOf,
 } from './meta.ts';
 
 export interface UrlTopicRule {
@@ -77,6 +78,17 @@ export interface PipelineStatus extends CommonStatus {
   schemaVersion?: number;
   /** Name of the worker Deployment. */
   deployment?: string;
+  /** Re-enrichment of stored events after the enrichment rules changed. */
+  backfill?: PipelineBackfill;
+}
+
+export interface PipelineBackfill {
+  /** Hash of the enrichment rules the history is being (or was) re-enriched with. */
+  revision: string;
+  workflowId: string;
+  state: 'Running' | 'Completed' | 'Failed';
+  processed?: number;
+  total?: number;
 }
 
 export interface Pipeline {
@@ -171,6 +183,13 @@ const pipelineStatus = statusSchema<PipelineStatus>('Observed state of the Pipel
   lagUpdatedAt: dateTime('When consumerLag was measured.'),
   schemaVersion: int32('Version of the ClickHouse schema migrations applied for this Pipeline.', { minimum: 0 }),
   deployment: string('Name of the worker Deployment (same namespace).'),
+  backfill: object<PipelineBackfill>('Re-enrichment of the events already stored, started when spec.enrich changes (a Temporal workflow; resumable after a crash).', {
+    revision: required(string('Hash of the enrichment rules the history is re-enriched with.')),
+    workflowId: required(string('Id of the Temporal workflow doing it.')),
+    state: required(enumOf('Running, Completed or Failed.', ['Running', 'Completed', 'Failed'])),
+    processed: int64('Events re-enriched so far.', { minimum: 0 }),
+    total: int64('Events to re-enrich, as counted when the backfill started.', { minimum: 0 }),
+  }),
 });
 
 export const pipelineCrd = customResourceDefinition({
