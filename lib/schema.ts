@@ -4,6 +4,7 @@ import type { Warehouse } from './clickhouse.ts';
 import type { Logger } from './log.ts';
 import { SEGMENT_TABLES } from './segments/compile.ts';
 import { REALTIME_TABLES } from './segments/realtime.ts';
+import { MODEL_TABLES } from './models/tables.ts';
 
 export interface Migration {
   version: number;
@@ -181,6 +182,11 @@ export const MIGRATIONS: Migration[] = [
     version: 5,
     name: 'realtime segments: definitions and live membership',
     statements: [...REALTIME_TABLES],
+  },
+  {
+    version: 6,
+    name: 'model versions, personas, recommendations',
+    statements: [...MODEL_TABLES],
   },
 ];
 

@@ -73,7 +73,7 @@ export class PipelineReconciler implements Reconciler {
       const temporal = await ctx.temporal();
       for (const model of MODELS) {
         const input = { namespace, database: database(ctx.settings.databasePrefix, namespace) };
-        await ensureSchedule(temporal, { id: modelSchedule(namespace, name, model.id), interval: '24h', workflowType: model.workflow, taskQueue: taskQueue('models', namespace), input, paused: Boolean(pipeline.spec.suspend), note: `Pipeline ${namespace}/${name}: ${model.id}`, revision: hashOf(JSON.stringify(input), model.workflow) }, ctx.schedules);
+        await ensureSchedule(temporal, { id: modelSchedule(namespace, name, model.id), interval: '24h', workflowType: model.workflow, taskQueue: taskQueue('models', namespace), input, paused: Boolean(pipeline.spec.suspend), note: `Pipeline ${namespace}/${name}: ${model.id}`, revision: hashOf(JSON.stringify(input), model.workflow, 'timeout-6h'), runTimeout: '6h' }, ctx.schedules);
       }
     } catch (err) {
       await write('degraded', 'TemporalError', `could not create the model retraining schedules: ${apiMessage(err)}`);

@@ -14,6 +14,8 @@ export interface DesiredSchedule {
   paused: boolean;
   note: string;
   revision: string;
+  /** Longest one started workflow may run (default 1 h). */
+  runTimeout?: string;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -50,7 +52,7 @@ async function applySchedule(client: Client, s: DesiredSchedule): Promise<'creat
     taskQueue: s.taskQueue,
     workflowId: s.id,
     args: [{ ...s.input, revision: s.revision }],
-    workflowExecutionTimeout: '1h',
+    workflowExecutionTimeout: s.runTimeout ?? '1h',
   };
   const handle = client.schedule.getHandle(s.id);
   try {

@@ -1,0 +1,298 @@
+// Activities of retrainPersonas and retrainRecommendations. Each is idempotent for its (model,
+// version): training clears what an earlier attempt left of the version before writing it, the
+// commit is one row keyed by (model, version), and the trait application skips what is already
+// set. Long ones heartbeat (and give the event loop a turn so the heartbeats actually leave).
+import { setImmediate as turn } from 'node:timers/promises';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Warehouse } from '../../lib/clickhouse.ts';
+import type { Logger } from '../../lib/log.ts';
+import { distinctCount } from '../../lib/models/kmeans.ts';
+import { featureNames, featureVector, trainPersonaModel } from '../../lib/models/personas.ts';
+import { ItemSimilarityBuilder, recommendForBasket, type SimilarityOptions } from '../../lib/models/recommend.ts';
+import {
+  PERSONA_TRAIT,
+  applyTrait,
+  baskets,
+  beginVersion,
+  clearVersion,
+  commitVersion,
+  ensureModelTables,
+  personaFeatures,
+  personasPage,
+  pruneVersions,
+  topCategories,
+  writeItemRecommendations,
+  writePersonas,
+  writeProfileRecommendations,
+} from '../../lib/models/store.ts';
+import type { ModelName } from '../../lib/models/tables.ts';
+
+export interface ModelsDeps {
+  warehouse: (database: string) => Warehouse;
+  log: Logger;
+  registry?: Registry;
+}
+
+interface Metrics {
+  versions: Counter<'model'>;
+  quality: Gauge<'model' | 'figure'>;
+  seconds: Histogram<'model'>;
+}
+
+let deps: (ModelsDeps & { metrics?: Metrics; ready: Map<string, Promise<void>> }) | undefined;
+
+/** The worker sets its engines once; activities are plain functions Temporal can call. */
+export function setModelsDeps(d: ModelsDeps): void {
+  const metrics = d.registry && {
+    versions: new Counter({ name: 'uspa_models_versions_total', help: 'Model versions committed', labelNames: ['model'] as const, registers: [d.registry] }),
+    quality: new Gauge({ name: 'uspa_models_quality', help: 'Quality figures of the newest version trained here (silhouette, k, n, coverage …)', labelNames: ['model', 'figure'] as const, registers: [d.registry] }),
+    seconds: new Histogram({ name: 'uspa_models_train_seconds', help: 'Training activity duration', labelNames: ['model'] as const, buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600], registers: [d.registry] }),
+  };
+  deps = { ...d, metrics, ready: new Map() };
+}
+
+/** The database's warehouse, with the model tables created once per process (until they are in a migration everywhere). */
+async function warehouseOf(database: string): Promise<Warehouse> {
+  if (!deps) throw new Error('model activities used before setModelsDeps');
+  const w = deps.warehouse(database);
+  let ready = deps.ready.get(database);
+  if (!ready) {
+    ready = ensureModelTables(w);
+    deps.ready.set(database, ready);
+    ready.catch(() => deps?.ready.delete(database));
+  }
+  await ready;
+  return w;
+}
+
+/** Heartbeat with a detail, let it leave, and stop when the activity was cancelled. */
+async function beat(detail: unknown): Promise<void> {
+  const context = Context.current();
+  context.heartbeat(detail);
+  await turn();
+  if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new Error('activity cancelled');
+}
+
+const invalid = (message: string) => ApplicationFailure.create({ type: 'InvalidModelInput', message, nonRetryable: true });
+
+// ── versions ───────────────────────────────────────────────────────────────────────────────────
+
+export interface BeginInput {
+  database: string;
+  model: ModelName;
+  /** Idempotency key of the run. */
+  run: string;
+}
+
+export interface BeginResult {
+  version: number;
+  /** This run already trained this version: nothing is trained again. */
+  committed: boolean;
+  trainedAt?: string;
+  quality?: Record<string, unknown>;
+}
+
+export async function beginModelVersion(input: BeginInput): Promise<BeginResult> {
+  const w = await warehouseOf(input.database);
+  const begun = await beginVersion(w, input.model, input.run);
+  return begun.committed ? { version: begun.version, committed: true, trainedAt: begun.committed.trained_at, quality: begun.committed.quality } : { version: begun.version, committed: false };
+}
+
+export interface CommitInput {
+  database: string;
+  model: ModelName;
+  version: number;
+  run: string;
+  revision: string;
+  trainedAt: string;
+  params: Record<string, unknown>;
+  quality: Record<string, unknown>;
+  artifact: Record<string, unknown>;
+}
+
+export async function commitModelVersion(input: CommitInput): Promise<void> {
+  const w = await warehouseOf(input.database);
+  await commitVersion(w, { model: input.model, version: input.version, run: input.run, revision: input.revision, trained_at: input.trainedAt, params: input.params, quality: input.quality, artifact: input.artifact });
+  deps?.metrics?.versions.inc({ model: input.model });
+  for (const [figure, value] of Object.entries(input.quality)) if (typeof value === 'number' && Number.isFinite(value)) deps?.metrics?.quality.set({ model: input.model, figure }, value);
+  deps?.log.info({ database: input.database, model: input.model, version: input.version, run: input.run, revision: input.revision, quality: summary(input.quality) }, 'model version committed');
+}
+
+function summary(quality: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(quality).filter(([, v]) => typeof v !== 'object'));
+}
+
+export async function pruneModelVersions(input: { database: string; model: ModelName; keep: number }): Promise<void> {
+  await pruneVersions(await warehouseOf(input.database), input.model, input.keep);
+}
+
+// ── personas ───────────────────────────────────────────────────────────────────────────────────
+
+export interface TrainPersonasInput {
+  database: string;
+  version: number;
+  k?: number;
+  kRange?: [number, number];
+  seed?: number;
+  /** Category affinities over this many of the most frequent categories. Default 8. */
+  categories?: number;
+}
+
+export type TrainResult =
+  | { skipped: false; params: Record<string, unknown>; quality: Record<string, unknown>; artifact: Record<string, unknown> }
+  | { skipped: true; reason: string };
+
+export async function trainPersonas(input: TrainPersonasInput): Promise<TrainResult> {
+  const started = performance.now();
+  const w = await warehouseOf(input.database);
+  const seed = input.seed ?? 1;
+  const kRange = input.kRange ?? [2, 8];
+  if (input.k !== undefined && (!Number.isInteger(input.k) || input.k < 2)) throw invalid(`k must be an integer ≥ 2, got ${input.k}`);
+  if (!Number.isInteger(kRange[0]) || !Number.isInteger(kRange[1]) || kRange[0] < 2 || kRange[1] < kRange[0]) throw invalid(`kRange must be integers 2 ≤ min ≤ max, got [${kRange.join(', ')}]`);
+
+  await clearVersion(w, 'personas', input.version);
+  const categories = await topCategories(w, input.categories ?? 8);
+  const ids: string[] = [];
+  const vectors: number[][] = [];
+  for await (const p of personaFeatures(w, categories)) {
+    ids.push(p.profile_id);
+    vectors.push(featureVector(p, categories));
+    if (ids.length % 10_000 === 0) await beat({ step: 'loading features', profiles: ids.length });
+  }
+  const smallest = input.k ?? kRange[0];
+  const distinct = distinctCount(vectors, smallest);
+  if (distinct < smallest) return { skipped: true, reason: `${ids.length} profiles with ${distinct} distinct feature vectors cannot make ${smallest} personas` };
+
+  const model = await trainPersonaModel(vectors, categories, { k: input.k, kRange, seed, restarts: ids.length > 200_000 ? 2 : 4 }, (step) => beat({ step, profiles: ids.length }));
+  const labelOf = model.personas.map((p) => p.label);
+  await writePersonas(
+    w,
+    input.version,
+    ids.map((profile_id, i) => ({ profile_id, persona: labelOf[model.assignments[i]!]!, cluster: model.assignments[i]!, distance: model.distances[i]! })),
+    (d) => beat({ step: 'writing personas', ...(d as object) }),
+  );
+  const names = featureNames(categories);
+  deps?.metrics?.seconds.observe({ model: 'personas' }, (performance.now() - started) / 1000);
+  return {
+    skipped: false,
+    params: { k: input.k ?? null, kRange, seed, categories, features: names },
+    quality: {
+      k: model.k,
+      silhouette: model.silhouette,
+      inertia: model.inertia,
+      n: model.n,
+      iterations: model.iterations,
+      converged: model.converged,
+      candidates: model.candidates.map((c) => ({ k: c.k, silhouette: c.silhouette, inertia: c.inertia })),
+      clusters: model.personas
+        .map((p) => ({ persona: p.label, rank: p.rank, size: model.sizes[p.cluster]!, share: model.sizes[p.cluster]! / model.n, centroid: p.centroid }))
+        .sort((a, b) => a.rank - b.rank),
+    },
+    artifact: {
+      features: names,
+      standardizer: model.standardizer,
+      centroids: model.centroids,
+      personas: model.personas.map((p) => ({ cluster: p.cluster, rank: p.rank, label: p.label })),
+    },
+  };
+}
+
+export interface ApplyTraitsInput {
+  database: string;
+  version: number;
+  /** Profiles after this id (exclusive); '' for the first chunk. */
+  after: string;
+  limit: number;
+  /** The version's training time: the event time of the trait rows. */
+  trainedAt: string;
+}
+
+export interface ApplyTraitsResult {
+  /** The last profile id of this chunk, or null when this was the last chunk. */
+  next: string | null;
+  profiles: number;
+  traitsWritten: number;
+  profilesUpdated: number;
+  profilesDeferred: number;
+}
+
+/** One chunk of the `persona` trait: identity_traits rows and refreshed profiles rows. */
+export async function applyPersonaTraits(input: ApplyTraitsInput): Promise<ApplyTraitsResult> {
+  const w = await warehouseOf(input.database);
+  const page = await personasPage(w, input.version, input.after, input.limit);
+  if (page.length === 0) return { next: null, profiles: 0, traitsWritten: 0, profilesUpdated: 0, profilesDeferred: 0 };
+  Context.current().heartbeat({ after: input.after, profiles: page.length });
+  const applied = await applyTrait(w, page.map((p) => ({ profile_id: p.profile_id, value: p.persona })), PERSONA_TRAIT, input.trainedAt, `model:personas:${input.version}`);
+  return { next: page.length < input.limit ? null : page.at(-1)!.profile_id, profiles: page.length, ...applied };
+}
+
+// ── recommendations ────────────────────────────────────────────────────────────────────────────
+
+export interface TrainRecommendationsInput {
+  database: string;
+  version: number;
+  /** Recommendations kept per item and per profile. Default 10. */
+  topN?: number;
+  similarity?: SimilarityOptions;
+}
+
+export async function trainRecommendations(input: TrainRecommendationsInput): Promise<TrainResult> {
+  const started = performance.now();
+  const w = await warehouseOf(input.database);
+  const topN = input.topN ?? 10;
+  if (!Number.isInteger(topN) || topN < 1 || topN > 1000) throw invalid(`topN must be an integer from 1 to 1000, got ${topN}`);
+  await clearVersion(w, 'recommendations', input.version);
+
+  // Pass 1: item-to-item similarity, one basket (person) at a time.
+  const builder = new ItemSimilarityBuilder({ ...input.similarity, neighbours: Math.max(topN, input.similarity?.neighbours ?? 50) });
+  let people = 0;
+  for await (const b of baskets(w)) {
+    builder.addBasket(b.items);
+    if (++people % 10_000 === 0) await beat({ step: 'co-occurrence', profiles: people });
+  }
+  const similarity = builder.build();
+  if (similarity.baskets === 0) return { skipped: true, reason: 'no Product Viewed or Order Completed events with a product_id or sku' };
+
+  const itemRows = [...similarity.neighbours].flatMap(([item, list]) => list.slice(0, topN).map((n, i) => ({ item, rank: i + 1, rec_item: n.item, score: n.score })));
+  await writeItemRecommendations(w, input.version, itemRows, (d) => beat({ step: 'writing item recommendations', ...(d as object) }));
+
+  // Pass 2: per profile, streamed again, written in chunks.
+  let profiles = 0;
+  let profilesWithRecommendations = 0;
+  let profileRows = 0;
+  let pending: Array<{ profile_id: string; rank: number; item: string; score: number }> = [];
+  const flush = async () => {
+    await writeProfileRecommendations(w, input.version, pending);
+    profileRows += pending.length;
+    pending = [];
+    await beat({ step: 'writing profile recommendations', profiles, rows: profileRows });
+  };
+  for await (const b of baskets(w)) {
+    profiles++;
+    const recs = recommendForBasket(similarity, b.items, topN);
+    if (recs.length) profilesWithRecommendations++;
+    recs.forEach((r, i) => pending.push({ profile_id: b.profile_id, rank: i + 1, item: r.item, score: r.score }));
+    if (pending.length >= 10_000) await flush();
+  }
+  if (pending.length) await flush();
+  deps?.metrics?.seconds.observe({ model: 'recommendations' }, (performance.now() - started) / 1000);
+  const options = similarity.options;
+  return {
+    skipped: false,
+    params: { topN, ...options },
+    quality: {
+      items: similarity.items,
+      pairs: similarity.pairs,
+      itemsWithRecommendations: similarity.neighbours.size,
+      coverage: similarity.items ? similarity.neighbours.size / similarity.items : 0,
+      profiles,
+      profilesWithRecommendations,
+      profileCoverage: profiles ? profilesWithRecommendations / profiles : 0,
+      itemRows: itemRows.length,
+      profileRows,
+      prunes: similarity.prunes,
+    },
+    artifact: {},
+  };
+}
