@@ -78,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     if (group === 'runtime') await (await import('../stack/runtime/main.ts')).serveLocalRuntime();
     if (group === 'worker') {
       if (command === 'segments') await (await import('../workers/segments/main.ts')).serveSegmentsWorker();
+      else if (command === 'activations') await (await import('../workers/activations/main.ts')).serveActivationsWorker();
       else if (command === 'models') await (await import('../workers/models/main.ts')).serveModelsWorker();
       else if (command === 'enrichment') await (await import('../workers/enrichment/main.ts')).serveEnrichmentWorker();
       else {

@@ -5,6 +5,7 @@ import type { Logger } from './log.ts';
 import { SEGMENT_TABLES } from './segments/compile.ts';
 import { REALTIME_TABLES } from './segments/realtime.ts';
 import { MODEL_TABLES } from './models/tables.ts';
+import { ACTIVATION_TABLES } from '../workers/activations/tables.ts';
 
 export interface Migration {
   version: number;
@@ -187,6 +188,11 @@ export const MIGRATIONS: Migration[] = [
     version: 6,
     name: 'model versions, personas, recommendations',
     statements: [...MODEL_TABLES],
+  },
+  {
+    version: 7,
+    name: 'activation conversions and audience syncs',
+    statements: [...ACTIVATION_TABLES],
   },
 ];
 

@@ -103,7 +103,7 @@ export class ActivationReconciler implements Reconciler {
     try {
       const { warehouse } = await ctx.warehouse(namespace);
       const [row] = await warehouse.query<{ sent: string; failed: string; suppressed: string; last_sent: string | null }>(
-        `SELECT countIf(outcome = 'sent') AS sent, countIf(outcome = 'failed') AS failed, countIf(outcome = 'suppressed') AS suppressed,
+        `SELECT countIf(outcome = 'sent') AS sent, countIf(outcome = 'failed') AS failed, countIf(outcome IN ('suppressed', 'holdout')) AS suppressed,
                 maxIf(at, outcome = 'sent') AS last_sent FROM {db}.activation_deliveries FINAL WHERE activation = {key:String}`,
         { key: `${namespace}/${name}` },
       );

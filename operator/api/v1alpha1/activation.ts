@@ -220,7 +220,7 @@ const destination = object<ActivationDestination>(
     webhook: object<WebhookDestination>('HTTP POST of each rendered message; failed attempts are retried with backoff.', {
       url: required(string('URL to POST to, http:// or https://.', { maxLength: 2048, pattern: '^https?://' })),
       signingSecretRef: secretKeyRef(
-        'Secret key to sign requests with: each request then carries an HMAC-SHA256 signature of its body in a header, so the receiver can verify it came from USPA. Unsigned when omitted.',
+        'Secret key to sign requests with: each request then carries X-USPA-Signature: sha256=<hex>, an HMAC-SHA256 of the exact body, so the receiver can verify it came from USPA; every request also carries an Idempotency-Key. Unsigned when omitted.',
         ACTIVATION_DEFAULTS.webhook.signingSecretKey,
       ),
       headers: map('Extra HTTP headers, e.g. Authorization. Values are sent as is; keep secrets out of them when possible (use signingSecretRef). At most 32.', string('Header value.', { maxLength: 4096 }), { maxProperties: 32 }),

@@ -1,0 +1,193 @@
+// The three destinations of an Activation. Every send carries the delivery's idempotency key, so a
+// send repeated after a crash (between the destination's answer and our record of it) is
+// recognisable by the receiver: the Idempotency-Key header (webhook), the record's
+// idempotency-key header (Kafka), the Message-ID (email).
+//
+// Failures become Temporal ApplicationFailures: retryable ones (5xx, 408, 429, timeouts, network,
+// SMTP 4xx) are retried with the activity's backoff; the rest (4xx, SMTP 5xx, bad configuration)
+// fail at once. Messages name the destination by origin only: URLs and SMTP URLs may hold secrets.
+import { createHmac } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { WebhookDestination } from '../../operator/api/v1alpha1/activation.ts';
+import type { OutgoingRecord } from '../../lib/kafka.ts';
+import type { RenderedMessage } from './render.ts';
+
+export const SIGNATURE_HEADER = 'X-USPA-Signature';
+
+export interface Delivery {
+  /** The idempotency key. */
+  key: string;
+  /** "<namespace>/<name>" of the Activation. */
+  activation: string;
+  variant: string;
+  profileId: string;
+  message: RenderedMessage;
+  /** Which attempt this is (1 first), for the failure details. */
+  attempt: number;
+}
+
+/** "sha256=<hex>": HMAC-SHA256 of the exact body bytes with the signing secret (as GitHub signs webhooks). */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+
+function failure(type: string, message: string, attempt: number, retryable: boolean, nextRetryDelayMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: !retryable, details: [{ attempt }], nextRetryDelay: nextRetryDelayMs });
+}
+
+/** Where a URL points, without credentials, path or query (which may carry tokens). */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function looksLikeJson(body: string): boolean {
+  const t = body.trimStart();
+  if (!t.startsWith('{') && !t.startsWith('[')) return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 3_600_000) : undefined;
+}
+
+/**
+ * POSTs the body. Headers: the Activation's own, then ours (which win): Content-Type (JSON when
+ * the body is JSON), Idempotency-Key, X-USPA-Activation, X-USPA-Variant and, with a signing
+ * secret, X-USPA-Signature: sha256=<hex HMAC of the body>.
+ */
+export async function sendWebhook(cfg: WebhookDestination, secret: string | undefined, d: Delivery, fetchImpl: typeof fetch = fetch): Promise<{ status: number }> {
+  const where = originOf(cfg.url);
+  const body = d.message.body;
+  const headers = new Headers(cfg.headers ?? {});
+  headers.set('Content-Type', looksLikeJson(body) ? 'application/json' : 'text/plain; charset=utf-8');
+  headers.set('User-Agent', 'uspa-activations');
+  headers.set('Idempotency-Key', d.key);
+  headers.set('X-USPA-Activation', d.activation);
+  if (d.variant) headers.set('X-USPA-Variant', d.variant);
+  if (secret !== undefined) headers.set(SIGNATURE_HEADER, signBody(secret, body));
+  let target: URL;
+  try {
+    target = new URL(cfg.url);
+  } catch {
+    throw failure('InvalidDestination', 'spec.destination.webhook.url is not a URL', d.attempt, false);
+  }
+  // Credentials in the URL become Basic auth (fetch refuses them in the URL), as curl does.
+  if (target.username || target.password) {
+    if (!headers.has('Authorization')) headers.set('Authorization', `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`);
+    target.username = '';
+    target.password = '';
+  }
+  const scrub = (text: string) => text.split(cfg.url).join(where).split(target.href).join(where);
+  const timeoutSeconds = cfg.timeoutSeconds ?? 10;
+  let res: Response;
+  try {
+    res = await fetchImpl(target, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutSeconds}s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    throw failure('WebhookUnreachable', `webhook ${where}: ${scrub(why)}`, d.attempt, true);
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status >= 200 && res.status < 300) return { status: res.status };
+  const answer = `webhook ${where} answered ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
+  if (res.status === 408 || res.status === 429) throw failure('WebhookBusy', answer, d.attempt, true, retryAfterMs(res.headers.get('retry-after')));
+  if (res.status >= 500) throw failure('WebhookServerError', answer, d.attempt, true, retryAfterMs(res.headers.get('retry-after')));
+  if (res.status >= 300 && res.status < 400) throw failure('WebhookRedirect', `${answer} (redirects are not followed: point spec.destination.webhook.url at the final URL)`, d.attempt, false);
+  throw failure('WebhookRejected', answer, d.attempt, false);
+}
+
+/** One record, keyed by profile (so one person's messages keep their order), with the key in a header. */
+export function kafkaRecord(topic: string, d: Delivery): OutgoingRecord {
+  const headers: Record<string, string> = { 'idempotency-key': d.key, 'uspa-activation': d.activation };
+  if (d.variant) headers['uspa-variant'] = d.variant;
+  return { topic, key: d.profileId || undefined, value: d.message.body, headers };
+}
+
+export async function sendKafka(producer: { send(records: OutgoingRecord[]): Promise<void> }, records: OutgoingRecord[], attempt: number): Promise<void> {
+  try {
+    await producer.send(records);
+  } catch (err) {
+    throw failure('KafkaError', `kafka topic ${records[0]?.topic}: ${(err as Error).message}`, attempt, true);
+  }
+}
+
+/** nodemailer transports by SMTP URL (pooled connections); a changed Secret makes a new one. */
+export class Mailer {
+  private readonly transports = new Map<string, Transporter>();
+
+  transport(url: string): Transporter {
+    let t = this.transports.get(url);
+    if (!t) {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw failure('InvalidDestination', 'the SMTP Secret does not hold a URL (expected smtp://user:password@host:port or smtps://…)', 0, false);
+      }
+      if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw failure('InvalidDestination', `the SMTP Secret holds a ${parsed.protocol} URL (expected smtp:// or smtps://)`, 0, false);
+      t = nodemailer.createTransport(url, {});
+      this.transports.set(url, t);
+    }
+    return t;
+  }
+
+  close(): void {
+    for (const t of this.transports.values()) t.close();
+    this.transports.clear();
+  }
+}
+
+/** The domain of "Shop <hello@shop.example>" (for the Message-ID). */
+export function domainOf(address: string): string {
+  const m = /@([^>\s]+)>?\s*$/.exec(address);
+  return m?.[1] ?? 'uspa.invalid';
+}
+
+/** Message-ID derived from the idempotency key: a resend after a crash is the same message. */
+export function messageIdFor(key: string, from: string): string {
+  return `<${key}@${domainOf(from)}>`;
+}
+
+export async function sendEmail(mailer: Mailer, smtpUrl: string, from: string, d: Delivery): Promise<{ messageId: string }> {
+  const { to, subject, body } = d.message;
+  const messageId = messageIdFor(d.key, from);
+  const host = (() => {
+    try {
+      const u = new URL(smtpUrl);
+      return `${u.hostname}:${u.port || (u.protocol === 'smtps:' ? 465 : 587)}`;
+    } catch {
+      return '(invalid URL)';
+    }
+  })();
+  const html = /^\s*</.test(body);
+  try {
+    await mailer.transport(smtpUrl).sendMail({
+      from,
+      to,
+      subject,
+      messageId,
+      ...(html ? { html: body } : { text: body }),
+      headers: { 'X-USPA-Activation': d.activation, ...(d.variant ? { 'X-USPA-Variant': d.variant } : {}) },
+    });
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    const e = err as Error & { responseCode?: number; code?: string; response?: string };
+    const why = e.response ?? e.message;
+    const permanent = (e.responseCode !== undefined && e.responseCode >= 500) || e.code === 'EAUTH' || e.code === 'EENVELOPE';
+    throw failure(permanent ? 'SmtpRejected' : 'SmtpUnavailable', `SMTP ${host}: ${why.replace(/\s+/g, ' ').slice(0, 300)}`, d.attempt, !permanent);
+  }
+  return { messageId };
+}

@@ -1,0 +1,104 @@
+// Personalization: the Activation's Liquid templates rendered per person. Variables:
+//   traits           the profile's traits (the person's, resolved at send time)
+//   profile          { id, firstSeen, lastSeen, lifetimeRevenue, orderCount, eventCount }
+//   event            the triggering event { name, messageId, timestamp, properties } (event triggers)
+//   events           every trigger event of the campaign, oldest first (e.g. each product added)
+//   segment          { name, version, change } (segment triggers)
+//   recommendations  items recommended for the profile (module 8), [] when none
+//   activation       { name, namespace, variant }
+// Templates are parsed once and cached; rendering is bounded in time and memory, and prototype
+// properties are out of reach (ownPropertyOnly), so a template cannot hang or probe the worker.
+import { Liquid, type Template } from 'liquidjs';
+import type { ActivationSpec } from '../../operator/api/v1alpha1/activation.ts';
+
+export interface RenderContext {
+  traits: Record<string, unknown>;
+  profile: Record<string, unknown>;
+  event?: Record<string, unknown>;
+  events?: Array<Record<string, unknown>>;
+  segment?: Record<string, unknown>;
+  recommendations: unknown[];
+  activation: { name: string; namespace: string; variant: string };
+}
+
+export interface RenderedMessage {
+  body: string;
+  /** email only */
+  subject?: string;
+  /** email only: the recipient address, rendered */
+  to?: string;
+}
+
+/** A template that does not parse or render; `where` names the field of the Activation. */
+export class TemplateError extends Error {
+  constructor(
+    readonly where: string,
+    cause: string,
+  ) {
+    super(`${where}: ${cause}`);
+    this.name = 'TemplateError';
+  }
+}
+
+const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true, renderLimit: 2_000, memoryLimit: 32 * 1024 * 1024, parseLimit: 1024 * 1024 });
+const parsed = new Map<string, Template[]>();
+const MAX_CACHED = 1_000;
+
+function parse(text: string, where: string): Template[] {
+  let t = parsed.get(text);
+  if (!t) {
+    try {
+      t = liquid.parse(text);
+    } catch (err) {
+      throw new TemplateError(where, firstLine(err));
+    }
+    if (parsed.size >= MAX_CACHED) parsed.delete(parsed.keys().next().value!);
+    parsed.set(text, t);
+  }
+  return t;
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]!;
+}
+
+export async function renderTemplate(text: string, where: string, context: RenderContext): Promise<string> {
+  const templates = parse(text, where);
+  try {
+    return String(await liquid.render(templates, context));
+  } catch (err) {
+    throw new TemplateError(where, firstLine(err));
+  }
+}
+
+/** The body template of the person's variant (falling back to spec.template), and where it is. */
+export function bodyTemplate(spec: ActivationSpec, variant: string): { text: string | undefined; where: string } {
+  const i = (spec.variants ?? []).findIndex((v) => v.name === variant);
+  const v = i >= 0 ? spec.variants![i]! : undefined;
+  if (v?.template?.body !== undefined) return { text: v.template.body, where: `spec.variants[${i}].template.body` };
+  return { text: spec.template?.body, where: 'spec.template.body' };
+}
+
+/** Without a template, webhook and Kafka messages carry the context as JSON. */
+export function defaultBody(context: RenderContext): string {
+  const { activation, profile, traits, event, events, segment } = context;
+  return JSON.stringify({ activation: activation.name, namespace: activation.namespace, variant: activation.variant || undefined, profileId: profile.id, traits, event, events: events && events.length > 1 ? events : undefined, segment });
+}
+
+/** The message for one person: body (and subject and recipient for email). */
+export async function renderMessage(spec: ActivationSpec, variant: string, context: RenderContext): Promise<RenderedMessage> {
+  const body = bodyTemplate(spec, variant);
+  if (spec.destination.type === 'email') {
+    const email = spec.destination.email;
+    if (!email) throw new TemplateError('spec.destination.email', 'is required when destination.type is email');
+    if (body.text === undefined) throw new TemplateError(body.where, 'an email needs a body template');
+    const [text, subject, to] = await Promise.all([
+      renderTemplate(body.text, body.where, context),
+      renderTemplate(email.subject, 'spec.destination.email.subject', context),
+      renderTemplate(email.to ?? '{{ traits.email }}', 'spec.destination.email.to', context),
+    ]);
+    return { body: text, subject: subject.replace(/[\r\n]+/g, ' ').trim(), to: to.trim() };
+  }
+  if (body.text === undefined) return { body: defaultBody(context) };
+  return { body: await renderTemplate(body.text, body.where, context) };
+}

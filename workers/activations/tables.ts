@@ -1,0 +1,67 @@
+// ClickHouse tables of the activations worker beyond activation_deliveries (lib/schema.ts
+// migration 4), and the lift of each variant computed from them.
+import type { Warehouse } from '../../lib/clickhouse.ts';
+
+export const ACTIVATION_TABLES: string[] = [
+  // The first conversion after each send or holdout decision: the Activation's conversion event
+  // (its unless event) by the same profile within the attribution window. One row per delivery.
+  `CREATE TABLE IF NOT EXISTS {db}.activation_conversions (
+    activation String COMMENT '<namespace>/<name> of the Activation',
+    message_id String COMMENT 'the delivery (activation_deliveries.message_id) converted',
+    profile_id String,
+    variant LowCardinality(String),
+    outcome LowCardinality(String) COMMENT 'sent or holdout: the arm the person was in',
+    event LowCardinality(String) COMMENT 'the conversion event',
+    event_message_id String,
+    delivered_at DateTime64(3, 'UTC'),
+    converted_at DateTime64(3, 'UTC')
+  ) ENGINE = ReplacingMergeTree
+  PARTITION BY toYYYYMM(delivered_at)
+  ORDER BY (activation, message_id)`,
+  // Each completed audience sync: what the next diff starts from.
+  `CREATE TABLE IF NOT EXISTS {db}.activation_syncs (
+    activation String COMMENT '<namespace>/<name> of the Activation',
+    segment String COMMENT '<namespace>/<name> of the Segment',
+    version UInt64 COMMENT 'the segment version synced',
+    base_version UInt64 COMMENT 'for a diff: the version it was computed against (0: a full list)',
+    mode LowCardinality(String) COMMENT 'full or diff',
+    revision String COMMENT 'the schedule revision (spec hash) that ran it',
+    sent UInt64,
+    suppressed UInt64,
+    synced_at DateTime64(3, 'UTC')
+  ) ENGINE = ReplacingMergeTree(synced_at)
+  ORDER BY (activation, version, mode)`,
+];
+
+export interface ArmLift {
+  /** variant name, "" without variants, "(holdout)" for the control group */
+  arm: string;
+  assigned: number;
+  converted: number;
+  rate: number;
+  /** rate / holdout rate − 1; undefined without a holdout group or when it never converted */
+  lift?: number;
+}
+
+/**
+ * Conversion rate per arm (each variant and the holdout group) of an Activation, and each
+ * variant's lift over the holdout: sends and holdout decisions from activation_deliveries,
+ * their conversions from activation_conversions.
+ */
+export async function liftByVariant(warehouse: Warehouse, activationKey: string): Promise<ArmLift[]> {
+  const rows = await warehouse.query<{ arm: string; assigned: string; converted: string }>(
+    `SELECT if(d.outcome = 'holdout', '(holdout)', d.variant) AS arm, count() AS assigned, countIf(c.message_id != '') AS converted
+     FROM (SELECT message_id, variant, outcome FROM {db}.activation_deliveries FINAL WHERE activation = {key:String} AND outcome IN ('sent', 'holdout')) AS d
+     LEFT JOIN (SELECT message_id FROM {db}.activation_conversions FINAL WHERE activation = {key:String}) AS c ON c.message_id = d.message_id
+     GROUP BY arm ORDER BY arm`,
+    { key: activationKey },
+  );
+  const arms = rows.map((r) => {
+    const assigned = Number(r.assigned);
+    const converted = Number(r.converted);
+    return { arm: r.arm, assigned, converted, rate: assigned ? converted / assigned : 0 } as ArmLift;
+  });
+  const control = arms.find((a) => a.arm === '(holdout)');
+  for (const a of arms) if (a !== control && control && control.rate > 0) a.lift = a.rate / control.rate - 1;
+  return arms;
+}
