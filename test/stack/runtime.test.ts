@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '../support/env.ts';
 import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
 import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
+import { webhookReceiver } from '../activations/support.ts';
 
 describe('local runtime', { timeout: 400_000 }, () => {
   let h: OperatorHarness;
@@ -105,6 +106,39 @@ spec: { rule: { trait: plan, op: eq, value: pro } }
     const s = await h.get('segments', 'pro');
     assert.equal(s.status!.version, 1);
     assert.ok(s.status!.lastComputedAt);
+  });
+
+  test('the whole path on the product\'s own pods: identify → Segment entered → campaign → webhook received exactly once although its first attempt failed', async () => {
+    const hook = await webhookReceiver((_req, n) => (n === 1 ? 503 : 200));
+    try {
+      await h.apply(`apiVersion: uspa.tech/v1alpha1
+kind: Activation
+metadata: { name: welcome }
+spec:
+  segment: pro
+  trigger: { type: segmentEntered }
+  destination: { type: webhook, webhook: { url: "${hook.url}" } }
+  template: { body: '{"plan": "{{ traits.plan }}"}' }
+`);
+      await h.ready('activations', 'welcome');
+      await eventually('the activations worker pod ready', async () => (await h.apps.readNamespacedDeployment({ name: 'uspa-worker-activations', namespace: h.namespace })).status?.readyReplicas === 1, 120_000);
+      await new Promise((r) => setTimeout(r, 5_000)); // its trigger consumer joins its group and starts at the newest offsets
+      const url = runtime.serviceUrl(h.namespace, 'uspa-collector')!;
+      const res = await fetch(`${url}/v1/identify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${await writeKey()}:`).toString('base64')}` }, body: JSON.stringify({ userId: 'u-pro-3', traits: { plan: 'pro', consent: { marketing: true } } }) });
+      assert.equal(res.status, 200);
+      await eventually('the new profile stored', async () => Number((await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.profiles FINAL WHERE deleted = 0 AND has(identities, 'userId:u-pro-3')"))[0]!.n) === 1, 60_000);
+      await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger();
+      await eventually('one accepted delivery', async () => hook.delivered.size === 1, 120_000);
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.equal(hook.delivered.size, 1, 'exactly one delivery');
+      assert.equal(hook.requests.length, 2, 'the first attempt failed (503) and was retried');
+      assert.equal(hook.requests[0]!.headers['idempotency-key'], hook.requests[1]!.headers['idempotency-key'], 'the retry carries the same idempotency key');
+      assert.deepEqual(JSON.parse(hook.requests[1]!.body), { plan: 'pro' });
+      const sent = await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.activation_deliveries FINAL WHERE activation = {a:String} AND outcome = 'sent'", { a: `${h.namespace}/welcome` });
+      assert.equal(Number(sent[0]!.n), 1);
+    } finally {
+      await hook.close();
+    }
   });
 });
 
