@@ -62,6 +62,22 @@ export class Warehouse {
   }
 }
 
+/** One Warehouse per database, made on first use: workers serve the databases their workflows name. */
+export function warehousePool(settings: ClickHouseSettings): { get(database: string): Warehouse; closeAll(): Promise<void> } {
+  const pool = new Map<string, Warehouse>();
+  return {
+    get(database: string) {
+      let w = pool.get(database);
+      if (!w) pool.set(database, (w = new Warehouse({ ...settings, database })));
+      return w;
+    },
+    async closeAll() {
+      for (const w of pool.values()) await w.close();
+      pool.clear();
+    },
+  };
+}
+
 /** ISO 8601 (as in our events) → the DateTime64 text ClickHouse parses without best_effort. */
 export function chTime(iso: string): string {
   return iso.replace('T', ' ').replace(/Z$/, '');

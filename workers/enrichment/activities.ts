@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { CanonicalEvent, JsonObject } from '../../lib/event.ts';
 import { enrich } from '../pipeline/enrich.ts';
+import { enrichmentColumns } from '../pipeline/rows.ts';
 import type { Chunk, EnrichRules } from '../../workflows/enrichment.ts';
 
 let warehouseOf: ((database: string) => Warehouse) | undefined;
@@ -56,7 +57,7 @@ export async function reenrichChunk(input: { database: string; sources: string[]
     );
     if (rows.length === 0) return done;
     const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
-    await w.insert('events', rows.map((row) => ({ ...row, ...enrichmentColumns(row, config), ingested_at: now })));
+    await w.insert('events', rows.map((row) => ({ ...row, ...reenrich(row, config), ingested_at: now })));
     done += rows.length;
     after = rows[rows.length - 1]!.message_id;
     ctx.heartbeat({ after });
@@ -64,25 +65,12 @@ export async function reenrichChunk(input: { database: string; sources: string[]
 }
 
 /** The enrichment columns of a stored row, recomputed from its stored context and properties. */
-export function enrichmentColumns(row: StoredRow, config: Parameters<typeof enrich>[1]): Record<string, unknown> {
+export function reenrich(row: StoredRow, config: Parameters<typeof enrich>[1]): Record<string, unknown> {
   const context = parseObject(row.context);
   // The stored ip is the one to geolocate when the context no longer carries one.
   if (typeof context.ip !== 'string' && row.ip) context.ip = row.ip;
   const event = { type: row.type, properties: parseObject(row.properties), context } as unknown as CanonicalEvent;
-  const e = enrich(event, config);
-  return {
-    ip: e.ip ?? '',
-    country: e.geo?.country ?? '',
-    region: e.geo?.region ?? '',
-    city: e.geo?.city ?? '',
-    device_type: e.device?.type ?? '',
-    os_name: e.os?.name ?? '',
-    os_version: e.os?.version ?? '',
-    browser_name: e.browser?.name ?? '',
-    browser_version: e.browser?.version ?? '',
-    page_path: e.page?.path ?? '',
-    page_topics: e.page?.topics ?? [],
-  };
+  return enrichmentColumns(enrich(event, config));
 }
 
 function parseObject(text: string): JsonObject {

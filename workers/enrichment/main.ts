@@ -1,6 +1,6 @@
 // The enrichment worker: backfillEnrichment on task queue uspa-enrichment.<namespace>.
 import { fileURLToPath } from 'node:url';
-import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
+import { clickhouseSettingsFromEnv, warehousePool } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { runTemporalWorker, serveTemporalWorker } from '../temporal-worker.ts';
 import * as activities from './activities.ts';
@@ -10,14 +10,8 @@ const log = createLogger('worker-enrichment');
 export async function startEnrichmentWorker(options: { namespace: string; env?: NodeJS.ProcessEnv; port?: number; host?: string }) {
   const env = options.env ?? process.env;
   const settings = clickhouseSettingsFromEnv(env);
-  const warehouses = new Map<string, Warehouse>();
-  activities.setEnrichmentDeps({
-    warehouse: (database) => {
-      let w = warehouses.get(database);
-      if (!w) warehouses.set(database, (w = new Warehouse({ ...settings, database })));
-      return w;
-    },
-  });
+  const warehouses = warehousePool(settings);
+  activities.setEnrichmentDeps({ warehouse: (database) => warehouses.get(database) });
   return runTemporalWorker({
     kind: 'enrichment',
     namespace: options.namespace,
@@ -29,7 +23,7 @@ export async function startEnrichmentWorker(options: { namespace: string; env?: 
     host: options.host,
     maxConcurrentActivities: 2,
     async onClose() {
-      for (const w of warehouses.values()) await w.close();
+      await warehouses.closeAll();
     },
   });
 }

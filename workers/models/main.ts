@@ -3,8 +3,9 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { clickhouseSettingsFromEnv, warehousePool } from '../../lib/clickhouse.ts';
+import { serveTemporalWorker } from '../temporal-worker.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { ensureModelTables } from '../../lib/models/store.ts';
 import { migrate } from '../../lib/schema.ts';
@@ -53,12 +54,8 @@ export async function startModelsWorker(options: ModelsWorkerOptions): Promise<M
   const log = options.log ?? defaultLog;
   const taskQueue = options.taskQueue ?? modelsTaskQueue(options.namespace);
   const settings = clickhouseSettingsFromEnv(env);
-  const warehouses = new Map<string, Warehouse>();
-  const warehouse = (database: string) => {
-    let w = warehouses.get(database);
-    if (!w) warehouses.set(database, (w = new Warehouse({ ...settings, database })));
-    return w;
-  };
+  const warehouses = warehousePool(settings);
+  const warehouse = (database: string) => warehouses.get(database);
   const registry = createRegistry('worker-models');
   let connection = options.connection;
   let server: Server | undefined;
@@ -101,44 +98,22 @@ export async function startModelsWorker(options: ModelsWorkerOptions): Promise<M
         await running.catch(() => undefined);
         server?.close();
         if (own) await connection!.close();
-        for (const w of warehouses.values()) await w.close();
+        await warehouses.closeAll();
       },
     };
   } catch (err) {
     server?.close();
     if (!options.connection) await connection?.close().catch(() => undefined);
-    for (const w of warehouses.values()) await w.close();
+    await warehouses.closeAll();
     throw err;
   }
 }
 
 /** `uspa worker models` (env: USPA_NAMESPACE, USPA_DATABASE, USPA_TASK_QUEUE, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CLICKHOUSE_*, PORT, HOST). */
 export async function serveModelsWorker(): Promise<void> {
-  const log = defaultLog;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const namespace = process.env.USPA_NAMESPACE;
-  if (!namespace) {
-    log.fatal('USPA_NAMESPACE is not set: the worker serves one namespace');
-    process.exit(2);
-  }
-  try {
-    const running = await startModelsWorker({
-      namespace,
-      database: process.env.USPA_DATABASE ?? 'uspa',
-      taskQueue: process.env.USPA_TASK_QUEUE || undefined,
-      port: Number(process.env.PORT ?? 9466),
-      host: process.env.HOST ?? '0.0.0.0',
-    });
-    const stop = async () => {
-      await running.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop());
-    process.once('SIGINT', () => void stop());
-  } catch (err) {
-    log.fatal({ err: String((err as Error).message ?? err) }, 'models worker failed to start');
-    process.exit(1);
-  }
+  await serveTemporalWorker(defaultLog, ({ namespace, port, host }) =>
+    startModelsWorker({ namespace, database: process.env.USPA_DATABASE ?? 'uspa', taskQueue: process.env.USPA_TASK_QUEUE || undefined, port, host }),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await serveModelsWorker();

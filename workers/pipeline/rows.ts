@@ -114,6 +114,14 @@ export function eventRow(event: CanonicalEvent, enrichment: Enrichment, identity
     properties: JSON.stringify(event.properties),
     traits: JSON.stringify(event.traits),
     context: JSON.stringify(context),
+    ...enrichmentColumns(enrichment),
+    revenue: revenueOf(event),
+  };
+}
+
+/** The events columns an enrichment fills (also rewritten by the enrichment backfill). */
+export function enrichmentColumns(enrichment: Enrichment) {
+  return {
     ip: enrichment.ip ?? '',
     country: enrichment.geo?.country ?? '',
     region: enrichment.geo?.region ?? '',
@@ -125,7 +133,6 @@ export function eventRow(event: CanonicalEvent, enrichment: Enrichment, identity
     browser_version: enrichment.browser?.version ?? '',
     page_path: enrichment.page?.path ?? '',
     page_topics: enrichment.page?.topics ?? [],
-    revenue: revenueOf(event),
   };
 }
 

@@ -2,7 +2,7 @@
 // uspa-segments.<namespace>. `uspa worker segments` runs it (the operator's Deployment does).
 import { fileURLToPath } from 'node:url';
 import { Partitioners } from 'kafkajs';
-import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
+import { clickhouseSettingsFromEnv, warehousePool } from '../../lib/clickhouse.ts';
 import { connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
@@ -21,12 +21,8 @@ export interface SegmentsWorkerOptions {
 export async function startSegmentsWorker(options: SegmentsWorkerOptions) {
   const env = options.env ?? process.env;
   const settings = clickhouseSettingsFromEnv(env);
-  const warehouses = new Map<string, Warehouse>();
-  const warehouse = (database: string) => {
-    let w = warehouses.get(database);
-    if (!w) warehouses.set(database, (w = new Warehouse({ ...settings, database })));
-    return w;
-  };
+  const warehouses = warehousePool(settings);
+  const warehouse = (database: string) => warehouses.get(database);
   // The schema (segment tables included) is the operator's job, but a worker may start first.
   await migrate(warehouse(settings.database), log);
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-worker-segments', env), log);
@@ -51,7 +47,7 @@ export async function startSegmentsWorker(options: SegmentsWorkerOptions) {
     host: options.host,
     async onClose() {
       await producer.disconnect();
-      for (const w of warehouses.values()) await w.close();
+      await warehouses.closeAll();
     },
   });
 }
