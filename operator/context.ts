@@ -9,6 +9,10 @@ import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segme
 import { database } from './manifests/names.ts';
 import { ownerRef, type Applier } from './runtime/apply.ts';
 import { activationsWorkerRbac, workerManifests, type WorkerKind } from './manifests/workers.ts';
+import { hashOf } from './manifests/workload.ts';
+
+/** How many resources (the oldest) own a namespace's shared worker Deployment. */
+const WORKER_OWNERS = 10;
 import { conditionOf, sameStatus, setConditions, verdict } from './runtime/conditions.ts';
 import type { Condition } from './api/v1alpha1/meta.ts';
 import type { EventRecorder } from './runtime/events.ts';
@@ -32,6 +36,7 @@ export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'seg
 export class OperatorContext {
   readonly custom: CustomObjectsApi;
   readonly schedules: ScheduleMemo = new Map();
+  private readonly workers = new Map<string, { hash: string; generation?: number }>();
   private readonly warehouses = new Map<string, { warehouse: Warehouse; schema?: Promise<number> }>();
 
   constructor(
@@ -89,18 +94,31 @@ export class OperatorContext {
    * it goes with the last of them). The activations worker also gets its ServiceAccount and Role.
    */
   async applyWorker(namespace: string, kind: WorkerKind, owners: readonly UspaObject[]): Promise<void> {
-    const live = owners.filter((o) => !isDeleting(o)).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+    // The oldest few resources own the worker: a namespace with 1,000 Segments must not rewrite a
+    // Deployment with 1,000 owner references on every reconcile. Garbage collection removes it once
+    // those owners are gone; if others remain, their next reconcile brings it back.
+    const live = owners
+      .filter((o) => !isDeleting(o))
+      .sort((a, b) => String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) || a.metadata.name!.localeCompare(b.metadata.name!))
+      .slice(0, WORKER_OWNERS);
     if (live.length === 0) return;
     const refs = live.map((o) => ownerRef(o, false));
     const m = workerManifests(namespace, kind, refs, this.settings);
-    if (kind === 'activations') {
-      const rbac = activationsWorkerRbac(namespace, refs);
+    const rbac = kind === 'activations' ? activationsWorkerRbac(namespace, refs) : undefined;
+    // Applied only when the desired objects changed or the Deployment was edited or deleted by hand.
+    const hash = hashOf(JSON.stringify([m, rbac]));
+    const key = `${namespace}/${kind}`;
+    const memo = this.workers.get(key);
+    const current = this.caches.deployments.get(m.deployment.metadata!.name!, namespace);
+    if (memo && current && memo.hash === hash && memo.generation === current.metadata?.generation) return;
+    if (rbac) {
       await this.applier.apply(rbac.account);
       await this.applier.apply(rbac.role);
       await this.applier.apply(rbac.binding);
     }
     await this.applier.apply(m.secret);
-    await this.applier.apply(m.deployment);
+    const applied = await this.applier.apply(m.deployment);
+    this.workers.set(key, { hash, generation: applied.metadata?.generation });
   }
 
   async addFinalizer(obj: UspaObject, finalizer: string): Promise<void> {

@@ -154,9 +154,11 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
   });
   caches.activations.onChange((a) => controllers.Activation.enqueue(a.metadata?.namespace, a.metadata?.name));
   caches.deployments.onChange((d) => {
-    for (const ref of d.metadata?.ownerReferences ?? []) {
-      if (ref.kind === 'Source' || ref.kind === 'Pipeline') controllers[ref.kind].enqueue(d.metadata?.namespace, ref.name);
-    }
+    const owners = d.metadata?.ownerReferences ?? [];
+    // A Pipeline's or Source's Deployment wakes its owners; a shared worker needs one owner re-applying it.
+    for (const ref of owners) if (ref.kind === 'Source' || ref.kind === 'Pipeline') controllers[ref.kind].enqueue(d.metadata?.namespace, ref.name);
+    const worker = owners.find((ref) => ref.kind === 'Segment' || ref.kind === 'Activation');
+    if (worker) controllers[worker.kind as 'Segment' | 'Activation'].enqueue(d.metadata?.namespace, worker.name);
   });
   caches.secrets.onChange((secret) => {
     const ns = secret.metadata?.namespace;

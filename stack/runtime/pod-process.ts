@@ -141,6 +141,8 @@ export class PodProcess {
   /** SIGTERM, then SIGKILL after the grace period; resolves when the process is gone. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    // A terminating Pod leaves its Services at once, as kube-proxy drops its endpoint.
+    this.state.ready = false;
     clearTimeout(this.restartTimer);
     clearTimeout(this.probeTimer);
     const child = this.child;
