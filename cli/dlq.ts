@@ -1,6 +1,6 @@
 // `uspa dlq list | replay`: look at dead letters and, after a fix, send them through again.
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
-import type { CanonicalEvent } from '../lib/event.ts';
+import type { CanonicalEvent } from '../api/event.ts';
 import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { migrate } from '../lib/schema.ts';

@@ -7,7 +7,7 @@ import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
-import { EVENT_TYPES, type EventType } from '../lib/event.ts';
+import { EVENT_TYPES, type EventType } from '../api/event.ts';
 import { LIMITS, jsonBytes, normalizeEvent } from '../collector/segment.ts';
 
 export interface ImportOptions {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType } from '../lib/event.ts';
+import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType } from '../api/event.ts';
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';

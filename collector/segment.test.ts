@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CanonicalEvent, EventType } from '../lib/event.ts';
+import type { CanonicalEvent, EventType } from '../api/event.ts';
 import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type NormalizeContext, type Normalized } from './segment.ts';
 
 const RECEIVED = '2024-03-01T12:00:10.000Z';

@@ -3,7 +3,7 @@
  * (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/) into CanonicalEvents.
  * Pure: no I/O, no clock (the caller passes receivedAt and the messageId generator).
  */
-import { EVENT_TYPES, type CanonicalEvent, type EventType, type JsonObject } from '../lib/event.ts';
+import { EVENT_TYPES, type CanonicalEvent, type EventType, type JsonObject } from '../api/event.ts';
 
 export interface FieldError {
   /** e.g. "event", "properties", "batch[3].userId"; "body" or "batch[3]" for the payload itself. */

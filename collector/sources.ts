@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { describeAjvErrors, writeKeyOf, type PlanMode, type SourceSpec, type UspaConfig } from '../lib/config.ts';
 import { topicNames } from '../lib/kafka.ts';
-import type { CanonicalEvent } from '../lib/event.ts';
+import type { CanonicalEvent } from '../api/event.ts';
 
 export interface PlanVerdict {
   mode: PlanMode;

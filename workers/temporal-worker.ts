@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from '../lib/log.ts';
 import { createRegistry, probeApp } from '../lib/service.ts';
-import { taskQueue } from '../operator/manifests/names.ts';
+import { taskQueue } from '../api/names.ts';
 
 export interface TemporalWorkerOptions {
   kind: 'segments' | 'activations' | 'models' | 'enrichment';

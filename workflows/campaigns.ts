@@ -30,7 +30,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JsonObject } from '../lib/event.ts';
+import type { JsonObject } from '../api/event.ts';
 import type { Activities, SyncCursor, SyncPlan, SyncTotals } from '../workers/activations/activities.ts';
 
 /** One trigger of a campaign: an event, or a segment entered or left. */

@@ -4,8 +4,8 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Liquid } from 'liquidjs';
 import { stringify } from 'yaml';
-import type { Activation, ActivationStatus } from '../api/v1alpha1/index.ts';
-import { FINALIZER, PART_OF, activationSchedule, database, taskQueue } from '../manifests/names.ts';
+import type { Activation, ActivationStatus } from '../../api/v1alpha1/index.ts';
+import { FINALIZER, PART_OF, activationSchedule, database, taskQueue } from '../../api/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../runtime/apply.ts';

@@ -2,11 +2,11 @@
 // group per Pipeline) with its ConfigMap and credentials Secret, the namespace's models worker and
 // the Pipeline's model retraining schedules (external: a finalizer deletes them). Status shows the lag.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Pipeline, PipelineStatus } from '../api/v1alpha1/index.ts';
-import type { PipelineBackfill } from '../api/v1alpha1/pipeline.ts';
+import type { Pipeline, PipelineStatus } from '../../api/v1alpha1/index.ts';
+import type { PipelineBackfill } from '../../api/v1alpha1/pipeline.ts';
 import { progressQuery, type BackfillInput, type BackfillProgress } from '../../workflows/enrichment.ts';
 import { pipelineManifests } from '../manifests/pipeline.ts';
-import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../manifests/names.ts';
+import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../../api/names.ts';
 import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
 import { deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';

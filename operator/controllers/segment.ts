@@ -2,8 +2,8 @@
 // Schedule that recomputes its membership. The schedule is external: a finalizer deletes it.
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { findCycle, formatRuleError, parseRule, referencedSegments, RuleValidationError, segmentKey } from '../../lib/segments/rules.ts';
-import type { Segment, SegmentStatus } from '../api/v1alpha1/index.ts';
-import { FINALIZER, database, segmentSchedule, taskQueue } from '../manifests/names.ts';
+import type { Segment, SegmentStatus } from '../../api/v1alpha1/index.ts';
+import { FINALIZER, database, segmentSchedule, taskQueue } from '../../api/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../runtime/apply.ts';

@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import { deleteTopics, ensureTopics } from '../../lib/kafka.ts';
-import type { Source, SourceStatus } from '../api/v1alpha1/index.ts';
+import type { Source, SourceStatus } from '../../api/v1alpha1/index.ts';
 import { collectorManifests, secretRefOf } from '../manifests/collector.ts';
-import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../manifests/names.ts';
+import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../../api/names.ts';
 import { deploymentAvailable } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, isNotFound, ownerRef } from '../runtime/apply.ts';

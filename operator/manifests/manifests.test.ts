@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import type { Pipeline, Source } from '../api/v1alpha1/index.ts';
+import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { checkConfig } from '../../lib/config.ts';
 import { collectorManifests } from './collector.ts';
 import { pipelineManifests } from './pipeline.ts';
-import { database, deadLetterTopic, sourceTopic, writeKeyEnv } from './names.ts';
+import { database, deadLetterTopic, sourceTopic, writeKeyEnv } from '../../api/names.ts';
 
 const source = (name: string, spec: Partial<Source['spec']> = {}): Source => ({
   apiVersion: 'uspa.tech/v1alpha1',

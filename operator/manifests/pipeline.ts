@@ -4,9 +4,9 @@ import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-nod
 import { stringify } from 'yaml';
 import type { PipelineSpec as ConfigPipeline, UspaConfig } from '../../lib/config.ts';
 import { DEFAULT_KEYS } from '../../workers/pipeline/identity.ts';
-import type { Pipeline, Source } from '../api/v1alpha1/index.ts';
+import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { ownerRef } from '../runtime/apply.ts';
-import { database, pipelineWorkload, topicPrefix } from './names.ts';
+import { database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 
 export const PIPELINE_PORT = 9464;

@@ -2,7 +2,7 @@
 // rolls pods when their configuration changes.
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1OwnerReference } from '@kubernetes/client-node';
-import { PART_OF } from './names.ts';
+import { PART_OF } from '../../api/names.ts';
 
 export const CONFIG_DIR = '/etc/uspa';
 export const CONFIG_FILE = `${CONFIG_DIR}/config.yaml`;

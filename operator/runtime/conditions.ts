@@ -1,7 +1,7 @@
 // status.conditions the Kubernetes way: one entry per type, lastTransitionTime moves only when
 // the status flips, every entry carries the generation it describes.
 import { isDeepStrictEqual } from 'node:util';
-import type { Condition } from '../api/v1alpha1/meta.ts';
+import type { Condition } from '../../api/v1alpha1/meta.ts';
 
 export interface ConditionUpdate {
   type: string;

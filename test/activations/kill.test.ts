@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { taskQueue } from '../../operator/manifests/names.ts';
+import { taskQueue } from '../../api/names.ts';
 import { campaignWorkflowId, deliveryKey } from '../../workers/activations/triggers.ts';
 import { campaign, triggerSignal, type CampaignInput, type Trigger } from '../../workflows/campaigns.ts';
 import { eventually } from '../support/env.ts';

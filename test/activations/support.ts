@@ -10,7 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import { Warehouse, chTime } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
-import { database, topicPrefix } from '../../operator/manifests/names.ts';
+import { database, topicPrefix } from '../../api/names.ts';
 import { ACTIVATION_TABLES } from '../../workers/activations/tables.ts';
 import { required, unique } from '../support/env.ts';
 import { installCrds, kubeConfig, kubectl } from '../support/operator.ts';

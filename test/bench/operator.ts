@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { GROUP, VERSION } from '../../operator/api/v1alpha1/index.ts';
+import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
 import { repoRoot } from '../../stack/paths.ts';
 import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness } from '../support/operator.ts';

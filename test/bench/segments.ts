@@ -14,7 +14,7 @@ import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
-import { taskQueue } from '../../operator/manifests/names.ts';
+import { taskQueue } from '../../api/names.ts';
 import { computeSegment } from '../../workflows/segments.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import * as activities from '../../workers/segments/activities.ts';

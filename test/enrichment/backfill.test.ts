@@ -9,7 +9,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
-import { taskQueue } from '../../operator/manifests/names.ts';
+import { taskQueue } from '../../api/names.ts';
 import { backfillEnrichment } from '../../workflows/enrichment.ts';
 import * as activities from '../../workers/enrichment/activities.ts';
 import { startEnrichmentWorker } from '../../workers/enrichment/main.ts';

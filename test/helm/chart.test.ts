@@ -103,10 +103,10 @@ test('helm chart: helm/uspa/crds are the generated crds/*.yaml', async () => {
   const yamlFiles = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
   const generated = await yamlFiles(`${ROOT}crds`);
   assert.ok(generated.length >= 4, 'crds/*.yaml: expected the generated CRDs (npm run gen:crds)');
-  assert.deepEqual(await yamlFiles(`${CHART}/crds`), generated, 'helm/uspa/crds has other files than crds/*.yaml: copy crds/*.yaml into helm/uspa/crds');
+  assert.deepEqual(await yamlFiles(`${CHART}/crds`), generated, 'helm/uspa/crds has other files than crds/*.yaml: run npm run gen:crds');
   for (const file of generated) {
     const [want, have] = await Promise.all([readFile(`${ROOT}crds/${file}`, 'utf8'), readFile(`${CHART}/crds/${file}`, 'utf8')]);
-    assert.ok(have === want, `helm/uspa/crds/${file} differs from crds/${file}: copy crds/*.yaml into helm/uspa/crds`);
+    assert.ok(have === want, `helm/uspa/crds/${file} differs from crds/${file}: run npm run gen:crds`);
   }
 });
 

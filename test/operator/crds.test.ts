@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { eventually, required, unique } from '../support/env.ts';
-import { GROUP, KINDS, VERSION } from '../../operator/api/v1alpha1/index.ts';
+import { GROUP, KINDS, VERSION } from '../../api/v1alpha1/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CRDS = join(ROOT, 'crds');
@@ -341,7 +341,7 @@ describe('uspa.tech CRDs on the real kube-apiserver', { timeout: 300_000 }, () =
     }
   });
 
-  test('kubectl explain prints the descriptions written in operator/api', async () => {
+  test('kubectl explain prints the descriptions written in api/v1alpha1', async () => {
     const topic = KINDS.find((k) => k.kind === 'Source')!.crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.topic!;
     // The OpenAPI document is published a moment after the CRD changes.
     await eventually('kubectl explain source.spec.topic to show the description', async () => {

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { Warehouse } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
-import { GROUP, VERSION } from '../../operator/api/v1alpha1/index.ts';
+import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
 import { startOperator, type RunningOperator } from '../../operator/main.ts';
 import type { OperatorSettings } from '../../operator/settings.ts';
 import { repoRoot, stackId, stateRoot } from '../../stack/paths.ts';

@@ -11,10 +11,10 @@
 // takes effect on campaigns already waiting.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { chTime, type Warehouse } from '../../lib/clickhouse.ts';
-import type { JsonObject } from '../../lib/event.ts';
+import type { JsonObject } from '../../api/event.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Activation, ActivationSpec } from '../../operator/api/v1alpha1/activation.ts';
+import type { Activation, ActivationSpec } from '../../api/v1alpha1/activation.ts';
 import { durationMs } from '../../operator/controllers/schedules.ts';
 import type { Trigger } from '../../workflows/campaigns.ts';
 import type { ActivationLookup, SecretLookup } from './cluster.ts';

@@ -3,7 +3,7 @@
 // briefly, never logged).
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.ts';
-import { GROUP, VERSION, type Activation, type SecretKeyRef } from '../../operator/api/v1alpha1/index.ts';
+import { GROUP, VERSION, type Activation, type SecretKeyRef } from '../../api/v1alpha1/index.ts';
 import { ResourceInformer } from '../../operator/runtime/informer.ts';
 
 export interface ActivationLookup {

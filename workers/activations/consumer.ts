@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
-import type { CanonicalEvent } from '../../lib/event.ts';
+import type { CanonicalEvent } from '../../api/event.ts';
 import type { TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ActivationLookup } from './cluster.ts';

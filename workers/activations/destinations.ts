@@ -9,7 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { WebhookDestination } from '../../operator/api/v1alpha1/activation.ts';
+import type { WebhookDestination } from '../../api/v1alpha1/activation.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { RenderedMessage } from './render.ts';
 

@@ -17,7 +17,7 @@ import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, top
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp } from '../../lib/service.ts';
-import { database as databaseName, taskQueue as taskQueueName, topicPrefix } from '../../operator/manifests/names.ts';
+import { database as databaseName, taskQueue as taskQueueName, topicPrefix } from '../../api/names.ts';
 import { type Activities, type Recommender, createActivities, type Outcome } from './activities.ts';
 import { ActivationCache, SecretReader } from './cluster.ts';
 import { TriggerConsumer } from './consumer.ts';

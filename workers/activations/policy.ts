@@ -1,8 +1,8 @@
 // The rules that decide whether, when and what a person is sent — pure functions of their inputs,
 // so each is unit-tested here and the decide activity only gathers the inputs.
 import { createHash } from 'node:crypto';
-import type { ActivationVariant, PropertyFilter, QuietHours } from '../../operator/api/v1alpha1/activation.ts';
-import type { Json, JsonObject } from '../../lib/event.ts';
+import type { ActivationVariant, PropertyFilter, QuietHours } from '../../api/v1alpha1/activation.ts';
+import type { Json, JsonObject } from '../../api/event.ts';
 
 /** A stable number in [0, 1) from the text: the same activation and profile always land in the same place. */
 export function unitHash(text: string): number {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ActivationSpec } from '../../operator/api/v1alpha1/activation.ts';
+import type { ActivationSpec } from '../../api/v1alpha1/activation.ts';
 import { TemplateError, bodyTemplate, renderMessage, type RenderContext } from './render.ts';
 
 const context: RenderContext = {

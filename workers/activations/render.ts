@@ -9,7 +9,7 @@
 // Templates are parsed once and cached; rendering is bounded in time and memory, and prototype
 // properties are out of reach (ownPropertyOnly), so a template cannot hang or probe the worker.
 import { Liquid, type Template } from 'liquidjs';
-import type { ActivationSpec } from '../../operator/api/v1alpha1/activation.ts';
+import type { ActivationSpec } from '../../api/v1alpha1/activation.ts';
 
 export interface RenderContext {
   traits: Record<string, unknown>;

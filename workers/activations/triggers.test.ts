@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Activation, ActivationSpec } from '../../operator/api/v1alpha1/activation.ts';
-import type { CanonicalEvent } from '../../lib/event.ts';
+import type { Activation, ActivationSpec } from '../../api/v1alpha1/activation.ts';
+import type { CanonicalEvent } from '../../api/event.ts';
 import { actionsForEvent, actionsForSegmentChange, campaignWorkflowId, deliveryKey, parseSegmentChange, personKey } from './triggers.ts';
 
 function activation(name: string, spec: Partial<ActivationSpec> & Pick<ActivationSpec, 'trigger'>): Activation {

@@ -8,9 +8,9 @@
 // before login, the userId after) does not reach the campaign as a signal; the decide activity's
 // check of the event log (by profile) catches it if the pipeline has stored it by send time.
 import { createHash } from 'node:crypto';
-import type { Activation } from '../../operator/api/v1alpha1/activation.ts';
+import type { Activation } from '../../api/v1alpha1/activation.ts';
 import { durationMs } from '../../operator/controllers/schedules.ts';
-import type { CanonicalEvent, JsonObject } from '../../lib/event.ts';
+import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
 import type { CampaignInput, Trigger, UnlessSignal } from '../../workflows/campaigns.ts';
 import { matchesWhere } from './policy.ts';
 

@@ -3,7 +3,7 @@
 // (identity, timestamp, message_id), so the copy replaces the old row and a repeated page is harmless.
 import { Context } from '@temporalio/activity';
 import type { Warehouse } from '../../lib/clickhouse.ts';
-import type { CanonicalEvent, JsonObject } from '../../lib/event.ts';
+import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
 import { enrich } from '../pipeline/enrich.ts';
 import { enrichmentColumns } from '../pipeline/rows.ts';
 import type { Chunk, EnrichRules } from '../../workflows/enrichment.ts';

@@ -2,7 +2,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
-import type { DeadLetter } from '../../lib/event.ts';
+import type { DeadLetter } from '../../api/event.ts';
 import type { TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 

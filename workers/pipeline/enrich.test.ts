@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CanonicalEvent, Json, JsonObject } from '../../lib/event.ts';
+import type { CanonicalEvent, Json, JsonObject } from '../../api/event.ts';
 import { anonymizeIp, enrich, matchUrlTopics, type EnrichConfig, type UrlTopicRule } from './enrich.ts';
 
 const CHROME_WINDOWS =

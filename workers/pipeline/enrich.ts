@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import geoip from 'geoip-lite';
 import UAParser from 'ua-parser-js';
-import type { CanonicalEvent, Json, JsonObject } from '../../lib/event.ts';
+import type { CanonicalEvent, Json, JsonObject } from '../../api/event.ts';
 
 /** match is a path glob: "*" = one path segment (or part of one, e.g. "/p-*"), "**" = any depth, including none. */
 export interface UrlTopicRule {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CanonicalEvent } from '../../lib/event.ts';
+import type { CanonicalEvent } from '../../api/event.ts';
 import {
   DEFAULT_KEYS,
   IdentityGraph,

@@ -15,7 +15,7 @@
  *    profiles leave no assignment behind, and maxProfilesPerMerge needs to know they existed.
  */
 import { createHash } from 'node:crypto';
-import type { CanonicalEvent } from '../../lib/event.ts';
+import type { CanonicalEvent } from '../../api/event.ts';
 
 export interface IdentityKey {
   name: string;

@@ -2,7 +2,7 @@
 // unmerges and late events all converge to the same row whatever order they arrived in.
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
-import type { Json, JsonObject } from '../../lib/event.ts';
+import type { Json, JsonObject } from '../../api/event.ts';
 import { rfmScores } from './rows.ts';
 
 const ORDER_EVENT = 'Order Completed';

@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { chTime } from '../../lib/clickhouse.ts';
 import { describeAjvErrors } from '../../lib/config.ts';
-import { EVENT_TYPES, type CanonicalEvent, type Json } from '../../lib/event.ts';
+import { EVENT_TYPES, type CanonicalEvent, type Json } from '../../api/event.ts';
 import type { Enrichment } from './enrich.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });

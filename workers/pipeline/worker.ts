@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import type { PipelineSpec } from '../../lib/config.ts';
-import type { CanonicalEvent, DeadLetter, Json } from '../../lib/event.ts';
+import type { CanonicalEvent, DeadLetter, Json } from '../../api/event.ts';
 import type { BatchingProducer, TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { enrich, type EnrichConfig } from './enrich.ts';

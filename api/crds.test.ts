@@ -1,4 +1,4 @@
-// Pure checks of the CRDs generated from operator/api/v1alpha1: crds/ is up to date, every field is
+// Pure checks of the CRDs generated from api/v1alpha1: crds/ is up to date, every field is
 // documented for `kubectl explain`, and every kind has the same conventions. The API server's own
 // verdict on the schemas and CEL rules is test/operator/crds.test.ts.
 import { test } from 'node:test';
@@ -17,7 +17,7 @@ test('crds/*.yaml are what npm run gen:crds writes', () => {
     } catch {
       assert.fail(`crds/${file} is missing: run npm run gen:crds`);
     }
-    assert.ok(committed === text, `crds/${file} differs from operator/api/v1alpha1: run npm run gen:crds`);
+    assert.ok(committed === text, `crds/${file} differs from api/v1alpha1: run npm run gen:crds`);
   }
   assert.deepEqual(staleCrdFiles(rendered), [], 'crds/ holds CRDs of kinds that no longer exist: run npm run gen:crds');
 });

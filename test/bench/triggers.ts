@@ -10,11 +10,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, peakRssMiB } from '../bench/proc.ts';
+import { cpuSeconds, peakRssMiB } from './proc.ts';
 import { Client, Connection } from '@temporalio/client';
 import { campaignWorkflowId } from '../../workers/activations/triggers.ts';
 import { eventually } from '../support/env.ts';
-import { deliveries, scratch, webhookReceiver } from './support.ts';
+import { deliveries, scratch, webhookReceiver } from '../activations/support.ts';
 
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '10' }, duration: { type: 'string', default: '30' }, warmup: { type: 'string', default: '5' } } });
 const RATE = Number(values.rate);
@@ -80,7 +80,7 @@ spec:
 `);
 
 const log = join(tmpdir(), `uspa-bench-triggers-${s.namespace}.log`);
-const worker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./worker-process.ts', import.meta.url))], {
+const worker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../activations/worker-process.ts', import.meta.url))], {
   env: { ...s.env, USPA_NAMESPACE: s.namespace, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', openSync(log, 'a')],
 });
@@ -145,7 +145,7 @@ try {
   };
   console.log(JSON.stringify(result, null, 2));
   console.log(`event → webhook at ${RATE}/s: p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms (target ≤ 1000 ms) — ${result.received}/${result.triggers} received`);
-  const dir = fileURLToPath(new URL('../bench/results/', import.meta.url));
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'triggers.json'), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
