@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.ts';
 import { MIGRATIONS, migrate } from '../lib/schema.ts';
 import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { database } from '../api/names.ts';
-import { ownerRef, type Applier } from './runtime/apply.ts';
+import { ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
 import { activationsWorkerRbac, workerManifests, type WorkerKind } from './manifests/workers.ts';
 import { hashOf } from './manifests/workload.ts';
 
@@ -16,7 +16,7 @@ const WORKER_OWNERS = 10;
 import { conditionOf, sameStatus, setConditions, verdict } from './runtime/conditions.ts';
 import type { Condition } from '../api/v1alpha1/meta.ts';
 import type { EventRecorder } from './runtime/events.ts';
-import type { ResourceInformer } from './runtime/informer.ts';
+import type { ResourceInformer } from '../lib/kubernetes/informer.ts';
 import type { OperatorSettings } from './settings.ts';
 import type { ScheduleMemo } from './controllers/schedules.ts';
 

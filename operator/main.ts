@@ -13,10 +13,10 @@ import { PipelineReconciler } from './controllers/pipeline.ts';
 import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
 import { writeKeySecret } from '../api/names.ts';
-import { Applier, FIELD_MANAGER } from './runtime/apply.ts';
+import { Applier, FIELD_MANAGER } from '../lib/kubernetes/apply.ts';
 import { Controller, controllerMetrics } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
-import { ResourceInformer } from './runtime/informer.ts';
+import { ResourceInformer } from '../lib/kubernetes/informer.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import { type OperatorSettings, settingsFromEnv } from './settings.ts';
 

@@ -102,6 +102,23 @@ export interface Pipeline {
 /** The identity keys a Pipeline may name without a path: their path and per-profile limit. */
 export const BUILTIN_IDENTITY_KEYS = ['userId', 'email', 'phone', 'deviceId', 'anonymousId'] as const;
 
+/** An identity key as the pipeline resolves it: where to read it and how many values a profile may hold. */
+export interface IdentityKey {
+  name: string;
+  path: string;
+  /** Most distinct values one profile may hold; undefined: unlimited. */
+  limit?: number;
+}
+
+/** The built-in keys, highest priority first: the first identity of an event names its profile when it founds one. */
+export const DEFAULT_IDENTITY_KEYS: readonly IdentityKey[] = [
+  { name: 'userId', path: 'userId', limit: 1 },
+  { name: 'email', path: 'traits.email', limit: 5 }, // also context.traits.email
+  { name: 'phone', path: 'traits.phone', limit: 5 }, // also context.traits.phone
+  { name: 'deviceId', path: 'context.device.id' },
+  { name: 'anonymousId', path: 'anonymousId' },
+];
+
 /** Values the API server fills in when a field is omitted (the operator sees them set). */
 export const PIPELINE_DEFAULTS = {
   replicas: 1,

@@ -8,7 +8,7 @@ import type { Activation, ActivationStatus } from '../../api/v1alpha1/index.ts';
 import { FINALIZER, PART_OF, activationSchedule, database, taskQueue } from '../../api/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
-import { apiMessage, ownerRef } from '../runtime/apply.ts';
+import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 import { deleteSchedule, ensureSchedule } from './schedules.ts';
 

@@ -10,7 +10,7 @@ import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, so
 import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
 import { deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
-import { apiMessage } from '../runtime/apply.ts';
+import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 
 const LAG_REFRESH_MS = 15_000;

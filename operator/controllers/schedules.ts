@@ -1,6 +1,7 @@
 // Temporal Schedules owned by custom resources: created when missing, updated when the resource's
 // revision (a hash of what the schedule should be) differs, deleted by the resource's finalizer.
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { durationMs } from '../../api/duration.ts';
 
 export interface DesiredSchedule {
   id: string;
@@ -18,14 +19,6 @@ export interface DesiredSchedule {
   runTimeout?: string;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "1h30m" → 5400000. */
-export function durationMs(value: string): number {
-  let total = 0;
-  for (const [, n, unit] of value.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * UNITS[unit!]!;
-  return total;
-}
 
 /**
  * What one operator instance last made sure of, per schedule: periodic status refreshes of 1,000

@@ -6,7 +6,7 @@ import type { Segment, SegmentStatus } from '../../api/v1alpha1/index.ts';
 import { FINALIZER, database, segmentSchedule, taskQueue } from '../../api/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
-import { apiMessage } from '../runtime/apply.ts';
+import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 import { deleteSchedule, ensureSchedule } from './schedules.ts';
 

@@ -8,7 +8,7 @@ import { collectorManifests, secretRefOf } from '../manifests/collector.ts';
 import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../../api/names.ts';
 import { deploymentAvailable } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
-import { apiMessage, isNotFound, ownerRef } from '../runtime/apply.ts';
+import { apiMessage, isNotFound, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 
 export class SourceReconciler implements Reconciler {

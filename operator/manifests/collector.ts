@@ -4,7 +4,7 @@ import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Service } from '@kubernetes
 import { stringify } from 'yaml';
 import type { SourceSpec as ConfigSource, UspaConfig } from '../../lib/config.ts';
 import type { Source } from '../../api/v1alpha1/index.ts';
-import { ownerRef } from '../runtime/apply.ts';
+import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { COLLECTOR, topicPrefix, writeKeyEnv, writeKeySecret } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 

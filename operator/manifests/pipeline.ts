@@ -3,9 +3,8 @@
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { PipelineSpec as ConfigPipeline, UspaConfig } from '../../lib/config.ts';
-import { DEFAULT_KEYS } from '../../workers/pipeline/identity.ts';
-import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
-import { ownerRef } from '../runtime/apply.ts';
+import { DEFAULT_IDENTITY_KEYS, type Pipeline, type Source } from '../../api/v1alpha1/index.ts';
+import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 
@@ -29,7 +28,7 @@ export function configPipeline(p: Pipeline): ConfigPipeline {
     if (spec.identity.keys) {
       out.identity.keys = spec.identity.keys.map((k) => {
         if (!k.path && !k.limit) return k.name;
-        const builtin = DEFAULT_KEYS.find((d) => d.name === k.name);
+        const builtin = DEFAULT_IDENTITY_KEYS.find((d) => d.name === k.name);
         return { name: k.name, path: k.path ?? builtin?.path ?? k.name, ...(k.limit ? { limit: k.limit } : {}) };
       });
     }

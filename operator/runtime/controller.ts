@@ -3,7 +3,7 @@
 // error re-queues it with per-key exponential backoff; success may ask to be looked at again later.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
-import { apiMessage } from './apply.ts';
+import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import { WorkQueue } from './queue.ts';
 
 export interface Request {

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Logger } from '../../lib/log.ts';
-import { apiMessage } from '../../operator/runtime/apply.ts';
-import { ResourceInformer } from '../../operator/runtime/informer.ts';
+import { apiMessage } from '../../lib/kubernetes/apply.ts';
+import { ResourceInformer } from '../../lib/kubernetes/informer.ts';
 import { findMarkedProcesses, terminate } from '../proc.ts';
 import { PodProcess, freePort, materializeVolumes, rewritePaths, type LaunchPlan } from './pod-process.ts';
 

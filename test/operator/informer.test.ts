@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, type V1ConfigMap, type V1ConfigMapList } from '@kubernetes/client-node';
 import { createLogger } from '../../lib/log.ts';
-import { ResourceInformer } from '../../operator/runtime/informer.ts';
+import { ResourceInformer } from '../../lib/kubernetes/informer.ts';
 import { eventually, unique } from '../support/env.ts';
 import { kubeConfig } from '../support/operator.ts';
 

@@ -15,7 +15,7 @@ import type { JsonObject } from '../../api/event.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Activation, ActivationSpec } from '../../api/v1alpha1/activation.ts';
-import { durationMs } from '../../operator/controllers/schedules.ts';
+import { durationMs } from '../../api/duration.ts';
 import type { Trigger } from '../../workflows/campaigns.ts';
 import type { ActivationLookup, SecretLookup } from './cluster.ts';
 import { type Delivery, Mailer, kafkaRecord, sendEmail, sendKafka, sendWebhook } from './destinations.ts';

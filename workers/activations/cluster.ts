@@ -4,7 +4,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.ts';
 import { GROUP, VERSION, type Activation, type SecretKeyRef } from '../../api/v1alpha1/index.ts';
-import { ResourceInformer } from '../../operator/runtime/informer.ts';
+import { ResourceInformer } from '../../lib/kubernetes/informer.ts';
 
 export interface ActivationLookup {
   /** The Activation as last seen by the watch; undefined when it does not exist (or was deleted). */

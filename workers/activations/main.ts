@@ -23,7 +23,7 @@ import { ActivationCache, SecretReader } from './cluster.ts';
 import { TriggerConsumer } from './consumer.ts';
 import { Mailer } from './destinations.ts';
 import { ACTIVATION_TABLES } from './tables.ts';
-import { serveTemporalWorker } from '../temporal-worker.ts';
+import { serveTemporalWorker } from '../../lib/temporal-worker.ts';
 import { CAMPAIGN_WORKFLOW, campaignWorkflowId } from './triggers.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/campaigns.ts', import.meta.url));

@@ -9,7 +9,7 @@
 // check of the event log (by profile) catches it if the pipeline has stored it by send time.
 import { createHash } from 'node:crypto';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
-import { durationMs } from '../../operator/controllers/schedules.ts';
+import { durationMs } from '../../api/duration.ts';
 import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
 import type { CampaignInput, Trigger, UnlessSignal } from '../../workflows/campaigns.ts';
 import { matchesWhere } from './policy.ts';

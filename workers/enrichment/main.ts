@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { clickhouseSettingsFromEnv, warehousePool } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
-import { runTemporalWorker, serveTemporalWorker } from '../temporal-worker.ts';
+import { runTemporalWorker, serveTemporalWorker } from '../../lib/temporal-worker.ts';
 import * as activities from './activities.ts';
 
 const log = createLogger('worker-enrichment');

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { clickhouseSettingsFromEnv, warehousePool } from '../../lib/clickhouse.ts';
-import { serveTemporalWorker } from '../temporal-worker.ts';
+import { serveTemporalWorker } from '../../lib/temporal-worker.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { ensureModelTables } from '../../lib/models/store.ts';
 import { migrate } from '../../lib/schema.ts';

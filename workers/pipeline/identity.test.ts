@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CanonicalEvent } from '../../api/event.ts';
+import { DEFAULT_IDENTITY_KEYS } from '../../api/v1alpha1/pipeline.ts';
 import {
-  DEFAULT_KEYS,
   IdentityGraph,
   extractIdentities,
   profileIdFor,
@@ -16,7 +16,7 @@ import {
 
 const at = (second: number): string => new Date(Date.UTC(2024, 0, 1, 0, 0, second)).toISOString();
 const ev = (messageId: string, second: number, ...identities: Identity[]): IdentifiedEvent => ({ messageId, timestamp: at(second), identities });
-const graph = (maxProfilesPerMerge = 50): IdentityGraph => new IdentityGraph({ keys: DEFAULT_KEYS, maxProfilesPerMerge });
+const graph = (maxProfilesPerMerge = 50): IdentityGraph => new IdentityGraph({ keys: DEFAULT_IDENTITY_KEYS, maxProfilesPerMerge });
 
 const canonical = (overrides: Partial<CanonicalEvent>): CanonicalEvent => ({
   type: 'track',
@@ -68,7 +68,7 @@ test('extractIdentities: priority order, normalized e-mail and phone, context.tr
     traits: { email: '  Ada@Example.COM ', phone: '+1 (555) 010-0000' },
     context: { traits: { email: 'ada@example.com', phone: 5550100001 }, device: { id: 'd-1' } },
   });
-  assert.deepEqual(extractIdentities(event, DEFAULT_KEYS), [
+  assert.deepEqual(extractIdentities(event, DEFAULT_IDENTITY_KEYS), [
     'userId:u-1',
     'email:ada@example.com',
     'phone:+15550100000',
@@ -80,21 +80,21 @@ test('extractIdentities: priority order, normalized e-mail and phone, context.tr
 
 test('extractIdentities: missing, empty and non-scalar values yield nothing', () => {
   const event = canonical({ anonymousId: 'a-1', userId: '   ', traits: { email: { nested: 'x' } }, context: { device: 'not-an-object' } });
-  assert.deepEqual(extractIdentities(event, DEFAULT_KEYS), ['anonymousId:a-1']);
+  assert.deepEqual(extractIdentities(event, DEFAULT_IDENTITY_KEYS), ['anonymousId:a-1']);
 });
 
 test('extractIdentities: an alias previousId is read as a userId, unless it is the anonymousId', () => {
   const alias = canonical({ type: 'alias', userId: 'u-new', previousId: 'u-old', anonymousId: 'a-1' });
-  assert.deepEqual(extractIdentities(alias, DEFAULT_KEYS), ['userId:u-new', 'userId:u-old', 'anonymousId:a-1']);
+  assert.deepEqual(extractIdentities(alias, DEFAULT_IDENTITY_KEYS), ['userId:u-new', 'userId:u-old', 'anonymousId:a-1']);
 
   const fromAnonymous = canonical({ type: 'alias', userId: 'u-new', previousId: 'a-1', anonymousId: 'a-1' });
-  assert.deepEqual(extractIdentities(fromAnonymous, DEFAULT_KEYS), ['userId:u-new', 'anonymousId:a-1']);
+  assert.deepEqual(extractIdentities(fromAnonymous, DEFAULT_IDENTITY_KEYS), ['userId:u-new', 'anonymousId:a-1']);
 
-  const noUserKey = DEFAULT_KEYS.filter((k) => k.name !== 'userId');
+  const noUserKey = DEFAULT_IDENTITY_KEYS.filter((k) => k.name !== 'userId');
   assert.deepEqual(extractIdentities(alias, noUserKey), ['anonymousId:a-1', 'anonymousId:u-old']);
 
   // previousId means nothing outside an alias call.
-  assert.deepEqual(extractIdentities(canonical({ type: 'track', previousId: 'u-old', anonymousId: 'a-1' }), DEFAULT_KEYS), ['anonymousId:a-1']);
+  assert.deepEqual(extractIdentities(canonical({ type: 'track', previousId: 'u-old', anonymousId: 'a-1' }), DEFAULT_IDENTITY_KEYS), ['anonymousId:a-1']);
 });
 
 test('observe: new identities found a profile named after the highest-priority one, linked pairwise to it', () => {

@@ -16,31 +16,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../api/event.ts';
-
-export interface IdentityKey {
-  name: string;
-  /** where to read it */
-  path: string;
-  /** max distinct values one profile may hold; undefined = unlimited */
-  limit?: number;
-}
-
-/** Highest priority first: the first identity of an event names its profile when it founds one. */
-export const DEFAULT_KEYS: IdentityKey[] = [
-  { name: 'userId', path: 'userId', limit: 1 },
-  { name: 'email', path: 'traits.email', limit: 5 }, // also context.traits.email
-  { name: 'phone', path: 'traits.phone', limit: 5 }, // also context.traits.phone
-  { name: 'deviceId', path: 'context.device.id' },
-  { name: 'anonymousId', path: 'anonymousId' },
-];
+import { DEFAULT_IDENTITY_KEYS, type IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 
 export interface IdentityConfig {
-  keys: IdentityKey[];
+  keys: readonly IdentityKey[];
   /** a profile may absorb at most this many other profiles over its life */
   maxProfilesPerMerge: number;
 }
 
-export const DEFAULT_CONFIG: IdentityConfig = { keys: DEFAULT_KEYS, maxProfilesPerMerge: 50 };
+export const DEFAULT_CONFIG: IdentityConfig = { keys: DEFAULT_IDENTITY_KEYS, maxProfilesPerMerge: 50 };
 
 /** "<keyName>:<value>", e.g. "userId:u-1", "email:ada@example.com". */
 export type Identity = string;
@@ -169,14 +153,14 @@ function normalize(key: IdentityKey, raw: unknown): string | undefined {
  * Under userId with limit 1 an alias between two known users is refused like any other merge
  * that would give a profile two userIds: aliasing does not bypass limits.
  */
-function previousIdKey(event: CanonicalEvent, keys: IdentityKey[]): IdentityKey | undefined {
+function previousIdKey(event: CanonicalEvent, keys: readonly IdentityKey[]): IdentityKey | undefined {
   if (event.type !== 'alias' || event.previousId === undefined) return undefined;
   const anonymousKey = keys.find((k) => k.path === 'anonymousId');
   if (event.previousId === event.anonymousId) return anonymousKey;
   return keys.find((k) => k.path === 'userId') ?? anonymousKey;
 }
 
-export function extractIdentities(event: CanonicalEvent, keys: IdentityKey[]): Identity[] {
+export function extractIdentities(event: CanonicalEvent, keys: readonly IdentityKey[]): Identity[] {
   const aliasKey = previousIdKey(event, keys);
   const out: Identity[] = [];
   const seen = new Set<Identity>();

@@ -10,7 +10,8 @@ import type { CanonicalEvent, DeadLetter, Json } from '../../api/event.ts';
 import type { BatchingProducer, TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { enrich, type EnrichConfig } from './enrich.ts';
-import { DEFAULT_KEYS, IdentityGraph, extractIdentities, type Assignment, type Edge, type IdentityKey } from './identity.ts';
+import { DEFAULT_IDENTITY_KEYS, type IdentityKey } from '../../api/v1alpha1/pipeline.ts';
+import { IdentityGraph, extractIdentities, type Assignment, type Edge } from './identity.ts';
 import { rebuildProfiles } from './profiles.ts';
 import { evaluateRealtime, loadRealtimeDefinitions, type SegmentDefinition } from '../../lib/segments/realtime.ts';
 
@@ -37,12 +38,12 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-export function identityKeys(spec: PipelineSpec): IdentityKey[] {
+export function identityKeys(spec: PipelineSpec): readonly IdentityKey[] {
   const keys = spec.identity?.keys;
-  if (!keys) return DEFAULT_KEYS;
+  if (!keys) return DEFAULT_IDENTITY_KEYS;
   return keys.map((k) => {
     if (typeof k !== 'string') return k;
-    const known = DEFAULT_KEYS.find((d) => d.name === k);
+    const known = DEFAULT_IDENTITY_KEYS.find((d) => d.name === k);
     if (!known) throw new Error(`pipeline ${spec.name}: identity key "${k}" has no default path; give { name, path }`);
     return known;
   });
@@ -59,7 +60,7 @@ export class PipelineWorker {
   private buffered = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly keys: IdentityKey[];
+  private readonly keys: readonly IdentityKey[];
   private readonly metrics;
   /** Profiles to rebuild: filled by batches, drained by the profile builder off the commit path. */
   private readonly dirty = new Set<string>();

@@ -6,7 +6,7 @@ import { clickhouseSettingsFromEnv, warehousePool } from '../../lib/clickhouse.t
 import { connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
-import { runTemporalWorker, serveTemporalWorker } from '../temporal-worker.ts';
+import { runTemporalWorker, serveTemporalWorker } from '../../lib/temporal-worker.ts';
 import * as activities from './activities.ts';
 
 const log = createLogger('worker-segments');

@@ -3,7 +3,7 @@
 // restart with jittered exponential backoff after any other error, a periodic resync, and a way
 // to wait until the cache has synced before any reconcile reads it.
 import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
-import type { Logger } from '../../lib/log.ts';
+import type { Logger } from '../log.ts';
 
 export type ChangeKind = 'add' | 'update' | 'delete' | 'resync';
 

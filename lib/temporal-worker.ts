@@ -2,8 +2,8 @@
 // namespace's task queue for its kind, probes and metrics, a clean stop on SIGTERM.
 import { once } from 'node:events';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { Logger } from '../lib/log.ts';
-import { createRegistry, probeApp } from '../lib/service.ts';
+import type { Logger } from './log.ts';
+import { createRegistry, probeApp } from './service.ts';
 import { taskQueue } from '../api/names.ts';
 
 export interface TemporalWorkerOptions {
