@@ -3,7 +3,6 @@ import { StackError } from '../stack/errors.ts';
 import { ENGINE_NAMES, clientEnv, down, status, up } from '../stack/stack.ts';
 import type { EngineName } from '../stack/engines/engine.ts';
 import { runLocal } from './local.ts';
-import { runDataCommand } from './data.ts';
 
 const USAGE = `usage: uspa <command>
 
@@ -88,7 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return new Promise<number>(() => undefined);
   }
-  if (group === 'import' || group === 'dlq' || group === 'identity') return runDataCommand(group, positionals.slice(1), values);
+  // Loaded on use, like the services: `uspa stack` must not depend on the data commands' imports.
+  if (group === 'import' || group === 'dlq' || group === 'identity') return (await import('./data.ts')).runDataCommand(group, positionals.slice(1), values);
   if (group !== 'stack' || !command) {
     console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
     return 2;
