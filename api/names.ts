@@ -52,8 +52,12 @@ export function activationSchedule(namespace: string, activation: string): strin
   return `uspa-activation-${namespace}-${activation}`;
 }
 
+/** The Temporal workers of a namespace, one per task queue (`uspa worker <kind>`). */
+export const WORKER_KINDS = ['segments', 'activations', 'models', 'enrichment'] as const;
+export type WorkerKind = (typeof WORKER_KINDS)[number];
+
 /** Temporal task queue of a kind of work in namespace N: each namespace has its own workers. */
-export function taskQueue(kind: 'segments' | 'activations' | 'models' | 'enrichment', namespace: string): string {
+export function taskQueue(kind: WorkerKind, namespace: string): string {
   return `uspa-${kind}.${namespace}`;
 }
 
