@@ -6,9 +6,9 @@ import type { Admin } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { MIGRATIONS, migrate } from '../lib/schema.ts';
 import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
-import { database } from '../api/names.ts';
+import { database, type WorkerKind } from '../api/names.ts';
 import { ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
-import { activationsWorkerRbac, workerManifests, type WorkerKind } from './manifests/workers.ts';
+import { activationsWorkerRbac, workerManifests } from './manifests/workers.ts';
 import { hashOf } from './manifests/workload.ts';
 
 /** How many resources (the oldest) own a namespace's shared worker Deployment. */

@@ -1,11 +1,10 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { database, taskQueue, topicPrefix } from '../../api/names.ts';
+import { database, taskQueue, topicPrefix, type WorkerKind } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
-export type WorkerKind = 'segments' | 'activations' | 'models' | 'enrichment';
 export const WORKER_PORT = 9465;
 
 export interface WorkerSettings extends PipelineSettings {
