@@ -1,26 +1,55 @@
-// Every name the operator derives, in one place: topics, databases, workloads, schedules.
+// Every name USPA derives, in one place: topics, consumer groups, databases, workloads, Secrets,
+// schedules, task queues. The operator that creates a thing and the process that uses it both call
+// these functions, so they cannot disagree.
 export const COLLECTOR = 'uspa-collector';
 export const FINALIZER = 'uspa.tech/cleanup';
 export const PART_OF = { 'app.kubernetes.io/part-of': 'uspa', 'app.kubernetes.io/managed-by': 'uspa-operator' };
 
+/** The topic prefix of namespace N of an installation: workloads get it as USPA_TOPIC_PREFIX. */
 export function topicPrefix(installation: string, namespace: string): string {
   return `${installation}.${namespace}`;
 }
 
+/** The Kafka names under one topic prefix (`<installation>.<namespace>`). */
+export interface TopicNames {
+  prefix: string;
+  /** A Source's events. */
+  source: (source: string) => string;
+  /** Each Source has its own dead-letter topic, with its own retention. */
+  deadLetters: (source: string) => string;
+  /** Commands to a Pipeline's workers (e.g. unmerge). */
+  control: (pipeline: string) => string;
+  /** Entered/exited records of the namespace's Segments (keyed by profile id). */
+  segmentChanges: string;
+  /** The consumer group of a Pipeline's workers. */
+  pipelineGroup: (pipeline: string) => string;
+}
+
+export function topicNames(prefix: string): TopicNames {
+  return {
+    prefix,
+    source: (source) => `${prefix}.events.${source}`,
+    deadLetters: (source) => `${prefix}.dead-letters.${source}`,
+    control: (pipeline) => `${prefix}.control.${pipeline}`,
+    segmentChanges: `${prefix}.segment-changes`,
+    pipelineGroup: (pipeline) => `${prefix}.pipeline.${pipeline}`,
+  };
+}
+
 export function sourceTopic(installation: string, namespace: string, source: string): string {
-  return `${topicPrefix(installation, namespace)}.events.${source}`;
+  return topicNames(topicPrefix(installation, namespace)).source(source);
 }
 
 export function deadLetterTopic(installation: string, namespace: string, source: string): string {
-  return `${topicPrefix(installation, namespace)}.dead-letters.${source}`;
+  return topicNames(topicPrefix(installation, namespace)).deadLetters(source);
 }
 
 export function controlTopic(installation: string, namespace: string, pipeline: string): string {
-  return `${topicPrefix(installation, namespace)}.control.${pipeline}`;
+  return topicNames(topicPrefix(installation, namespace)).control(pipeline);
 }
 
 export function pipelineGroup(installation: string, namespace: string, pipeline: string): string {
-  return `${topicPrefix(installation, namespace)}.pipeline.${pipeline}`;
+  return topicNames(topicPrefix(installation, namespace)).pipelineGroup(pipeline);
 }
 
 export function database(prefix: string, namespace: string): string {
@@ -61,7 +90,6 @@ export function taskQueue(kind: WorkerKind, namespace: string): string {
   return `uspa-${kind}.${namespace}`;
 }
 
-/** Entered/exited records of every Segment of the namespace (keyed by profile id). */
 export function segmentChangesTopic(installation: string, namespace: string): string {
-  return `${topicPrefix(installation, namespace)}.segment-changes`;
+  return topicNames(topicPrefix(installation, namespace)).segmentChanges;
 }

@@ -3,7 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { describeAjvErrors, writeKeyOf, type PlanMode, type SourceSpec, type UspaConfig } from '../lib/config.ts';
+import { describeAjvErrors } from '../api/problems.ts';
+import type { PlanMode } from '../api/v1alpha1/index.ts';
+import { writeKeyOf, type WorkloadConfig, type WorkloadSource } from '../api/workload.ts';
 import { topicNames } from '../lib/kafka.ts';
 import type { CanonicalEvent } from '../api/event.ts';
 
@@ -18,7 +20,7 @@ export class SourceRuntime {
   private readonly limiter?: RateLimiterMemory;
 
   constructor(
-    readonly spec: SourceSpec,
+    readonly spec: WorkloadSource,
     ajv: Ajv,
     topic: string,
   ) {
@@ -69,7 +71,7 @@ export class SourceRegistry {
   private readonly byDigest = new Map<string, { digest: Buffer; source: SourceRuntime }>();
   readonly byName = new Map<string, SourceRuntime>();
 
-  constructor(config: UspaConfig, env: NodeJS.ProcessEnv = process.env) {
+  constructor(config: WorkloadConfig, env: NodeJS.ProcessEnv = process.env) {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats.default(ajv);
     for (const spec of config.sources) {

@@ -1,5 +1,5 @@
 // Maps a third-party webhook payload into a Segment-shaped body by the Source's declared mapping.
-import type { FieldMapping, WebhookSpec } from '../lib/config.ts';
+import type { FieldMapping, WebhookMapping } from '../api/v1alpha1/index.ts';
 import type { FieldError } from './segment.ts';
 
 export type Mapped = { ok: true; type: 'track' | 'identify'; body: Record<string, unknown> } | { ok: false; errors: FieldError[] };
@@ -24,7 +24,7 @@ function resolve(mapping: FieldMapping, payload: unknown, field: string, errors:
   return new Date(mapping.format === 'unix' ? n * 1000 : n).toISOString();
 }
 
-export function mapWebhook(spec: WebhookSpec, payload: unknown): Mapped {
+export function mapWebhook(spec: WebhookMapping, payload: unknown): Mapped {
   const errors: FieldError[] = [];
   const body: Record<string, unknown> = {};
   for (const field of ['event', 'userId', 'anonymousId', 'messageId', 'timestamp'] as const) {

@@ -1,7 +1,10 @@
 // Our one door to Kafka: everything else in USPA talks to these functions, not to kafkajs.
 import kafkajs from 'kafkajs';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
+import { topicNames as namesUnder, type TopicNames } from '../api/names.ts';
 import type { Logger } from './log.ts';
+
+export type { TopicNames };
 
 // Not a named export the ESM loader can see in kafkajs's CommonJS build.
 const { ConfigResourceTypes } = kafkajs;
@@ -17,29 +20,12 @@ export function kafkaSettingsFromEnv(clientId: string, env: NodeJS.ProcessEnv = 
   return { brokers, clientId };
 }
 
-export interface TopicNames {
-  prefix: string;
-  source: (source: string) => string;
-  /** Each Source has its own dead-letter topic, with its own retention. */
-  deadLetters: (source: string) => string;
-  control: (pipeline: string) => string;
-  /** Entered/exited records of the installation's (namespace's) Segments. */
-  segmentChanges: string;
-}
-
 /**
- * Topic names, in one place. USPA_TOPIC_PREFIX (default "uspa") keeps installations that share a
- * Kafka cluster — or test runs sharing the local one — out of each other's topics.
+ * The topic names of this process's installation and namespace. USPA_TOPIC_PREFIX (default "uspa")
+ * keeps installations that share a Kafka cluster — or test runs sharing the local one — apart.
  */
 export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
-  const prefix = env.USPA_TOPIC_PREFIX || 'uspa';
-  return {
-    prefix,
-    source: (source: string) => `${prefix}.events.${source}`,
-    deadLetters: (source: string) => `${prefix}.dead-letters.${source}`,
-    control: (pipeline: string) => `${prefix}.control.${pipeline}`,
-    segmentChanges: `${prefix}.segment-changes`,
-  };
+  return namesUnder(env.USPA_TOPIC_PREFIX || 'uspa');
 }
 
 /**

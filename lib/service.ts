@@ -1,3 +1,4 @@
+import { ConfigError } from '../api/problems.ts';
 import express, { type Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -42,7 +43,6 @@ export function probeApp(registry: Registry, probes: ServiceProbes): Express {
  * turns a bad configuration into one clear fatal log line and exit code 1.
  */
 export async function runMain(log: import('./log.ts').Logger, what: string, start: (configPath: string) => Promise<{ close(): Promise<void> }>): Promise<void> {
-  const { ConfigError } = await import('./config.ts');
   const configPath = process.env.USPA_CONFIG;
   if (!configPath) {
     log.fatal('USPA_CONFIG is not set: point it at the sources/pipelines file (YAML or JSON)');

@@ -2,8 +2,8 @@
 // the collector reads them), Deployment and Service. Write keys reach the pods only as Secret refs.
 import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { SourceSpec as ConfigSource, UspaConfig } from '../../lib/config.ts';
 import type { Source } from '../../api/v1alpha1/index.ts';
+import { workloadSource, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { COLLECTOR, topicPrefix, writeKeyEnv, writeKeySecret } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
@@ -16,18 +16,6 @@ export interface CollectorSettings {
   kafkaBrokers: string[];
 }
 
-export function collectorSource(s: Source): ConfigSource {
-  const spec = s.spec;
-  const out: ConfigSource = { name: s.metadata.name!, type: spec.type, writeKeyEnv: writeKeyEnv(s.metadata.name!) };
-  if (spec.trackingPlan) out.trackingPlan = { mode: spec.trackingPlan.mode, events: spec.trackingPlan.events ?? {}, ...(spec.trackingPlan.unplanned ? { unplanned: spec.trackingPlan.unplanned } : {}) };
-  if (spec.topic) out.topic = { ...spec.topic };
-  if (spec.deadLetter) out.deadLetter = { ...spec.deadLetter };
-  if (spec.rateLimit) out.rateLimit = { ...spec.rateLimit };
-  if (spec.consent) out.consent = { ...spec.consent };
-  if (spec.webhook) out.webhook = spec.webhook as ConfigSource['webhook'];
-  return out;
-}
-
 export function secretRefOf(s: Source): { name: string; key: string } {
   return { name: s.spec.writeKeySecretRef?.name ?? writeKeySecret(s.metadata.name!), key: s.spec.writeKeySecretRef?.key ?? 'writeKey' };
 }
@@ -35,7 +23,7 @@ export function secretRefOf(s: Source): { name: string; key: string } {
 /** The collector's objects for the given Sources (those being deleted or suspended left out by the caller). */
 export function collectorManifests(namespace: string, sources: Source[], settings: CollectorSettings): { configMap: V1ConfigMap; deployment: V1Deployment; service: V1Service } {
   const sorted = [...sources].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
-  const config: UspaConfig = { sources: sorted.map(collectorSource), pipelines: [] };
+  const config: WorkloadConfig = { sources: sorted.map((s) => workloadSource(s, writeKeyEnv(s.metadata.name!))), pipelines: [] };
   const configText = `# Rendered by the USPA operator from the Sources in namespace ${namespace}.\n${stringify(config)}`;
   // Every Source owns the shared collector: it goes away (garbage collection) with the last one.
   const owners = sorted.map((s) => ownerRef(s, false));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
-import { checkConfig } from '../../lib/config.ts';
+import { checkWorkloadConfig, resolveIdentityKeys } from '../../api/workload.ts';
 import { collectorManifests } from './collector.ts';
 import { pipelineManifests } from './pipeline.ts';
 import { database, deadLetterTopic, sourceTopic, writeKeyEnv } from '../../api/names.ts';
@@ -37,7 +37,7 @@ test('collector: every Source owns it, keys come from Secrets, and the rendered 
   assert.equal(env.find((e) => e.name === 'USPA_TOPIC_PREFIX')!.value, 'uspa.shop');
   const config = parse(m.configMap.data!['config.yaml']!);
   const keys = { USPA_WRITE_KEY_WEB: 'x'.repeat(20), USPA_WRITE_KEY_BACKEND: 'y'.repeat(20) };
-  assert.doesNotThrow(() => checkConfig(config, 'rendered', keys));
+  assert.doesNotThrow(() => checkWorkloadConfig(config, 'rendered', keys));
 });
 
 test('collector: a spec change rolls the pods (new config hash); the same input renders the same hash', () => {
@@ -50,7 +50,7 @@ test('collector: a spec change rolls the pods (new config hash); the same input 
 test('pipeline: workers get the database, the pipeline and credentials by Secret ref; suspend scales to zero', () => {
   const hook = source('stripe', { type: 'webhook', webhook: { type: 'track', event: { value: 'Charge' } } });
   const withHook = parse(pipelineManifests('shop', pipeline({ sources: ['web', 'stripe'] }), [source('web'), hook], settings).configMap.data!['config.yaml']!);
-  assert.doesNotThrow(() => checkConfig(withHook, 'rendered', {}, { forCollector: false }), 'a webhook Source is fine for the pipeline without its mapping');
+  assert.doesNotThrow(() => checkWorkloadConfig(withHook, 'rendered', {}, { forCollector: false }), 'a webhook Source is fine for the pipeline without its mapping');
   const m = pipelineManifests('shop', pipeline({ identity: { keys: [{ name: 'email', limit: 3 }, { name: 'userId' }, { name: 'crm', path: 'traits.crmId' }] } }), [source('web')], settings);
   const env = m.deployment.spec!.template.spec!.containers[0]!.env!;
   assert.equal(env.find((e) => e.name === 'USPA_DATABASE')!.value, 'uspa_shop');
@@ -58,9 +58,15 @@ test('pipeline: workers get the database, the pipeline and credentials by Secret
   assert.ok(!JSON.stringify(m.deployment).includes('s3cret-password'), 'the password is only in the Secret');
   assert.equal(m.secret.stringData!.CLICKHOUSE_PASSWORD, 's3cret-password');
   const config = parse(m.configMap.data!['config.yaml']!);
-  assert.deepEqual(config.pipelines[0].identity.keys, [{ name: 'email', path: 'traits.email', limit: 3 }, 'userId', { name: 'crm', path: 'traits.crmId' }]);
+  // The spec goes as written; the workers resolve built-in keys to their paths and limits.
+  assert.deepEqual(config.pipelines[0].identity.keys, [{ name: 'email', limit: 3 }, { name: 'userId' }, { name: 'crm', path: 'traits.crmId' }]);
+  assert.deepEqual(resolveIdentityKeys(checkWorkloadConfig(config, 'rendered', {}, { forCollector: false }).pipelines[0]!.identity!.keys), [
+    { name: 'email', path: 'traits.email', limit: 3 },
+    { name: 'userId', path: 'userId', limit: 1 },
+    { name: 'crm', path: 'traits.crmId' },
+  ]);
   assert.equal(config.sources[0].writeKeyEnv, undefined);
-  assert.doesNotThrow(() => checkConfig(config, 'rendered', {}, { forCollector: false }));
+  assert.doesNotThrow(() => checkWorkloadConfig(config, 'rendered', {}, { forCollector: false }));
   assert.equal(pipelineManifests('shop', pipeline({ suspend: true }), [source('web')], settings).deployment.spec!.replicas, 0);
   assert.equal(m.deployment.metadata!.ownerReferences![0]!.controller, true);
 });

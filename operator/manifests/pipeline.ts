@@ -2,8 +2,8 @@
 // worker reads them) and the Secret with its ClickHouse credentials.
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { PipelineSpec as ConfigPipeline, UspaConfig } from '../../lib/config.ts';
-import { DEFAULT_IDENTITY_KEYS, type Pipeline, type Source } from '../../api/v1alpha1/index.ts';
+import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
+import { pipelineSourceView, workloadPipeline, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
@@ -18,34 +18,12 @@ export interface PipelineSettings {
   clickhouse: { url: string; username: string; password: string };
 }
 
-export function configPipeline(p: Pipeline): ConfigPipeline {
-  const spec = p.spec;
-  const out: ConfigPipeline = { name: p.metadata.name!, sources: [...spec.sources] };
-  if (spec.enrich) out.enrich = { ...spec.enrich, urlTopics: spec.enrich.urlTopics ?? [] };
-  if (spec.identity) {
-    out.identity = {};
-    if (spec.identity.maxProfilesPerMerge) out.identity.maxProfilesPerMerge = spec.identity.maxProfilesPerMerge;
-    if (spec.identity.keys) {
-      out.identity.keys = spec.identity.keys.map((k) => {
-        if (!k.path && !k.limit) return k.name;
-        const builtin = DEFAULT_IDENTITY_KEYS.find((d) => d.name === k.name);
-        return { name: k.name, path: k.path ?? builtin?.path ?? k.name, ...(k.limit ? { limit: k.limit } : {}) };
-      });
-    }
-  }
-  if (spec.batch) out.batch = { ...spec.batch };
-  return out;
-}
-
 export function pipelineManifests(namespace: string, p: Pipeline, sources: Source[], settings: PipelineSettings): { configMap: V1ConfigMap; secret: V1Secret; deployment: V1Deployment } {
   const name = pipelineWorkload(p.metadata.name!);
   const owners = [ownerRef(p)];
-  const config: UspaConfig = {
-    // The workers read Sources for their topics only: no write keys, and a change to a Source's
-    // tracking plan or rate limit does not restart them.
-    sources: sources.map((s) => ({ name: s.metadata.name!, type: s.spec.type, ...(s.spec.topic ? { topic: { ...s.spec.topic } } : {}), ...(s.spec.deadLetter ? { deadLetter: { ...s.spec.deadLetter } } : {}) })),
-    pipelines: [configPipeline(p)],
-  };
+  // The workers read Sources for their topics only: no write keys, and a change to a Source's
+  // tracking plan or rate limit does not restart them.
+  const config: WorkloadConfig = { sources: sources.map(pipelineSourceView), pipelines: [workloadPipeline(p)] };
   const configText = `# Rendered by the USPA operator from Pipeline ${namespace}/${p.metadata.name}.\n${stringify(config)}`;
   const labels = labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': p.metadata.name! });
   const secretName = `${name}-clickhouse`;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { Kafka, logLevel } from 'kafkajs';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
-import type { PipelineSpec, SourceSpec } from '../../lib/config.ts';
+import type { WorkloadPipeline, WorkloadSource } from '../../api/workload.ts';
 import { startCollector } from '../../collector/main.ts';
 import { startPipelines } from '../../workers/pipeline/main.ts';
 import { eventually, required, unique } from './env.ts';
@@ -30,20 +30,20 @@ export interface Product {
 }
 
 export async function startProduct(
-  spec: { sources: Array<Omit<SourceSpec, 'writeKey'>>; pipeline?: Omit<PipelineSpec, 'name' | 'sources'>; withPipeline?: boolean },
+  spec: { sources: Array<Omit<WorkloadSource, 'writeKey'>>; pipeline?: Omit<WorkloadPipeline, 'name' | 'sources'>; withPipeline?: boolean },
 ): Promise<Product> {
   required('KAFKA_BROKERS');
   required('CLICKHOUSE_URL');
   const suffix = unique('t').slice(2).replace(/[^a-z0-9-]/g, '');
   const database = `test_${suffix.replace(/-/g, '_')}`;
   const sources: Product['sources'] = {};
-  const sourceSpecs: SourceSpec[] = spec.sources.map((s) => {
+  const sourceSpecs: WorkloadSource[] = spec.sources.map((s) => {
     const name = `${s.name}-${suffix}`.slice(0, 63);
     const writeKey = randomBytes(18).toString('base64url');
     sources[s.name] = { name, writeKey };
     return { ...s, name, writeKey };
   });
-  const pipeline: PipelineSpec = { name: `p-${suffix}`.slice(0, 63), sources: sourceSpecs.map((s) => s.name), batch: { maxEvents: 2000, maxWaitMs: 100, profileIntervalMs: 200 }, ...spec.pipeline };
+  const pipeline: WorkloadPipeline = { name: `p-${suffix}`.slice(0, 63), sources: sourceSpecs.map((s) => s.name), batch: { maxEvents: 2000, maxWaitMs: 100, profileIntervalMs: 200 }, ...spec.pipeline };
   const configPath = join(mkdtempSync(join(tmpdir(), 'uspa-product-')), 'uspa.yaml');
   writeFileSync(configPath, stringify({ sources: sourceSpecs, pipelines: [pipeline] }));
   const env: NodeJS.ProcessEnv = { ...process.env, USPA_DATABASE: database, USPA_TOPIC_PREFIX: `test-${suffix}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };

@@ -1,7 +1,8 @@
 // Pipeline worker entrypoint: runs the Pipelines of USPA_CONFIG (or only USPA_PIPELINE) with probes on PORT.
 import { once } from 'node:events';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
-import { ConfigError, loadConfigFile } from '../../lib/config.ts';
+import { ConfigError } from '../../api/problems.ts';
+import { loadConfigFile } from '../../lib/config.ts';
 import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';

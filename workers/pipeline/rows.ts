@@ -2,7 +2,7 @@
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { chTime } from '../../lib/clickhouse.ts';
-import { describeAjvErrors } from '../../lib/config.ts';
+import { describeAjvErrors } from '../../api/problems.ts';
 import { EVENT_TYPES, type CanonicalEvent, type Json } from '../../api/event.ts';
 import type { Enrichment } from './enrich.ts';
 

@@ -5,12 +5,12 @@ import type { EachBatchPayload, Kafka, Consumer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
-import type { PipelineSpec } from '../../lib/config.ts';
+import { resolveIdentityKeys, type WorkloadPipeline } from '../../api/workload.ts';
 import type { CanonicalEvent, DeadLetter, Json } from '../../api/event.ts';
 import type { BatchingProducer, TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { enrich, type EnrichConfig } from './enrich.ts';
-import { DEFAULT_IDENTITY_KEYS, type IdentityKey } from '../../api/v1alpha1/pipeline.ts';
+import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import { IdentityGraph, extractIdentities, type Assignment, type Edge } from './identity.ts';
 import { rebuildProfiles } from './profiles.ts';
 import { evaluateRealtime, loadRealtimeDefinitions, type SegmentDefinition } from '../../lib/segments/realtime.ts';
@@ -38,17 +38,6 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-export function identityKeys(spec: PipelineSpec): readonly IdentityKey[] {
-  const keys = spec.identity?.keys;
-  if (!keys) return DEFAULT_IDENTITY_KEYS;
-  return keys.map((k) => {
-    if (typeof k !== 'string') return k;
-    const known = DEFAULT_IDENTITY_KEYS.find((d) => d.name === k);
-    if (!known) throw new Error(`pipeline ${spec.name}: identity key "${k}" has no default path; give { name, path }`);
-    return known;
-  });
-}
-
 export class PipelineWorker {
   private consumer?: Consumer;
   private control?: Consumer;
@@ -74,7 +63,7 @@ export class PipelineWorker {
   private realtimeLoadedAt = 0;
 
   constructor(
-    private readonly spec: PipelineSpec,
+    private readonly spec: WorkloadPipeline,
     private readonly kafka: Kafka,
     private readonly warehouse: Warehouse,
     private readonly producer: BatchingProducer,
@@ -82,7 +71,7 @@ export class PipelineWorker {
     registry: Registry,
     private readonly topics: TopicNames,
   ) {
-    this.keys = identityKeys(spec);
+    this.keys = resolveIdentityKeys(spec.identity?.keys, `pipeline ${spec.name}: identity.keys`);
     this.graph = new IdentityGraph({ keys: this.keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 });
     this.enrichConfig = { geoip: spec.enrich?.geoip ?? true, userAgent: spec.enrich?.userAgent ?? true, anonymizeIp: spec.enrich?.anonymizeIp ?? false, urlTopics: spec.enrich?.urlTopics ?? [] };
     this.maxEvents = spec.batch?.maxEvents ?? 5000;
