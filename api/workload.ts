@@ -44,7 +44,7 @@ export type PipelineSourceView = Pick<WorkloadSource, 'name' | 'type' | 'topic' 
 // From the custom resources (what the operator renders)
 
 export function workloadSource(s: Source, writeKeyEnv: string): WorkloadSource {
-  const { suspend: _suspend, writeKeySecretRef: _ref, ...spec } = s.spec;
+  const { suspend, writeKeySecretRef, ...spec } = s.spec;
   return { name: s.metadata.name!, ...spec, writeKeyEnv };
 }
 
@@ -54,7 +54,7 @@ export function pipelineSourceView(s: Source): PipelineSourceView {
 }
 
 export function workloadPipeline(p: Pipeline): WorkloadPipeline {
-  const { suspend: _suspend, replicas: _replicas, resources: _resources, ...spec } = p.spec;
+  const { suspend, replicas, resources, ...spec } = p.spec;
   return { name: p.metadata.name!, ...spec };
 }
 
@@ -94,10 +94,12 @@ export function toJsonSchema(s: JSONSchemaProps): Record<string, unknown> {
     else if (key === 'anyOf') out.anyOf = (value as JSONSchemaProps[]).map(toJsonSchema);
     else out[key] = value;
   }
-  if (s.exclusiveMinimum === true) (out.exclusiveMinimum = s.minimum), delete out.minimum;
-  else delete out.exclusiveMinimum;
-  if (s.exclusiveMaximum === true) (out.exclusiveMaximum = s.maximum), delete out.maximum;
-  else delete out.exclusiveMaximum;
+  for (const [bound, exclusive] of [['minimum', 'exclusiveMinimum'], ['maximum', 'exclusiveMaximum']] as const) {
+    if (s[exclusive] === true) {
+      out[exclusive] = s[bound];
+      delete out[bound];
+    } else delete out[exclusive];
+  }
   if (s.type === 'object' && s.properties && !s.additionalProperties && !s['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
   return out;
 }
