@@ -5,7 +5,8 @@
 import { chTime, type Warehouse } from '../clickhouse.ts';
 import type { ProfileFeatures } from './personas.ts';
 import type { BasketItem } from './recommend.ts';
-import { MODEL_TABLES, VERSIONED_TABLES, type ModelName } from './tables.ts';
+import { MODEL_TABLES } from '../../api/tables/models.ts';
+import { VERSIONED_TABLES, type ModelName } from './tables.ts';
 
 export type Progress = (detail: unknown) => Promise<void> | void;
 

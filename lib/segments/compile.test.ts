@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileSegment, quoteString, SEGMENT_TABLES } from './compile.ts';
+import { SEGMENT_TABLES } from '../../api/tables/segments.ts';
+import { compileSegment, quoteString } from './compile.ts';
 import { RuleValidationError, type Rule } from './rules.ts';
 
 const NS = { namespace: 'shop' };

@@ -30,28 +30,6 @@ import {
   type Value,
 } from './rules.ts';
 
-/**
- * Segment state, created next to the schema of lib/schema.ts. A computation writes all members of a
- * new version first, then its segment_versions row: the latest version in segment_versions is the
- * latest complete one (versions start at 1; members of unfinished versions are ignored).
- * Segment keys are `<namespace>/<name>`.
- */
-export const SEGMENT_TABLES: string[] = [
-  `CREATE TABLE IF NOT EXISTS {db}.segment_versions (
-    segment String COMMENT '<namespace>/<name> of the Segment resource',
-    version UInt64 COMMENT 'increasing per segment, from 1',
-    size UInt64 COMMENT 'number of members',
-    computed_at DateTime64(3, 'UTC'),
-    query String COMMENT 'the SQL that computed it, values inlined (compileSegment display)'
-  ) ENGINE = ReplacingMergeTree(computed_at)
-  ORDER BY (segment, version)`,
-  `CREATE TABLE IF NOT EXISTS {db}.segment_members (
-    segment String COMMENT '<namespace>/<name> of the Segment resource',
-    version UInt64,
-    profile_id String
-  ) ENGINE = ReplacingMergeTree
-  ORDER BY (segment, version, profile_id)`,
-];
 
 export interface CompileOptions {
   /** Namespace of the Segment resource: `{ segment: "x" }` refers to `<namespace>/x`. */

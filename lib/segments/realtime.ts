@@ -4,27 +4,6 @@
 // events), so both modes publish each entry and exit once and agree on the members.
 import type { Warehouse } from '../clickhouse.ts';
 
-export const REALTIME_TABLES: string[] = [
-  // What the pipelines evaluate: every Segment's compiled query, written by the operator.
-  `CREATE TABLE IF NOT EXISTS {db}.segment_definitions (
-    segment String COMMENT '<namespace>/<name>',
-    sql String,
-    params String COMMENT 'JSON of the query parameters',
-    mode LowCardinality(String),
-    revision String,
-    deleted UInt8 DEFAULT 0,
-    updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
-  ) ENGINE = ReplacingMergeTree(updated_at)
-  ORDER BY (segment)`,
-  `CREATE TABLE IF NOT EXISTS {db}.segment_live (
-    segment String,
-    profile_id String,
-    member UInt8,
-    changed_at DateTime64(3, 'UTC'),
-    origin LowCardinality(String) COMMENT 'realtime (pipeline) or batch (scheduled run)'
-  ) ENGINE = ReplacingMergeTree(changed_at)
-  ORDER BY (segment, profile_id)`,
-];
 
 export interface SegmentDefinition {
   segment: string;

@@ -11,7 +11,7 @@ import { Warehouse, chTime } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { database, topicPrefix } from '../../api/names.ts';
-import { ACTIVATION_TABLES } from '../../workers/activations/tables.ts';
+import { ACTIVATION_TABLES } from '../../api/tables/activations.ts';
 import { required, unique } from '../support/env.ts';
 import { installCrds, kubeConfig, kubectl } from '../support/operator.ts';
 

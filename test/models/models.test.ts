@@ -9,7 +9,7 @@ import { Warehouse, chTime, clickhouseSettingsFromEnv } from '../../lib/clickhou
 import { createLogger } from '../../lib/log.ts';
 import { createRng } from '../../lib/models/kmeans.ts';
 import { profilePersona, profileRecommendations, itemRecommendations, readVersions } from '../../lib/models/store.ts';
-import { MODEL_TABLES } from '../../lib/models/tables.ts';
+import { MODEL_TABLES } from '../../api/tables/models.ts';
 import { migrate } from '../../lib/schema.ts';
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';

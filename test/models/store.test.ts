@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Warehouse, chTime, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { applyTrait, baskets, beginVersion, clearVersion, commitVersion, pruneVersions, readVersions, writeItemRecommendations, writeProfileRecommendations } from '../../lib/models/store.ts';
-import { MODEL_TABLES } from '../../lib/models/tables.ts';
+import { MODEL_TABLES } from '../../api/tables/models.ts';
 import { migrate } from '../../lib/schema.ts';
 import { rebuildProfiles } from '../../workers/pipeline/profiles.ts';
 import { unique } from '../support/env.ts';

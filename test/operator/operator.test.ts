@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
-import { MIGRATIONS } from '../../lib/schema.ts';
+import { MIGRATIONS } from '../../api/tables/migrations.ts';
 import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 

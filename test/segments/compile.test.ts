@@ -4,8 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chTime, clickhouseSettingsFromEnv, Warehouse } from '../../lib/clickhouse.ts';
-import { MIGRATIONS } from '../../lib/schema.ts';
-import { compileSegment, SEGMENT_TABLES } from '../../lib/segments/compile.ts';
+import { MIGRATIONS } from '../../api/tables/migrations.ts';
+import { SEGMENT_TABLES } from '../../api/tables/segments.ts';
+import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
 import { required, unique } from '../support/env.ts';
 
