@@ -1,17 +1,13 @@
-// The data commands: import, dlq, identity. They talk to the engines named by the usual variables.
+// The data commands: import, dlq, identity. They work in one namespace (-n, like kubectl) and find
+// its database and topics in the cluster; the engines are reached at the usual variables.
 import { elapsed } from '../stack/progress.ts';
+import { UsageError, str, type Values } from './args.ts';
+import { contextNamespace, loadKubeConfig, readNamespace } from './cluster.ts';
 import { importFile } from './import.ts';
 import { listDeadLetters, replayDeadLetters } from './dlq.ts';
 import { showIdentity, unmerge } from './identity.ts';
-
-type Values = Record<string, string | boolean | undefined>;
-
-function str(values: Values, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-class UsageError extends Error {}
+import { ResolveError, checkSource, resolvePipeline, resolveStore, sourceTopics, type NamespaceObjects } from './resolve.ts';
+import type { Target } from './target.ts';
 
 export async function runDataCommand(group: string, args: string[], values: Values): Promise<number> {
   try {
@@ -20,6 +16,28 @@ export async function runDataCommand(group: string, args: string[], values: Valu
     console.error(`error: ${(err as Error).message}`);
     return err instanceof UsageError ? 2 : 1;
   }
+}
+
+const LOCAL_HINT = 'for the local stack: eval "$(npm run -s uspa -- stack env)"';
+
+function needEnv(...names: string[]): void {
+  const missing = names.filter((n) => !process.env[n]);
+  if (missing.length) throw new ResolveError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: the CLI reaches the engines directly; ${LOCAL_HINT}`);
+}
+
+async function namespaceObjects(values: Values): Promise<NamespaceObjects> {
+  const kc = loadKubeConfig();
+  return readNamespace(kc, str(values, 'namespace') ?? contextNamespace(kc));
+}
+
+/** ClickHouse names a missing database in its message; say who creates it instead. */
+function explainStorage(err: unknown, namespace: string, database: string): Error {
+  const message = (err as Error).message ?? String(err);
+  if (/UNKNOWN_DATABASE|Database \S+ does(n't| not) exist/i.test(message)) {
+    return new ResolveError(`database ${database} of namespace ${namespace} does not exist yet: the operator creates it when it reconciles the namespace's Pipeline; kubectl describe pipelines -n ${namespace}`);
+  }
+  if (/ECONNREFUSED|fetch failed|socket hang up/i.test(message)) return new ResolveError(`cannot reach ClickHouse at ${process.env.CLICKHOUSE_URL} (${message}); is the stack running? uspa stack status`);
+  return err as Error;
 }
 
 async function run(group: string, args: string[], values: Values): Promise<number> {
@@ -48,35 +66,48 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
   }
   if (group === 'dlq') {
     const filter = { source: str(values, 'source'), reason: str(values, 'reason'), since: str(values, 'since') };
+    if (args[0] !== 'list' && args[0] !== 'replay') throw new UsageError('usage: uspa dlq list|replay [-n namespace] [--source s] [--reason r] [--since time] [--dry-run]');
+    needEnv('CLICKHOUSE_URL', ...(args[0] === 'replay' && !values['dry-run'] ? ['KAFKA_BROKERS'] : []));
+    const objects = await namespaceObjects(values);
+    checkSource(objects, filter.source);
+    const store = resolveStore(objects, str(values, 'pipeline'));
+    const target: Target = { database: store.database, sourceTopic: sourceTopics(objects), controlTopic: () => undefined };
+    const where = `namespace ${store.namespace}`;
     if (args[0] === 'list') {
-      const rows = await listDeadLetters(filter);
+      const rows = await listDeadLetters(filter, target).catch((err: unknown) => Promise.reject(explainStorage(err, store.namespace, store.database)));
       for (const r of rows) console.log(`${r.failed_at}  ${r.source.padEnd(16)} ${r.reason.padEnd(26)} ${r.message_id}  ${r.errors.join('; ')}`);
-      console.log(`${rows.length} dead letter(s) not yet replayed`);
+      console.log(`${rows.length} dead letter(s) not yet replayed in ${where}`);
       return 0;
     }
-    if (args[0] === 'replay') {
-      const result = await replayDeadLetters({ ...filter, dryRun: Boolean(values['dry-run']) }, (done, total) => process.stderr.write(`replay: ${done}/${total}\n`));
-      console.log(`replayed ${result.replayed} event(s) in ${elapsed(started)}; skipped ${result.skipped.length}`);
-      for (const s of result.skipped.slice(0, 20)) console.log(`  ${s.message_id}: ${s.why}`);
-      return 0;
-    }
-    throw new UsageError('usage: uspa dlq list|replay [--source s] [--reason r] [--since time] [--dry-run]');
+    const dryRun = Boolean(values['dry-run']);
+    const result = await replayDeadLetters({ ...filter, dryRun }, (done, total) => process.stderr.write(`replay: ${done}/${total}\n`), target)
+      .catch((err: unknown) => Promise.reject(explainStorage(err, store.namespace, store.database)));
+    console.log(dryRun ? `would replay ${result.replayable} event(s) in ${where}; skipped ${result.skipped.length}` : `replayed ${result.replayed} event(s) in ${where} in ${elapsed(started)}; skipped ${result.skipped.length}`);
+    for (const s of result.skipped.slice(0, 20)) console.log(`  ${s.message_id}: ${s.why}`);
+    return 0;
   }
   if (group === 'identity') {
     if (args[0] === 'show' && args[1]) {
-      const { profile, edges } = await showIdentity(args[1]);
-      console.log(profile ? JSON.stringify(profile, null, 2) : `no profile holds ${args[1]}`);
+      needEnv('CLICKHOUSE_URL');
+      const store = resolveStore(await namespaceObjects(values), str(values, 'pipeline'));
+      const target: Target = { database: store.database, sourceTopic: () => undefined, controlTopic: () => undefined };
+      const { profile, edges } = await showIdentity(args[1], target).catch((err: unknown) => Promise.reject(explainStorage(err, store.namespace, store.database)));
+      console.log(profile ? JSON.stringify(profile, null, 2) : `no profile holds ${args[1]} in namespace ${store.namespace} (identities look like userId:u-1, email:ada@example.com)`);
       for (const e of edges) console.log(`${e.event_time}  ${e.action.padEnd(8)} ${e.a} — ${e.b}  edge ${e.id}  (${e.rule}, message ${e.message_id}${e.reason ? `, ${e.reason}` : ''})`);
       return 0;
     }
     if (args[0] === 'unmerge') {
       const edgeId = str(values, 'edge');
-      if (!edgeId) throw new UsageError('usage: uspa identity unmerge --edge <id> [--pipeline main] [--reason text]');
-      const result = await unmerge({ pipeline: str(values, 'pipeline') ?? 'main', edgeId, reason: str(values, 'reason') ?? 'manual unmerge' });
-      console.log(`unmerged: edge ${edgeId} undone by ${result.id} at ${result.event_time}`);
+      if (!edgeId) throw new UsageError('usage: uspa identity unmerge --edge <id> [-n namespace] [--pipeline name] [--reason text]');
+      needEnv('CLICKHOUSE_URL', 'KAFKA_BROKERS');
+      const p = resolvePipeline(await namespaceObjects(values), str(values, 'pipeline'));
+      const target: Target = { database: p.database, sourceTopic: () => undefined, controlTopic: (name) => (name === p.pipeline ? p.controlTopic : undefined) };
+      const result = await unmerge({ pipeline: p.pipeline, edgeId, reason: str(values, 'reason') ?? 'manual unmerge' }, target)
+        .catch((err: unknown) => Promise.reject(explainStorage(err, p.namespace, p.database)));
+      console.log(`unmerged: edge ${edgeId} undone by ${result.id} at ${result.event_time} (Pipeline ${p.pipeline} in namespace ${p.namespace})`);
       return 0;
     }
-    throw new UsageError('usage: uspa identity show <identity> | uspa identity unmerge --edge <id>');
+    throw new UsageError('usage: uspa identity show <identity> [-n namespace] | uspa identity unmerge --edge <id> [-n namespace] [--pipeline name]');
   }
   throw new UsageError(`unknown command ${group}`);
 }

@@ -1,11 +1,12 @@
 // `uspa identity show | unmerge`: audit a profile's identity graph and undo a wrong merge.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
-import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
+import { Warehouse } from '../lib/clickhouse.ts';
+import { BatchingProducer, connectKafka, kafkaSettingsFromEnv } from '../lib/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { profileByIdentity, type Profile } from '../workers/pipeline/profiles.ts';
-import type { UnmergeCommand } from '../workers/pipeline/worker.ts';
+import type { UnmergeCommand } from '../api/control.ts';
+import { clickhouseFor, targetFromEnv, type Target } from './target.ts';
 
 export interface EdgeView {
   id: string;
@@ -19,8 +20,8 @@ export interface EdgeView {
   undoes: string;
 }
 
-export async function showIdentity(identity: string): Promise<{ profile?: Profile; edges: EdgeView[] }> {
-  const warehouse = new Warehouse(clickhouseSettingsFromEnv());
+export async function showIdentity(identity: string, target: Target = targetFromEnv()): Promise<{ profile?: Profile; edges: EdgeView[] }> {
+  const warehouse = new Warehouse(clickhouseFor(target));
   try {
     const profile = await profileByIdentity(warehouse, identity);
     const ids = profile?.identities ?? [identity];
@@ -35,9 +36,11 @@ export async function showIdentity(identity: string): Promise<{ profile?: Profil
 }
 
 /** Asks the pipeline (the graph's only writer) to undo a link edge, and waits for its answer. */
-export async function unmerge(options: { pipeline: string; edgeId: string; reason: string; timeoutMs?: number }): Promise<EdgeView> {
+export async function unmerge(options: { pipeline: string; edgeId: string; reason: string; timeoutMs?: number }, target: Target = targetFromEnv()): Promise<EdgeView> {
+  const topic = target.controlTopic(options.pipeline);
+  if (!topic) throw new Error(`no control topic for Pipeline ${options.pipeline}`);
   const log = createLogger('uspa-cli', 'warn');
-  const warehouse = new Warehouse(clickhouseSettingsFromEnv());
+  const warehouse = new Warehouse(clickhouseFor(target));
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-identity-cli'), log);
   const producer = new BatchingProducer(kafka);
   try {
@@ -45,7 +48,7 @@ export async function unmerge(options: { pipeline: string; edgeId: string; reaso
     if (edge.length === 0) throw new Error(`no link edge with id ${options.edgeId}; \`uspa identity show <identity>\` lists a profile's edges`);
     await producer.connect();
     const command: UnmergeCommand = { kind: 'unmerge', requestId: randomUUID(), edgeId: options.edgeId, reason: options.reason, requestedAt: new Date().toISOString() };
-    await producer.send([{ topic: topicNames().control(options.pipeline), key: options.edgeId, value: JSON.stringify(command) }]);
+    await producer.send([{ topic, key: options.edgeId, value: JSON.stringify(command) }]);
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       const answer = await warehouse.query<EdgeView>(

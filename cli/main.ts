@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { StackError } from '../stack/errors.ts';
 import { ENGINE_NAMES, clientEnv, down, status, up } from '../stack/stack.ts';
 import type { EngineName } from '../stack/engines/engine.ts';
 import { runLocal } from './local.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: uspa <command>
 
@@ -29,8 +29,11 @@ const USAGE = `usage: uspa <command>
   uspa dlq replay [--source s] [--reason r] [--since time] [--dry-run]
                       re-send dead-lettered events (each once) after a fix
   uspa identity show <identity>            e.g. userId:u-1, email:ada@example.com
-  uspa identity unmerge --edge <id> [--pipeline main] [--reason text]
+  uspa identity unmerge --edge <id> [--pipeline name] [--reason text]
                       undo a merge; the pipeline rebuilds the affected profiles
+    dlq and identity work in one namespace, found in the cluster like kubectl does:
+    -n, --namespace <ns>   default: the kubeconfig context's namespace, else default
+    --pipeline <name>      which Pipeline, when the namespace has several
 
 Environment: KUBECONFIG, TEMPORAL_ADDRESS, KAFKA_BROKERS, CLICKHOUSE_URL point at external engines
 (\`up\` then starts only the missing ones); USPA_CACHE_DIR (default ~/.cache/uspa) holds installed
@@ -42,27 +45,14 @@ function shellQuote(value: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      only: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      purge: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-      source: { type: 'string' },
-      reason: { type: 'string' },
-      since: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      url: { type: 'string' },
-      'write-key': { type: 'string' },
-      format: { type: 'string' },
-      report: { type: 'string' },
-      pipeline: { type: 'string' },
-      edge: { type: 'string' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const [group, command] = positionals;
   if (values.help || !group) {
     console.log(USAGE);
