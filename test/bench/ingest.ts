@@ -1,6 +1,7 @@
 // npm run bench:ingest [-- --duration 20] [--connections 64] [--batch 100] [--rate 10000]
 // Collector, Kafka, pipeline and ClickHouse on this machine, each in its own process, loaded from
 // this one with autocannon. Prints the figures and writes test/bench/results/ingest.json.
+import '../support/use-stack.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -12,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { stringify } from 'yaml';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
-import { clientEnv } from '../../stack/stack.ts';
 import { status } from '../../stack/stack.ts';
 
 const { values } = parseArgs({
@@ -28,7 +28,6 @@ const connections = Number(values.connections);
 const batchSize = Number(values.batch);
 const rate = Number(values.rate);
 
-if (!process.env.KAFKA_BROKERS) Object.assign(process.env, clientEnv());
 const suffix = Date.now().toString(36);
 const database = `bench_${suffix}`;
 const writeKey = randomBytes(18).toString('base64url');

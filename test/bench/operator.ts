@@ -2,6 +2,7 @@
 // The operator as its own process (and the local runtime in this one) against the stack: apply →
 // Ready time for each kind, then the operator's CPU and memory while it holds N Segments.
 // Prints the figures and writes test/bench/results/operator.json.
+import '../support/use-stack.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';

@@ -3,6 +3,7 @@
 // then times the recomputation of three Segments — a trait rule, an event-window rule and a nested
 // rule — as the segments worker does it (materialize into segment_members), and one whole
 // computeSegment run through Temporal. Prints the figures and writes test/bench/results/segments.json.
+import '../support/use-stack.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';

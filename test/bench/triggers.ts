@@ -4,6 +4,7 @@
 // the activations worker runs as its own process (consumer, Temporal worker, ClickHouse checks);
 // a local HTTP receiver notes when each message arrives. Prints p50/p90/p99 and writes
 // test/bench/results/triggers.json. Target: p99 ≤ 1 s.
+import '../support/use-stack.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
