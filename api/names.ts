@@ -23,6 +23,8 @@ export interface TopicNames {
   segmentChanges: string;
   /** The consumer group of a Pipeline's workers. */
   pipelineGroup: (pipeline: string) => string;
+  /** The consumer group of a Pipeline's workers on its control topic. */
+  pipelineControlGroup: (pipeline: string) => string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -33,7 +35,16 @@ export function topicNames(prefix: string): TopicNames {
     control: (pipeline) => `${prefix}.control.${pipeline}`,
     segmentChanges: `${prefix}.segment-changes`,
     pipelineGroup: (pipeline) => `${prefix}.pipeline.${pipeline}`,
+    pipelineControlGroup: (pipeline) => `${prefix}.pipeline.${pipeline}-control`,
   };
+}
+
+/**
+ * The consumer group that mirrors a Pipeline's dead-letter topics into its database: named after
+ * the database, so installations (or test runs) sharing a Kafka never mix their rows.
+ */
+export function deadLetterMirrorGroup(database: string, pipeline: string): string {
+  return `uspa-dead-letters-mirror-${database}-${pipeline}`;
 }
 
 export function sourceTopic(installation: string, namespace: string, source: string): string {

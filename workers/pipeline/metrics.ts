@@ -1,0 +1,19 @@
+// The pipeline worker's Prometheus metrics, labelled by Pipeline.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
+
+export function pipelineMetrics(registry: Registry, pipeline: string) {
+  const labels = { pipeline };
+  return {
+    events: new Counter({ name: 'uspa_pipeline_events_written_total', help: 'Events written to ClickHouse', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    duplicates: new Counter({ name: 'uspa_pipeline_events_duplicate_total', help: 'Events skipped because their messageId was already stored', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    dead: new Counter({ name: 'uspa_pipeline_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['pipeline', 'reason'], registers: [registry] }),
+    flush: new Histogram({ name: 'uspa_pipeline_flush_seconds', help: 'Time to write one batch to ClickHouse', labelNames: ['pipeline'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] }).labels(labels),
+    lag: new Gauge({ name: 'uspa_pipeline_freshness_seconds', help: 'Age of the newest event written, at write time', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    merges: new Counter({ name: 'uspa_pipeline_identity_edges_total', help: 'Identity edges recorded by action', labelNames: ['pipeline', 'action'], registers: [registry] }),
+    backlog: new Gauge({ name: 'uspa_pipeline_profiles_pending', help: 'Profiles whose events are stored but whose profile row is not rebuilt yet', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    segmentChanges: new Counter({ name: 'uspa_pipeline_segment_changes_total', help: 'Realtime Segment entries and exits published', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    rebuilt: new Counter({ name: 'uspa_pipeline_profiles_rebuilt_total', help: 'Profile rows rebuilt', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+  };
+}

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CanonicalEvent } from '../../api/event.ts';
+import { DEFAULT_IDENTITY_KEYS } from '../../api/v1alpha1/pipeline.ts';
+import { IdentityGraph } from './identity.ts';
+import { aliasAware, readBatch, resolveBatch, type ConsumedRecord } from './resolve-batch.ts';
+
+const config = { keys: DEFAULT_IDENTITY_KEYS, enrich: { geoip: false, userAgent: false, anonymizeIp: false, urlTopics: [] } };
+const graph = () => new IdentityGraph({ keys: DEFAULT_IDENTITY_KEYS, maxProfilesPerMerge: 50 });
+const event = (overrides: Partial<CanonicalEvent>): CanonicalEvent => ({
+  type: 'track', event: 'Viewed', messageId: 'm', timestamp: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:00.000Z',
+  properties: {}, traits: {}, context: {}, integrations: {}, source: 'web', ...overrides,
+});
+const record = (offset: number, value: unknown): ConsumedRecord => ({
+  topic: 'uspa.events.web', partition: 1, message: { offset: String(offset), value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) },
+});
+
+test('readBatch keeps each messageId once, in order, and rejects what is no event', () => {
+  const read = readBatch([
+    record(1, event({ messageId: 'm-1', userId: 'u-1' })),
+    record(2, '{not json'),
+    record(3, event({ messageId: 'm-1', userId: 'u-1' })),
+    record(4, { type: 'track', messageId: 'm-3' }),
+    record(5, event({ messageId: 'm-2', anonymousId: 'a-1' })),
+  ]);
+  assert.deepEqual(read.events.map((e) => [e.event.messageId, e.origin.offset]), [['m-1', '1'], ['m-2', '5']]);
+  assert.equal(read.duplicates, 1);
+  assert.deepEqual(read.rejected.map((r) => [r.reason, r.origin]), [
+    ['invalid_json', { topic: 'uspa.events.web', partition: 1, offset: '2' }],
+    ['invalid_event', { topic: 'uspa.events.web', partition: 1, offset: '4' }],
+  ]);
+});
+
+test('resolveBatch links identities, folds profiles and builds rows; a profile folded away is removed', () => {
+  const g = graph();
+  g.observe({ messageId: 'm-0', timestamp: '2025-12-31T00:00:00.000Z', identities: ['anonymousId:a-1'] }, 'track');
+  g.observe({ messageId: 'm-1', timestamp: '2025-12-31T00:00:01.000Z', identities: ['userId:u-1'] }, 'track');
+  const before = { anonymous: g.profileOf('anonymousId:a-1')!, user: g.profileOf('userId:u-1')! };
+  const read = readBatch([record(3, event({ type: 'identify', messageId: 'm-3', userId: 'u-1', anonymousId: 'a-1', traits: { plan: 'pro' } }))]);
+  const out = resolveBatch(g, config, read.events, new Set());
+  const profile = g.profileOf('userId:u-1')!;
+  assert.equal(g.profileOf('anonymousId:a-1'), profile);
+  // The older profile survives the merge.
+  assert.equal(profile, before.anonymous);
+  assert.deepEqual(out.events.map((e) => [e.message_id, e.profile_id]), [['m-3', profile]]);
+  assert.deepEqual(out.traits.map((t) => [t.identity, t.trait, t.value]), [['userId:u-1', 'plan', '"pro"']]);
+  assert.deepEqual(out.edges.map((e) => [e.action, e.merge]), [['link', { from: before.user, into: before.anonymous }]]);
+  assert.deepEqual([...out.touched], [profile]);
+  assert.deepEqual([...out.removed], [before.user]);
+  assert.deepEqual(out.assignments.map((a) => [a.identity, a.profileId]), [['userId:u-1', profile]]);
+  assert.deepEqual(out.rejected, []);
+});
+
+test('resolveBatch: a profile folded away but touched earlier in the batch is rebuilt, not removed', () => {
+  const read = readBatch([
+    record(1, event({ messageId: 'm-1', anonymousId: 'a-1' })),
+    record(2, event({ messageId: 'm-2', userId: 'u-1' })),
+    record(3, event({ type: 'identify', messageId: 'm-3', userId: 'u-1', anonymousId: 'a-1' })),
+  ]);
+  const out = resolveBatch(graph(), config, read.events, new Set());
+  assert.equal(out.touched.size, 2);
+  assert.deepEqual([...out.removed], []);
+});
+
+test('resolveBatch: a stored event gets no event row but its traits again; one without identity keys is rejected unless stored', () => {
+  const read = readBatch([
+    record(1, event({ type: 'identify', messageId: 'm-1', userId: 'u-1', traits: { plan: 'pro' } })),
+    record(2, event({ messageId: 'm-2', userId: 'u-2', context: { traits: { plan: 'free' } } })),
+  ]);
+  const noUserKey = { ...config, keys: DEFAULT_IDENTITY_KEYS.filter((k) => k.name !== 'userId') };
+  const out = resolveBatch(graph(), noUserKey, read.events, new Set(['m-1']));
+  assert.deepEqual(out.events, []);
+  assert.deepEqual(out.traits, []);
+  assert.deepEqual(out.rejected.map((r) => [r.reason, r.errors, r.origin.offset]), [['processing_failed', ['the event carries none of the pipeline identity keys'], '2']]);
+
+  const again = resolveBatch(graph(), config, read.events, new Set(['m-1']));
+  assert.deepEqual(again.events.map((e) => e.message_id), ['m-2']);
+  assert.deepEqual(again.traits.map((t) => [t.message_id, t.trait]), [['m-1', 'plan'], ['m-2', 'plan']]);
+});
+
+test('aliasAware: an alias previousId the graph knows only as an anonymousId is read as one', () => {
+  const g = graph();
+  g.observe({ messageId: 'm-0', timestamp: '2026-01-01T00:00:00.000Z', identities: ['anonymousId:x-1'] }, 'track');
+  const alias = event({ type: 'alias', messageId: 'm-1', userId: 'u-1', previousId: 'x-1' });
+  assert.deepEqual(aliasAware(g, alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'anonymousId:x-1']);
+  assert.deepEqual(aliasAware(graph(), alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'userId:x-1']);
+  assert.deepEqual(aliasAware(g, event({ userId: 'u-1', previousId: 'x-1' }), ['userId:u-1']), ['userId:u-1']);
+});

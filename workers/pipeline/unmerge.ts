@@ -1,0 +1,64 @@
+// The control loop: unmerge commands from the Pipeline's control topic (`uspa identity unmerge`)
+// are applied to the identity graph, in the same queue as batches so the graph has one writer.
+// The answer is an identity edge the CLI waits for: an unlink, or an unlink_failed with the reason.
+import type { Consumer, Kafka } from 'kafkajs';
+import { parseControlRecord, type UnmergeCommand } from '../../api/control.ts';
+import type { Warehouse } from '../../lib/clickhouse.ts';
+import { chTime } from '../../lib/clickhouse.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { IdentityStore } from './identity-store.ts';
+import { rebuildProfiles } from './profiles.ts';
+import type { SerialQueue } from './serial-queue.ts';
+
+/** The identity_edges row that tells the CLI a command was refused, and why. */
+export function refusedUnmergeRow(command: UnmergeCommand, reason: string, at: string) {
+  return { id: `unmerge-failed-${command.requestId}`, a: '', b: '', action: 'unlink_failed', rule: 'unmerge', message_id: command.requestId, event_time: chTime(at), reason, undoes: command.edgeId, merge_from: '', merge_into: '' };
+}
+
+export class UnmergeLoop {
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly identity: IdentityStore,
+    private readonly queue: SerialQueue,
+    private readonly log: Logger,
+  ) {}
+
+  async start(kafka: Kafka, group: string, topic: string): Promise<void> {
+    this.consumer = kafka.consumer({ groupId: group });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [topic], fromBeginning: false });
+    await this.consumer.run({ eachMessage: ({ partition, message }) => this.onRecord(message.value, { topic, partition, offset: message.offset }) });
+  }
+
+  /** One control record; resolves once its command was applied or refused. */
+  async onRecord(value: Buffer | null, where: { topic: string; partition: number; offset: string }): Promise<void> {
+    const parsed = parseControlRecord(value);
+    if (!parsed.ok) {
+      // No command can be read from it, so no one waits for its answer: skip it, keep the loop going.
+      this.log.error({ ...where, errors: parsed.errors }, 'unreadable control record skipped');
+      return;
+    }
+    await this.queue.run(() => this.apply(parsed.command));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  private async apply(command: UnmergeCommand): Promise<void> {
+    const graph = this.identity.graph;
+    try {
+      const result = graph.unlink(command.edgeId, new Date().toISOString(), command.reason);
+      await this.identity.insertEdges(result.edges);
+      if (result.assignments.length) await this.identity.insertAssignments(result.assignments);
+      const live = result.profiles.filter((p) => graph.identitiesOf(p).length > 0);
+      await rebuildProfiles(this.warehouse, live, result.profiles.filter((p) => !live.includes(p)));
+      this.log.info({ edge: command.edgeId, profiles: result.profiles, requestId: command.requestId }, 'unmerge applied');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, edge: command.edgeId, requestId: command.requestId }, 'unmerge refused');
+      await this.warehouse.insert('identity_edges', [refusedUnmergeRow(command, (err as Error).message, new Date().toISOString())]);
+    }
+  }
+}
