@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/v1alpha1/index.ts';
 import { StackError } from '../stack/errors.ts';
 import { repoRoot } from '../stack/paths.ts';
 import { clientEnv, down, status, up } from '../stack/stack.ts';
@@ -66,7 +67,7 @@ export async function runLocal(): Promise<number> {
   const started = Date.now();
   let url: string | undefined;
   for (;;) {
-    const list = (await custom.listNamespacedCustomObject({ group: 'uspa.tech', version: 'v1alpha1', namespace: LOCAL_NAMESPACE, plural: 'sources' })) as { items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> };
+    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: LOCAL_NAMESPACE, plural: 'sources' })) as { items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> };
     const ready = list.items.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
     url = runtime.serviceUrl(LOCAL_NAMESPACE, 'uspa-collector');
     if (ready === list.items.length && list.items.length > 0 && url) break;
