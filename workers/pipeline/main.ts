@@ -7,7 +7,7 @@ import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettings
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp, runMain } from '../../lib/service.ts';
-import { mirrorDeadLetters } from './dead-letters.ts';
+import { mirrorDeadLetters } from './dead-letter-mirror.ts';
 import { PipelineWorker } from './worker.ts';
 
 const log = createLogger('pipeline');

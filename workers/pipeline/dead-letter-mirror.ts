@@ -3,9 +3,11 @@ import type { Kafka } from 'kafkajs';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import type { DeadLetter } from '../../api/event.ts';
+import { deadLetterMirrorGroup } from '../../api/names.ts';
 import type { TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 
+/** A dead letter → its dead_letters row; where it came from defaults to where it was read. */
 export function deadLetterRow(letter: DeadLetter, fallback: { topic: string; partition: number; offset: string }) {
   return {
     failed_at: chTime(letter.failedAt),
@@ -22,8 +24,7 @@ export function deadLetterRow(letter: DeadLetter, fallback: { topic: string; par
 }
 
 export async function mirrorDeadLetters(kafka: Kafka, warehouse: Warehouse, log: Logger, topics: TopicNames, sources: string[], pipeline: string) {
-  // One mirror per database and pipeline: installations (or test runs) sharing a Kafka never mix their rows.
-  const consumer = kafka.consumer({ groupId: `uspa-dead-letters-mirror-${warehouse.database}-${pipeline}`, maxWaitTimeInMs: 500 });
+  const consumer = kafka.consumer({ groupId: deadLetterMirrorGroup(warehouse.database, pipeline), maxWaitTimeInMs: 500 });
   await consumer.connect();
   await consumer.subscribe({ topics: sources.map((s) => topics.deadLetters(s)), fromBeginning: true });
   await consumer.run({
