@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
 # npm test — installs whatever is missing (npm packages, then the engines on first use), starts the
-# local stack (or uses the one already running), type-checks, lints and runs every test on it.
+# local stack (or uses the one already running) while it type-checks and lints, then runs every
+# test file on it: unit files (beside their code) and engine files (under test/) concurrently,
+# files marked `// @serial: <why>` alone at the end (see test/support/runner.ts).
 # A stack started here is stopped at the end; the test runner's summary is the last thing printed.
+# Arguments go to the runner: `npm test -- --concurrency 2`, `npm test -- test/operator/informer.test.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/ensure-chromium.sh
-npx tsc --noEmit -p .
-npx eslint --max-warnings=0 .
 
 started_here=0
+checks=$(mktemp -d)
+tsc_pid='' eslint_pid=''
 cleanup() {
+  for pid in $tsc_pid $eslint_pid; do kill "$pid" 2>/dev/null || true; done
   if [ "$started_here" = 1 ]; then node bin/uspa.js stack down --quiet >/dev/null 2>&1 || true; fi
+  rm -rf "$checks"
 }
 trap cleanup EXIT
+
+# Type-check and lint while the stack starts: each mostly waits on something else.
+node_modules/.bin/tsc --noEmit -p . >"$checks/tsc.log" 2>&1 &
+tsc_pid=$!
+node_modules/.bin/eslint --max-warnings=0 . >"$checks/eslint.log" 2>&1 &
+eslint_pid=$!
 if ! node bin/uspa.js stack status >/dev/null 2>&1; then
   started_here=1
   node bin/uspa.js stack up
 fi
-eval "$(node bin/uspa.js stack env)"
+failed=0
+if ! wait "$tsc_pid"; then echo "tsc --noEmit failed:" >&2; cat "$checks/tsc.log" >&2; failed=1; fi
+if ! wait "$eslint_pid"; then echo "eslint failed:" >&2; cat "$checks/eslint.log" >&2; failed=1; fi
+tsc_pid='' eslint_pid=''
+if [ "$failed" = 1 ]; then exit 1; fi
+echo "type-check and lint: clean"
 
-mapfile -t files < <(find stack cli collector lib operator workflows workers test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+eval "$(node bin/uspa.js stack env)"
+node --import tsx test/support/runner.ts "$@"
