@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CanonicalEvent, Json, JsonObject } from '../../api/event.ts';
-import { anonymizeIp, enrich, matchUrlTopics, type EnrichConfig, type UrlTopicRule } from './enrich.ts';
+import type { UrlTopicRule } from '../../api/v1alpha1/pipeline.ts';
+import { anonymizeIp, enrich, matchUrlTopics, type EnrichConfig } from './enrich.ts';
 
 const CHROME_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';

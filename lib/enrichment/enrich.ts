@@ -7,12 +7,8 @@ import { isIP } from 'node:net';
 import geoip from 'geoip-lite';
 import UAParser from 'ua-parser-js';
 import type { CanonicalEvent, Json, JsonObject } from '../../api/event.ts';
+import type { UrlTopicRule } from '../../api/v1alpha1/pipeline.ts';
 
-/** match is a path glob: "*" = one path segment (or part of one, e.g. "/p-*"), "**" = any depth, including none. */
-export interface UrlTopicRule {
-  match: string;
-  topic: string;
-}
 
 export interface EnrichConfig {
   geoip: boolean;
@@ -256,4 +252,21 @@ function expandIpv6(ip: string): number[] | undefined {
   const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
   const groups = [...left, ...Array<string>(zeros).fill('0'), ...right].map((g) => parseInt(g, 16));
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+/** The events columns an enrichment fills (also rewritten by the enrichment backfill). */
+export function enrichmentColumns(enrichment: Enrichment) {
+  return {
+    ip: enrichment.ip ?? '',
+    country: enrichment.geo?.country ?? '',
+    region: enrichment.geo?.region ?? '',
+    city: enrichment.geo?.city ?? '',
+    device_type: enrichment.device?.type ?? '',
+    os_name: enrichment.os?.name ?? '',
+    os_version: enrichment.os?.version ?? '',
+    browser_name: enrichment.browser?.name ?? '',
+    browser_version: enrichment.browser?.version ?? '',
+    page_path: enrichment.page?.path ?? '',
+    page_topics: enrichment.page?.topics ?? [],
+  };
 }

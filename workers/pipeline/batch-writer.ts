@@ -5,7 +5,7 @@ import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import type { DeadLetterSender } from './dead-letter-sender.ts';
-import type { EnrichConfig } from './enrich.ts';
+import type { EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { IdentityStore } from './identity-store.ts';
 import type { PipelineMetrics } from './metrics.ts';
 import type { ProfileBuilder } from './profile-builder.ts';

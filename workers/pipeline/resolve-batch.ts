@@ -2,7 +2,7 @@
 // event's identity and turn it into the rows to insert.
 import type { CanonicalEvent, Json } from '../../api/event.ts';
 import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
-import { enrich, type EnrichConfig } from './enrich.ts';
+import { enrich, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Origin, Rejection } from './dead-letter-sender.ts';
 import { extractIdentities, type Assignment, type Edge, type Identity, type IdentityGraph } from './identity.ts';
 import { eventRow, parseRecord, traitRows, type EventRow, type TraitRow } from './rows.ts';

@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import { chTime } from '../../lib/clickhouse.ts';
 import { describeAjvErrors } from '../../api/problems.ts';
 import { EVENT_TYPES, type CanonicalEvent, type Json } from '../../api/event.ts';
-import type { Enrichment } from './enrich.ts';
+import { enrichmentColumns, type Enrichment } from '../../lib/enrichment/enrich.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats.default(ajv);
@@ -116,23 +116,6 @@ export function eventRow(event: CanonicalEvent, enrichment: Enrichment, identity
     context: JSON.stringify(context),
     ...enrichmentColumns(enrichment),
     revenue: revenueOf(event),
-  };
-}
-
-/** The events columns an enrichment fills (also rewritten by the enrichment backfill). */
-export function enrichmentColumns(enrichment: Enrichment) {
-  return {
-    ip: enrichment.ip ?? '',
-    country: enrichment.geo?.country ?? '',
-    region: enrichment.geo?.region ?? '',
-    city: enrichment.geo?.city ?? '',
-    device_type: enrichment.device?.type ?? '',
-    os_name: enrichment.os?.name ?? '',
-    os_version: enrichment.os?.version ?? '',
-    browser_name: enrichment.browser?.name ?? '',
-    browser_version: enrichment.browser?.version ?? '',
-    page_path: enrichment.page?.path ?? '',
-    page_topics: enrichment.page?.topics ?? [],
   };
 }
 
