@@ -1,65 +1,137 @@
-// What every Temporal worker entrypoint of USPA shares: the connection, one Worker on the
-// namespace's task queue for its kind, probes and metrics, a clean stop on SIGTERM.
+// The one way a USPA Temporal worker runs (after temporalio/samples-typescript): a connection, one
+// Worker on the namespace's task queue for its kind, the process's one ClickHouse pool, probes and
+// metrics, a clean stop. Each workers/<kind>/main.ts names its workflows and builds its activities
+// from the engines handed to its setup; `uspa worker <kind>` serves it.
 import { once } from 'node:events';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { Logger } from './log.ts';
+import type { AddressInfo } from 'node:net';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Registry } from 'prom-client';
+import { database as databaseName, taskQueue as taskQueueName, type WorkerKind } from '../api/names.ts';
+import { clickhouseSettingsFromEnv, warehousePool, type Warehouse } from './clickhouse.ts';
+import { createLogger, type Logger } from './log.ts';
+import { migrate } from './schema.ts';
 import { createRegistry, probeApp } from './service.ts';
-import { taskQueue } from '../api/names.ts';
 
-export interface TemporalWorkerOptions {
-  kind: 'segments' | 'activations' | 'models' | 'enrichment';
+/** What the caller of any worker gives it (the entrypoint from env; tests their own). */
+export interface WorkerOptions {
+  /** The Kubernetes namespace served: its task queue and database. */
   namespace: string;
-  workflowsPath: string;
-  activities: object;
-  env: NodeJS.ProcessEnv;
-  log: Logger;
+  /** TEMPORAL_*, CLICKHOUSE_*, USPA_DATABASE, KAFKA_BROKERS, USPA_TOPIC_PREFIX …; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Probes and /metrics; default any free port. */
   port?: number;
   host?: string;
+  log?: Logger;
+  /** A prebuilt bundle of the worker's workflows (tests share one); bundled at start otherwise. */
+  workflowBundle?: WorkflowBundle;
+}
+
+/** What a worker's setup gets to build its activities from. */
+export interface WorkerEngines {
+  namespace: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  taskQueue: string;
+  /** The namespace's database, migrated before the setup runs. */
+  database: string;
+  /** The process's one ClickHouse pool: workflows name the database they work on. */
+  warehouse: (database: string) => Warehouse;
+  registry: Registry;
+}
+
+export interface WorkerSetup<A extends object> {
+  activities: A;
+  /** Why the process is not ready although its Temporal worker runs (e.g. Kafka not connected). */
+  notReady?: () => string | undefined;
+  /** Releases what the setup opened; called after the worker stopped. */
+  close?: () => Promise<void>;
+}
+
+export interface TemporalWorkerDefinition<A extends object> {
+  kind: WorkerKind;
+  /** The workflows module (workflows/<kind>.ts). */
+  workflowsPath: string;
   maxConcurrentActivities?: number;
-  /** Closed after the worker stopped (producers, warehouses). */
-  onClose?: () => Promise<void>;
+  setup: (engines: WorkerEngines) => Promise<WorkerSetup<A>>;
 }
 
-export async function runTemporalWorker(o: TemporalWorkerOptions) {
-  const address = o.env.TEMPORAL_ADDRESS;
+export interface RunningTemporalWorker<A extends object> {
+  worker: Worker;
+  taskQueue: string;
+  database: string;
+  /** The probes' port. */
+  port: number;
+  /** The activities the worker runs (tests call them directly). */
+  activities: A;
+  close(): Promise<void>;
+}
+
+export async function runTemporalWorker<A extends object>(definition: TemporalWorkerDefinition<A>, options: WorkerOptions): Promise<RunningTemporalWorker<A>> {
+  const { kind } = definition;
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger(`worker-${kind}`);
+  const address = env.TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set: give the Temporal frontend host:port');
-  const queue = taskQueue(o.kind, o.namespace);
-  const connection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection,
-    namespace: o.env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: queue,
-    workflowsPath: o.workflowsPath,
-    activities: o.activities,
-    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 4,
-  });
-  const running = worker.run();
-  const registry = createRegistry(`worker-${o.kind}`);
-  const server = probeApp(registry, { ready: () => (worker.getState() === 'RUNNING' ? undefined : `worker is ${worker.getState()}`) }).listen(o.port ?? 0, o.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  o.log.info({ taskQueue: queue }, `${o.kind} worker polling`);
-  return {
-    worker,
-    async close() {
-      worker.shutdown();
-      await running.catch(() => undefined);
-      server.close();
-      await o.onClose?.();
-      await connection.close();
-    },
-  };
+  const taskQueue = taskQueueName(kind, options.namespace);
+  const database = env.USPA_DATABASE || databaseName('uspa', options.namespace);
+  const warehouses = warehousePool(clickhouseSettingsFromEnv(env));
+  const registry = createRegistry(`worker-${kind}`);
+  let setup: WorkerSetup<A> | undefined;
+  let connection: NativeConnection | undefined;
+  try {
+    // The schema is the operator's job, but a worker may start first.
+    await migrate(warehouses.get(database), log);
+    setup = await definition.setup({ namespace: options.namespace, env, log, taskQueue, database, warehouse: (db) => warehouses.get(db), registry });
+    connection = await NativeConnection.connect({ address });
+    const worker = await Worker.create({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE || 'default',
+      taskQueue,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: definition.workflowsPath }),
+      activities: setup.activities,
+      maxConcurrentActivityTaskExecutions: definition.maxConcurrentActivities ?? 4,
+    });
+    const running = worker.run();
+    running.catch((err: unknown) => log.error({ err: String((err as Error)?.message ?? err) }, `${kind} worker stopped`));
+    const { notReady } = setup;
+    const server = probeApp(registry, { ready: () => (worker.getState() === 'RUNNING' ? notReady?.() : `temporal worker is ${worker.getState()}`) }).listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    await once(server, 'listening');
+    log.info({ taskQueue, database }, `${kind} worker polling`);
+    const opened = { setup, connection };
+    return {
+      worker,
+      taskQueue,
+      database,
+      port: (server.address() as AddressInfo).port,
+      activities: setup.activities,
+      async close() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        server.close();
+        await opened.setup.close?.();
+        await warehouses.closeAll();
+        await opened.connection.close();
+      },
+    };
+  } catch (err) {
+    await setup?.close?.().catch(() => undefined);
+    await warehouses.closeAll().catch(() => undefined);
+    await connection?.close().catch(() => undefined);
+    throw err;
+  }
 }
 
-/** The container entrypoint `uspa worker <kind>`: USPA_NAMESPACE, PORT, HOST and the engines from env. */
-export async function serveTemporalWorker(log: Logger, start: (options: { namespace: string; port: number; host: string }) => Promise<{ close(): Promise<void> }>): Promise<void> {
+/** The container entrypoint `uspa worker <kind>`: USPA_NAMESPACE, PORT, HOST and the engines from env; stops on SIGTERM. */
+export async function serveTemporalWorker(kind: WorkerKind, start: (options: WorkerOptions) => Promise<{ close(): Promise<void> }>): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const log = createLogger(`worker-${kind}`);
   const namespace = process.env.USPA_NAMESPACE;
   if (!namespace) {
     log.fatal('USPA_NAMESPACE is not set: a worker serves one namespace');
     process.exit(2);
   }
   try {
-    const running = await start({ namespace, port: Number(process.env.PORT ?? 9465), host: process.env.HOST ?? '0.0.0.0' });
+    const running = await start({ namespace, log, port: Number(process.env.PORT ?? 9465), host: process.env.HOST ?? '0.0.0.0' });
     const stop = async () => {
       await running.close();
       process.exit(0);

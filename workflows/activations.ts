@@ -23,63 +23,28 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineSignal,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JsonObject } from '../api/event.ts';
-import type { Activities, SyncCursor, SyncPlan, SyncTotals } from '../workers/activations/activities.ts';
-
-/** One trigger of a campaign: an event, or a segment entered or left. */
-export interface Trigger {
-  /** The delivery's idempotency key: derived from the Activation and the trigger's message id. */
-  key: string;
-  messageId: string;
-  /** When it happened, ISO 8601. */
-  at: string;
-  kind: 'event' | 'segmentEntered' | 'segmentExited';
-  event?: { name: string; properties: JsonObject; timezone?: string; consent?: JsonObject };
-  segment?: { name: string; version: number; change: 'entered' | 'exited' };
-}
-
-/** The follow-up event of trigger.unless, sent by the consumer to the person's running campaign. */
-export interface UnlessSignal {
-  messageId: string;
-  event: string;
-  at: string;
-}
-
-export interface CampaignInput {
-  namespace: string;
-  activation: string;
-  /** "userId:u-1" or "anonymousId:a-1" (event triggers), "profile:<id>" (segment triggers). */
-  person: string;
-  /** Identities to resolve the profile through at send time, best first. */
-  identities: string[];
-  /** Known for segment triggers. */
-  profileId?: string;
-  delayMs: number;
-  unless?: { event: string; withinMs: number };
-  /** Carried over by continue-as-new. */
-  triggers?: Trigger[];
-  seen?: string[];
-  waitUntil?: number;
-}
-
-export type CampaignOutcome = 'sent' | 'failed' | 'suppressed' | 'holdout' | 'cancelled' | 'stopped';
-
-export interface CampaignResult {
-  outcome: CampaignOutcome;
-  key: string;
-  reason?: string;
-  variant?: string;
-}
-
-export const triggerSignal = defineSignal<[Trigger]>('trigger');
-export const unlessSignal = defineSignal<[UnlessSignal]>('unless');
+import {
+  type ActivationsWorkflows,
+  type CampaignInput,
+  type CampaignResult,
+  type ConversionsInput,
+  type SyncAudienceInput,
+  type SyncAudienceResult,
+  type SyncCursor,
+  type SyncTotals,
+  type Trigger,
+  type UnlessSignal,
+  triggerSignal,
+  unlessSignal,
+} from '../api/workflows/activations.ts';
+import type { Implements } from '../api/workflows/contract.ts';
+import type { Activities } from '../workers/activations/activities.ts';
 
 /** Trigger events kept per campaign (for the template's `events`); more are counted, not kept. */
 export const MAX_TRIGGERS = 20;
@@ -210,25 +175,6 @@ async function decideAndSend(input: CampaignInput, first: Trigger, triggers: Tri
   });
 }
 
-export interface SyncAudienceInput {
-  namespace: string;
-  activation: string;
-  database: string;
-  segment: string;
-  sync: 'full' | 'diff';
-  revision?: string;
-  /** Carried over by continue-as-new. */
-  progress?: { plan: SyncPlan; cursor: SyncCursor; totals: SyncTotals };
-}
-
-export interface SyncAudienceResult {
-  skipped?: string;
-  version?: number;
-  base?: number;
-  mode?: 'full' | 'diff';
-  totals?: SyncTotals;
-}
-
 /** Chunks per run before continuing as new (each chunk adds a handful of history events). */
 const CHUNKS_PER_RUN = 200;
 
@@ -268,12 +214,6 @@ const attributing = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-export interface ConversionsInput {
-  namespace: string;
-  database: string;
-  intervalMs: number;
-}
-
 /** Rounds per run before continuing as new. */
 const CONVERSION_ROUNDS = 100;
 
@@ -290,3 +230,5 @@ export async function conversions(input: ConversionsInput): Promise<void> {
   }
   await continueAsNew<typeof conversions>(input);
 }
+
+export type Contract = Implements<ActivationsWorkflows, typeof import('./activations.ts')>;

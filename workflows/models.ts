@@ -11,85 +11,34 @@
 // is a child workflow with a fixed id per (database, model), so a second run started meanwhile
 // (another Schedule, a manual run) returns `skipped` instead of racing for the same version.
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type * as activities from '../workers/models/activities.ts';
+import type { Implements } from '../api/workflows/contract.ts';
+import type {
+  ModelsWorkflows,
+  RetrainPersonasInput,
+  RetrainPersonasResult,
+  RetrainRecommendationsInput,
+  RetrainRecommendationsResult,
+  Skipped,
+  TraitTotals,
+} from '../api/workflows/models.ts';
+import type { ModelsActivities } from '../workers/models/activities.ts';
 
 /** Profiles per trait-application activity. */
 export const TRAIT_CHUNK = 2000;
 /** Rows of this many newest versions are kept (model_versions keeps the whole history). */
 export const KEEP_VERSIONS = 3;
 
-const { trainPersonas, trainRecommendations } = proxyActivities<typeof activities>({
+const { trainPersonas, trainRecommendations } = proxyActivities<ModelsActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidModelInput'] },
 });
 
-const { beginModelVersion, commitModelVersion, applyPersonaTraits, pruneModelVersions } = proxyActivities<typeof activities>({
+const { beginModelVersion, commitModelVersion, applyPersonaTraits, pruneModelVersions } = proxyActivities<ModelsActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidModelInput'] },
 });
-
-export interface RetrainPersonasInput {
-  /** The USPA (Kubernetes) namespace the model belongs to. */
-  namespace: string;
-  /** Its ClickHouse database. */
-  database: string;
-  /** A fixed number of personas; else chosen by silhouette within kRange. */
-  k?: number;
-  /** Default [2, 8]. */
-  kRange?: [number, number];
-  /** k-means++ seed; default 1. */
-  seed?: number;
-  /** Configuration revision the run is started with (the operator's schedule revision); recorded with the version. */
-  revision?: string;
-  /** Idempotency key of this run; default the workflow id. */
-  run?: string;
-}
-
-export interface TraitTotals {
-  profiles: number;
-  traitsWritten: number;
-  profilesUpdated: number;
-  profilesDeferred: number;
-}
-
-export interface PersonasOutcome {
-  version: number;
-  run: string;
-  /** false: this run had already trained the version; nothing was trained again. */
-  trained: boolean;
-  k: number;
-  silhouette: number;
-  n: number;
-  personas: Array<{ persona: string; size: number }>;
-  traits: TraitTotals;
-}
-
-export interface Skipped {
-  skipped: string;
-  run: string;
-}
-
-export type RetrainPersonasResult = PersonasOutcome | Skipped;
-
-export interface RetrainRecommendationsInput {
-  namespace: string;
-  database: string;
-  /** Recommendations kept per item and per profile; default 10. */
-  topN?: number;
-  revision?: string;
-  run?: string;
-}
-
-export interface RecommendationsOutcome {
-  version: number;
-  run: string;
-  trained: boolean;
-  quality: Record<string, unknown>;
-}
-
-export type RetrainRecommendationsResult = RecommendationsOutcome | Skipped;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw ApplicationFailure.create({ type: 'InvalidModelInput', message, nonRetryable: true });
@@ -190,3 +139,5 @@ export async function trainRecommendationsExclusively(input: RetrainRecommendati
   await pruneModelVersions({ database, model: 'recommendations', keep: KEEP_VERSIONS });
   return { version: begun.version, run, trained: true, quality: trained.quality };
 }
+
+export type Contract = Implements<ModelsWorkflows, typeof import('./models.ts')>;

@@ -3,37 +3,20 @@
 // all in a few chunked activities (never a workflow per profile). A retried or re-run version
 // yields the same rows: every activity is idempotent for its (segment, version).
 import { proxyActivities } from '@temporalio/workflow';
-import type * as activities from '../workers/segments/activities.ts';
-
-export interface ComputeSegmentInput {
-  namespace: string;
-  segment: string;
-  /** `<namespace>/<segment>`: the key in segment_versions and segment_members. */
-  key: string;
-  database: string;
-  sql: string;
-  params: Record<string, unknown>;
-  mode?: 'batch' | 'realtime';
-  revision?: string;
-}
-
-export interface ComputeSegmentResult {
-  version: number;
-  size: number;
-  entered: number;
-  exited: number;
-}
+import type { Implements } from '../api/workflows/contract.ts';
+import type { ComputeSegmentInput, ComputeSegmentResult, SegmentsWorkflows } from '../api/workflows/segments.ts';
+import type { SegmentsActivities } from '../workers/segments/activities.ts';
 
 /** Entered/exited records are published in this many chunks, each its own activity. */
 export const PUBLISH_CHUNKS = 8;
 
-const { nextVersion, materialize, commitVersion, pruneVersions } = proxyActivities<typeof activities>({
+const { nextVersion, materialize, commitVersion, pruneVersions } = proxyActivities<SegmentsActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-const { publishChanges } = proxyActivities<typeof activities>({
+const { publishChanges } = proxyActivities<SegmentsActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
@@ -49,3 +32,5 @@ export async function computeSegment(input: ComputeSegmentInput): Promise<Comput
   await pruneVersions({ database: input.database, key: input.key, keep: 2 });
   return { version, size, entered: counts.reduce((n, c) => n + c.entered, 0), exited: counts.reduce((n, c) => n + c.exited, 0) };
 }
+
+export type Contract = Implements<SegmentsWorkflows, typeof import('./segments.ts')>;

@@ -10,7 +10,8 @@ import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
-import { deleteSchedule, ensureSchedule } from './schedules.ts';
+import { syncAudience } from '../../workflows/activations.ts';
+import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 
 export const TRIGGERS_CONFIGMAP = 'uspa-triggers';
 const STATUS_REFRESH_MS = 60_000;
@@ -75,12 +76,13 @@ export class ActivationReconciler implements Reconciler {
     const db = database(ctx.settings.databasePrefix, namespace);
     try {
       if (spec.trigger.type === 'schedule') {
-        const input = { namespace, activation: name, database: db, segment: spec.segment, sync: spec.trigger.sync ?? 'diff' };
+        // The CRD requires spec.segment for audience syncs.
+        const input: ScheduleInput<typeof syncAudience> = { namespace, activation: name, database: db, segment: spec.segment!, sync: spec.trigger.sync ?? 'diff' };
         const did = await ensureSchedule(temporal, {
           id: scheduleId,
           interval: spec.trigger.schedule?.cron ? undefined : (spec.trigger.schedule?.interval ?? '1h'),
           cron: spec.trigger.schedule?.cron,
-          workflowType: 'syncAudience',
+          workflowType: syncAudience,
           taskQueue: taskQueue('activations', namespace),
           input,
           paused: Boolean(spec.suspend),

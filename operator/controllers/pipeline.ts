@@ -4,19 +4,22 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pipeline, PipelineStatus } from '../../api/v1alpha1/index.ts';
 import type { PipelineBackfill } from '../../api/v1alpha1/pipeline.ts';
-import { progressQuery, type BackfillInput, type BackfillProgress } from '../../workflows/enrichment.ts';
+import { RETRAIN_PERSONAS, RETRAIN_RECOMMENDATIONS } from '../../api/workflows/models.ts';
+import { backfillWorkflowId, progressQuery, type BackfillInput } from '../../api/workflows/enrichment.ts';
+import { backfillEnrichment } from '../../workflows/enrichment.ts';
+import { retrainPersonas, retrainRecommendations } from '../../workflows/models.ts';
 import { pipelineManifests } from '../manifests/pipeline.ts';
 import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../../api/names.ts';
 import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
-import { deleteSchedule, ensureSchedule } from './schedules.ts';
+import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
 
 const LAG_REFRESH_MS = 15_000;
 const MODELS = [
-  { id: 'personas', workflow: 'retrainPersonas' },
-  { id: 'recommendations', workflow: 'retrainRecommendations' },
+  { id: 'personas', name: RETRAIN_PERSONAS, workflow: retrainPersonas },
+  { id: 'recommendations', name: RETRAIN_RECOMMENDATIONS, workflow: retrainRecommendations },
 ] as const;
 
 export class PipelineReconciler implements Reconciler {
@@ -72,8 +75,9 @@ export class PipelineReconciler implements Reconciler {
     try {
       const temporal = await ctx.temporal();
       for (const model of MODELS) {
-        const input = { namespace, database: database(ctx.settings.databasePrefix, namespace) };
-        await ensureSchedule(temporal, { id: modelSchedule(namespace, name, model.id), interval: '24h', workflowType: model.workflow, taskQueue: taskQueue('models', namespace), input, paused: Boolean(pipeline.spec.suspend), note: `Pipeline ${namespace}/${name}: ${model.id}`, revision: hashOf(JSON.stringify(input), model.workflow, 'timeout-6h'), runTimeout: '6h' }, ctx.schedules);
+        // Both models are scheduled with the defaults: the same input fits both.
+        const input: ScheduleInput<typeof retrainPersonas> & ScheduleInput<typeof retrainRecommendations> = { namespace, database: database(ctx.settings.databasePrefix, namespace) };
+        await ensureSchedule(temporal, { id: modelSchedule(namespace, name, model.id), interval: '24h', workflowType: model.workflow, taskQueue: taskQueue('models', namespace), input, paused: Boolean(pipeline.spec.suspend), note: `Pipeline ${namespace}/${name}: ${model.id}`, revision: hashOf(JSON.stringify(input), model.name, 'timeout-6h'), runTimeout: '6h' }, ctx.schedules);
       }
     } catch (err) {
       await write('degraded', 'TemporalError', `could not create the model retraining schedules: ${apiMessage(err)}`);
@@ -106,11 +110,11 @@ export class PipelineReconciler implements Reconciler {
     const current = pipeline.status?.backfill;
     if (!current) return { revision, workflowId: '', state: 'Completed', processed: 0, total: 0 };
     const temporal = await this.ctx.temporal();
-    const workflowId = `enrich-${namespace}-${pipeline.metadata.name}-${revision}`;
+    const workflowId = backfillWorkflowId(namespace, pipeline.metadata.name!, revision);
     if (current.revision !== revision) {
       const input: BackfillInput = { namespace, pipeline: pipeline.metadata.name!, database: database(this.ctx.settings.databasePrefix, namespace), sources: pipeline.spec.sources, enrich: pipeline.spec.enrich ?? {}, revision };
       try {
-        await temporal.workflow.start('backfillEnrichment', { taskQueue: taskQueue('enrichment', namespace), workflowId, args: [input] });
+        await temporal.workflow.start(backfillEnrichment, { taskQueue: taskQueue('enrichment', namespace), workflowId, args: [input] });
         this.ctx.events.normal(pipeline, 'BackfillStarted', `re-enriching stored events with the new rules (workflow ${workflowId})`);
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -118,10 +122,10 @@ export class PipelineReconciler implements Reconciler {
       return { revision, workflowId, state: 'Running', processed: 0 };
     }
     if (current.state !== 'Running' || !current.workflowId) return current;
-    const handle = temporal.workflow.getHandle(current.workflowId);
+    const handle = temporal.workflow.getHandle<typeof backfillEnrichment>(current.workflowId);
     const description = await handle.describe();
     if (description.status.name === 'COMPLETED') {
-      const result = (await handle.result()) as BackfillProgress;
+      const result = await handle.result();
       this.ctx.events.normal(pipeline, 'BackfillCompleted', `re-enriched ${result.processed} events`);
       return { ...current, state: 'Completed', processed: result.processed, total: result.total };
     }

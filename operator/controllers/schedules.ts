@@ -1,17 +1,20 @@
 // Temporal Schedules owned by custom resources: created when missing, updated when the resource's
 // revision (a hash of what the schedule should be) differs, deleted by the resource's finalizer.
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Workflow } from '@temporalio/client';
 import { durationMs } from '../../api/duration.ts';
 
-export interface DesiredSchedule {
+/** The single argument of workflow W as a schedule gives it, without the revision (added to it). */
+export type ScheduleInput<W extends Workflow> = Omit<Parameters<W>[0], 'revision'>;
+
+export interface DesiredSchedule<W extends Workflow> {
   id: string;
   /** "1h30m" style interval, or a cron expression. */
   interval?: string;
   cron?: string;
-  workflowType: string;
+  /** The workflow started, by reference (Temporal names it by its export); its input is typed by it. */
+  workflowType: W;
   taskQueue: string;
-  /** The workflow's single argument; `revision` is added to it. */
-  input: Record<string, unknown>;
+  input: ScheduleInput<W>;
   paused: boolean;
   note: string;
   revision: string;
@@ -29,7 +32,7 @@ export type ScheduleMemo = Map<string, { revision: string; paused: boolean; at: 
 const RECHECK_MS = 10 * 60_000;
 
 /** Returns what it did: created, updated or unchanged. */
-export async function ensureSchedule(client: Client, s: DesiredSchedule, ensured: ScheduleMemo): Promise<'created' | 'updated' | 'unchanged'> {
+export async function ensureSchedule<W extends Workflow>(client: Client, s: DesiredSchedule<W>, ensured: ScheduleMemo): Promise<'created' | 'updated' | 'unchanged'> {
   const known = ensured.get(s.id);
   if (known && known.revision === s.revision && known.paused === s.paused && Date.now() - known.at < RECHECK_MS) return 'unchanged';
   const did = await applySchedule(client, s);
@@ -37,7 +40,8 @@ export async function ensureSchedule(client: Client, s: DesiredSchedule, ensured
   return did;
 }
 
-async function applySchedule(client: Client, s: DesiredSchedule): Promise<'created' | 'updated' | 'unchanged'> {
+// Typed at the caller (DesiredSchedule<W>); Temporal's own types cannot follow a generic W here.
+async function applySchedule(client: Client, s: DesiredSchedule<Workflow>): Promise<'created' | 'updated' | 'unchanged'> {
   const spec = s.cron ? { cronExpressions: [s.cron] } : { intervals: [{ every: durationMs(s.interval ?? '1h') }] };
   const action = {
     type: 'startWorkflow' as const,

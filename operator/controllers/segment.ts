@@ -8,7 +8,8 @@ import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../runtime/controller.ts';
-import { deleteSchedule, ensureSchedule } from './schedules.ts';
+import { computeSegment } from '../../workflows/segments.ts';
+import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 
 // Informer objects are replaced, never mutated, on change: caching by object is safe, and keeps
 // reference lookups across 1,000 Segments from re-parsing every rule on every event.
@@ -85,13 +86,14 @@ export class SegmentReconciler implements Reconciler {
     status.compiledQuery = compiled.display.length > 8192 ? `${compiled.display.slice(0, 8192)}\n… (truncated)` : compiled.display;
     const db = database(ctx.settings.databasePrefix, namespace);
     const refresh = segment.spec.refresh ?? {};
-    const input = { namespace, segment: name, key: segmentKey(namespace, name), database: db, sql: compiled.sql, params: compiled.params, mode: segment.spec.mode ?? 'batch' };
+    const mode = segment.spec.mode ?? 'batch';
+    const input: ScheduleInput<typeof computeSegment> = { namespace, segment: name, key: segmentKey(namespace, name), database: db, sql: compiled.sql, params: compiled.params, mode };
     try {
       const did = await ensureSchedule(await ctx.temporal(), {
         id: scheduleId,
         interval: refresh.cron ? undefined : (refresh.interval ?? '1h'),
         cron: refresh.cron,
-        workflowType: 'computeSegment',
+        workflowType: computeSegment,
         taskQueue: taskQueue('segments', namespace),
         input,
         paused: Boolean(segment.spec.suspend),
@@ -105,10 +107,10 @@ export class SegmentReconciler implements Reconciler {
     }
 
     // The definition the pipelines evaluate for realtime Segments (written when it changes).
-    const definitionRevision = hashOf(compiled.sql, JSON.stringify(compiled.params), input.mode);
+    const definitionRevision = hashOf(compiled.sql, JSON.stringify(compiled.params), mode);
     if (this.definitions.get(input.key) !== definitionRevision) {
       const { warehouse } = await ctx.warehouse(namespace);
-      await warehouse.insert('segment_definitions', [{ segment: input.key, sql: compiled.sql, params: JSON.stringify(compiled.params), mode: input.mode, revision: definitionRevision, deleted: 0 }]);
+      await warehouse.insert('segment_definitions', [{ segment: input.key, sql: compiled.sql, params: JSON.stringify(compiled.params), mode, revision: definitionRevision, deleted: 0 }]);
       this.definitions.set(input.key, definitionRevision);
     }
 

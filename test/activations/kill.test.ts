@@ -9,8 +9,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { taskQueue } from '../../api/names.ts';
-import { campaignWorkflowId, deliveryKey } from '../../workers/activations/triggers.ts';
-import { campaign, triggerSignal, type CampaignInput, type Trigger } from '../../workflows/campaigns.ts';
+import { campaignWorkflowId, triggerSignal, type CampaignInput, type Trigger } from '../../api/workflows/activations.ts';
+import { deliveryKey } from '../../workers/activations/triggers.ts';
+import { campaign } from '../../workflows/activations.ts';
 import { eventually } from '../support/env.ts';
 import { deliveries, scratch, webhookReceiver, type Scratch, type WebhookReceiver } from './support.ts';
 

@@ -1,7 +1,10 @@
 // Stub activities for workflow tests: the campaign logic under Temporal (timers, signals,
 // continue-as-new, failures) without the engines; every call is recorded for assertions.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Activities, Decision, DecideInput, DeliverInput, RecordInput, RenderInput, SyncCursor, SyncPlan } from '../../workers/activations/activities.ts';
+import type { SyncCursor, SyncPlan } from '../../api/workflows/activations.ts';
+import type { Activities } from '../../workers/activations/activities.ts';
+import type { Decision, DecideInput, DeliverInput, RenderInput } from '../../workers/activations/campaigns.ts';
+import type { RecordInput } from '../../workers/activations/deliveries.ts';
 
 export interface StubCalls {
   decide: DecideInput[];

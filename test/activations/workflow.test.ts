@@ -14,7 +14,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../workers/activations/activities.ts';
 import { WORKFLOWS_PATH } from '../../workers/activations/main.ts';
-import { type CampaignInput, type Trigger, campaign, syncAudience, triggerSignal, unlessSignal } from '../../workflows/campaigns.ts';
+import { type CampaignInput, type Trigger, triggerSignal, unlessSignal } from '../../api/workflows/activations.ts';
+import { campaign, syncAudience } from '../../workflows/activations.ts';
 import { required, unique } from '../support/env.ts';
 import { failDelivery, stubActivities } from './stubs.ts';
 

@@ -18,7 +18,6 @@ import { parseRule } from '../../lib/segments/rules.ts';
 import { taskQueue } from '../../api/names.ts';
 import { computeSegment } from '../../workflows/segments.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import * as activities from '../../workers/segments/activities.ts';
 import { startSegmentsWorker } from '../../workers/segments/main.ts';
 import { required, unique } from '../support/env.ts';
 
@@ -72,7 +71,7 @@ const mock = new MockActivityEnvironment();
 for (const [name, rule] of Object.entries(rules)) {
   const compiled = compileSegment(parseRule(rule), { namespace });
   t = performance.now();
-  const members = (await mock.run(activities.materialize, { database, key: `${namespace}/${name}`, version: 1, sql: compiled.sql, params: compiled.params })) as number;
+  const members = (await mock.run(worker.activities.materialize, { database, key: `${namespace}/${name}`, version: 1, sql: compiled.sql, params: compiled.params })) as number;
   results[name] = { seconds: seconds(t), members };
   console.log(`  ${name.padEnd(12)} recomputed in ${results[name].seconds} s → ${members.toLocaleString()} members`);
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, peakRssMiB } from './proc.ts';
 import { Client, Connection } from '@temporalio/client';
-import { campaignWorkflowId } from '../../workers/activations/triggers.ts';
+import { campaignWorkflowId } from '../../api/workflows/activations.ts';
 import { eventually } from '../support/env.ts';
 import { deliveries, scratch, webhookReceiver } from '../activations/support.ts';
 

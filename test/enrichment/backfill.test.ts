@@ -2,7 +2,6 @@
 // history, a chunk resumes from its last heartbeat, the workflow replays deterministically.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -11,8 +10,7 @@ import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { taskQueue } from '../../api/names.ts';
 import { backfillEnrichment } from '../../workflows/enrichment.ts';
-import * as activities from '../../workers/enrichment/activities.ts';
-import { startEnrichmentWorker } from '../../workers/enrichment/main.ts';
+import { WORKFLOWS_PATH, startEnrichmentWorker } from '../../workers/enrichment/main.ts';
 import { required, unique } from '../support/env.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -67,19 +65,19 @@ describe('backfillEnrichment', { timeout: 180_000 }, () => {
   });
 
   test('a chunk retried after a crash resumes after its last heartbeat', async () => {
-    const plan = (await new MockActivityEnvironment().run(activities.planBackfill, { database, sources: ['web'] })) as { chunks: Array<{ month: number; bucket: number; buckets: number }> };
+    const plan = (await new MockActivityEnvironment().run(worker.activities.planBackfill, { database, sources: ['web'] })) as { chunks: Array<{ month: number; bucket: number; buckets: number }> };
     const chunk = plan.chunks[0]!;
-    const all = (await new MockActivityEnvironment().run(activities.reenrichChunk, { database, sources: ['web'], enrich, chunk })) as number;
+    const all = (await new MockActivityEnvironment().run(worker.activities.reenrichChunk, { database, sources: ['web'], enrich, chunk })) as number;
     const [mid] = await w.query<{ id: string }>(
       'SELECT message_id AS id FROM {db}.events FINAL WHERE source = {s:String} AND toYYYYMM(timestamp) = {m:UInt32} ORDER BY message_id LIMIT 1 OFFSET {o:UInt32}',
       { s: 'web', m: chunk.month, o: Math.floor(all / 2) - 1 },
     );
-    const rest = (await new MockActivityEnvironment({ heartbeatDetails: { after: mid!.id } }).run(activities.reenrichChunk, { database, sources: ['web'], enrich, chunk })) as number;
+    const rest = (await new MockActivityEnvironment({ heartbeatDetails: { after: mid!.id } }).run(worker.activities.reenrichChunk, { database, sources: ['web'], enrich, chunk })) as number;
     assert.equal(rest, all - Math.floor(all / 2));
   });
 
   test('the recorded history replays deterministically', async () => {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: fileURLToPath(new URL('../../workflows/enrichment.ts', import.meta.url)) }, history, workflowId);
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, workflowId);
   });
 });

@@ -15,7 +15,8 @@ import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
 import { rebuildProfiles } from '../../workers/pipeline/profiles.ts';
 import { WORKFLOWS_PATH, startModelsWorker, type ModelsWorker } from '../../workers/models/main.ts';
-import { retrainPersonas, retrainRecommendations, type PersonasOutcome, type RetrainRecommendationsResult } from '../../workflows/models.ts';
+import type { PersonasOutcome, RetrainRecommendationsResult } from '../../api/workflows/models.ts';
+import { retrainPersonas, retrainRecommendations } from '../../workflows/models.ts';
 import { required, unique } from '../support/env.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -123,7 +124,7 @@ describe('model retraining', { timeout: 300_000, concurrency: false }, () => {
     await migrate(w, createLogger('test', 'warn'));
     for (const statement of MODEL_TABLES) await w.command(statement);
     fixture = await loadFixture(w);
-    worker = await startModelsWorker({ namespace, database, env, port: 0, log: createLogger('worker-models', 'warn') });
+    worker = await startModelsWorker({ namespace, env, port: 0, log: createLogger('worker-models', 'warn') });
     connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
   });

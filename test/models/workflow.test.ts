@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type * as real from '../../workers/models/activities.ts';
+import type { PersonasOutcome } from '../../api/workflows/models.ts';
+import type { ModelsActivities } from '../../workers/models/activities.ts';
 import { WORKFLOWS_PATH } from '../../workers/models/main.ts';
-import { retrainPersonas, retrainRecommendations, type PersonasOutcome } from '../../workflows/models.ts';
+import { retrainPersonas, retrainRecommendations } from '../../workflows/models.ts';
 import { required, unique } from '../support/env.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-type Activities = typeof real;
+type Activities = ModelsActivities;
 
 interface Script {
   begin: Awaited<ReturnType<Activities['beginModelVersion']>>;

@@ -2,7 +2,6 @@
 // entered/exited records, size history, idempotent activities, deterministic replay.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Kafka, logLevel } from 'kafkajs';
@@ -12,9 +11,8 @@ import { migrate } from '../../lib/schema.ts';
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
 import { taskQueue } from '../../api/names.ts';
+import { WORKFLOWS_PATH, startSegmentsWorker } from '../../workers/segments/main.ts';
 import { computeSegment } from '../../workflows/segments.ts';
-import * as activities from '../../workers/segments/activities.ts';
-import { startSegmentsWorker } from '../../workers/segments/main.ts';
 import { eventually, required, unique } from '../support/env.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -83,7 +81,7 @@ describe('computeSegment', { timeout: 240_000 }, () => {
 
   test('materializing the same version again (a retried activity) changes nothing', async () => {
     const input = { database, key: `${namespace}/pro`, version: 2, sql: compiled.sql, params: compiled.params };
-    const again = await new (await import('@temporalio/testing')).MockActivityEnvironment().run(activities.materialize, input);
+    const again = await new (await import('@temporalio/testing')).MockActivityEnvironment().run(worker.activities.materialize, input);
     assert.equal(again, 2);
     const [n] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM {db}.segment_members WHERE segment = {k:String} AND version = 2', { k: `${namespace}/pro` });
     assert.equal(Number(n!.n), 2, 'no duplicate rows, even before merges');
@@ -93,6 +91,6 @@ describe('computeSegment', { timeout: 240_000 }, () => {
     const id = unique('compute');
     await run(id);
     const history = await client.workflow.getHandle(id).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: fileURLToPath(new URL('../../workflows/segments.ts', import.meta.url)) }, history, id);
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, id);
   });
 });

@@ -12,7 +12,9 @@ import type { CanonicalEvent } from '../../api/event.ts';
 import type { TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ActivationLookup } from './cluster.ts';
-import { CAMPAIGN_WORKFLOW, TRIGGER_SIGNAL, UNLESS_SIGNAL, actionsForEvent, actionsForSegmentChange, parseSegmentChange, type TriggerAction } from './triggers.ts';
+import { triggerSignal, unlessSignal } from '../../api/workflows/activations.ts';
+import { campaign } from '../../workflows/activations.ts';
+import { actionsForEvent, actionsForSegmentChange, parseSegmentChange, type TriggerAction } from './triggers.ts';
 
 export interface TriggerConsumerOptions {
   kafka: Kafka;
@@ -156,11 +158,11 @@ export class TriggerConsumer {
   private async act(a: TriggerAction): Promise<void> {
     const { temporal, taskQueue } = this.o;
     if (a.kind === 'start') {
-      await temporal.workflow.signalWithStart(CAMPAIGN_WORKFLOW, {
+      await temporal.workflow.signalWithStart(campaign, {
         workflowId: a.workflowId,
         taskQueue,
         args: [a.input],
-        signal: TRIGGER_SIGNAL,
+        signal: triggerSignal,
         signalArgs: [a.trigger],
         memo: { namespace: a.input.namespace, activation: a.input.activation },
       });
@@ -168,7 +170,7 @@ export class TriggerConsumer {
       return;
     }
     try {
-      await temporal.workflow.getHandle(a.workflowId).signal(UNLESS_SIGNAL, a.signal);
+      await temporal.workflow.getHandle(a.workflowId).signal(unlessSignal, a.signal);
       this.o.metrics?.actions.inc({ action: 'unless' });
     } catch (err) {
       // No campaign waiting for this person: nothing to cancel.

@@ -4,7 +4,8 @@
 //   event            the triggering event { name, messageId, timestamp, properties } (event triggers)
 //   events           every trigger event of the campaign, oldest first (e.g. each product added)
 //   segment          { name, version, change } (segment triggers)
-//   recommendations  items recommended for the profile (module 8), [] when none
+//   recommendations  items recommended for the profile, best first: [{ item, score }] from the
+//                    newest recommendations model (recommendations.ts), [] when none
 //   activation       { name, namespace, variant }
 // Templates are parsed once and cached; rendering is bounded in time and memory, and prototype
 // properties are out of reach (ownPropertyOnly), so a template cannot hang or probe the worker.

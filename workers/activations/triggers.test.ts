@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Activation, ActivationSpec } from '../../api/v1alpha1/activation.ts';
 import type { CanonicalEvent } from '../../api/event.ts';
-import { actionsForEvent, actionsForSegmentChange, campaignWorkflowId, deliveryKey, parseSegmentChange, personKey } from './triggers.ts';
+import { campaignWorkflowId } from '../../api/workflows/activations.ts';
+import { actionsForEvent, actionsForSegmentChange, deliveryKey, parseSegmentChange, personKey } from './triggers.ts';
 
 function activation(name: string, spec: Partial<ActivationSpec> & Pick<ActivationSpec, 'trigger'>): Activation {
   return { apiVersion: 'uspa.tech/v1alpha1', kind: 'Activation', metadata: { name, namespace: 'shop' }, spec: { destination: { type: 'webhook', webhook: { url: 'https://x.invalid' } }, ...spec } };

@@ -11,12 +11,8 @@ import { createHash } from 'node:crypto';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
 import { durationMs } from '../../api/duration.ts';
 import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
-import type { CampaignInput, Trigger, UnlessSignal } from '../../workflows/campaigns.ts';
+import { type CampaignInput, type Trigger, type UnlessSignal, campaignWorkflowId } from '../../api/workflows/activations.ts';
 import { matchesWhere } from './policy.ts';
-
-export const CAMPAIGN_WORKFLOW = 'campaign';
-export const TRIGGER_SIGNAL = 'trigger';
-export const UNLESS_SIGNAL = 'unless';
 
 /** A segment-changes record, as the segment workflow publishes it (keyed by profileId). */
 export interface SegmentChange {
@@ -31,10 +27,6 @@ export interface SegmentChange {
 /** The delivery's idempotency key: the same trigger of the same Activation always gives the same key. */
 export function deliveryKey(namespace: string, activation: string, what: string): string {
   return createHash('sha256').update(`${namespace}/${activation}\n${what}`).digest('hex').slice(0, 40);
-}
-
-export function campaignWorkflowId(namespace: string, activation: string, person: string): string {
-  return `campaign-${namespace}-${activation}-${person}`;
 }
 
 /** "userId:u-1", else "anonymousId:a-1" (the identity format of workers/pipeline/identity.ts); undefined without either. */

@@ -4,27 +4,30 @@
 import { Context } from '@temporalio/activity';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
-import { enrich } from '../pipeline/enrich.ts';
-import { enrichmentColumns } from '../pipeline/rows.ts';
-import type { Chunk, EnrichRules } from '../../workflows/enrichment.ts';
+import { enrich, enrichmentColumns } from '../../lib/enrichment/enrich.ts';
+import type { Chunk, EnrichRules } from '../../api/workflows/enrichment.ts';
 
-let warehouseOf: ((database: string) => Warehouse) | undefined;
-
-export function setEnrichmentDeps(d: { warehouse: (database: string) => Warehouse }): void {
-  warehouseOf = d.warehouse;
+export interface EnrichmentDeps {
+  warehouse: (database: string) => Warehouse;
 }
 
-function warehouse(database: string): Warehouse {
-  if (!warehouseOf) throw new Error('enrichment activities used before setEnrichmentDeps');
-  return warehouseOf(database);
+export type EnrichmentActivities = ReturnType<typeof createActivities>;
+
+/** The activities of backfillEnrichment over the worker's warehouses (tests pass their own). */
+export function createActivities(deps: EnrichmentDeps) {
+  return {
+    planBackfill: (input: { database: string; sources: string[] }) => planBackfill(deps.warehouse(input.database), input),
+    reenrichChunk: (input: ReenrichInput) => reenrichChunk(deps.warehouse(input.database), input),
+  };
 }
 
 /** Rows per chunk aimed at; the bucket count per month follows from it. */
 const CHUNK_ROWS = 200_000;
 const PAGE = 2_000;
 
-export async function planBackfill(input: { database: string; sources: string[] }): Promise<{ total: number; chunks: Chunk[] }> {
-  const months = await warehouse(input.database).query<{ month: number; n: string }>(
+/** The chunks of the Sources' stored history, sized so that each is one activity's work. */
+async function planBackfill(w: Warehouse, input: { sources: string[] }): Promise<{ total: number; chunks: Chunk[] }> {
+  const months = await w.query<{ month: number; n: string }>(
     'SELECT toYYYYMM(timestamp) AS month, count() AS n FROM {db}.events WHERE source IN {sources:Array(String)} GROUP BY month ORDER BY month',
     { sources: input.sources },
   );
@@ -41,9 +44,15 @@ export async function planBackfill(input: { database: string; sources: string[] 
 
 type StoredRow = Record<string, unknown> & { message_id: string; type: string; properties: string; context: string; ip: string };
 
+interface ReenrichInput {
+  database: string;
+  sources: string[];
+  enrich: EnrichRules;
+  chunk: Chunk;
+}
+
 /** Re-enriches one chunk, page by page; resumes after the message id of its last heartbeat. */
-export async function reenrichChunk(input: { database: string; sources: string[]; enrich: EnrichRules; chunk: Chunk }): Promise<number> {
-  const w = warehouse(input.database);
+async function reenrichChunk(w: Warehouse, input: ReenrichInput): Promise<number> {
   const ctx = Context.current();
   let after = (ctx.info.heartbeatDetails as { after?: string } | undefined)?.after ?? '';
   let done = 0;

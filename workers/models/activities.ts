@@ -40,30 +40,50 @@ interface Metrics {
   seconds: Histogram<'model'>;
 }
 
-let deps: (ModelsDeps & { metrics?: Metrics; ready: Map<string, Promise<void>> }) | undefined;
-
-/** The worker sets its engines once; activities are plain functions Temporal can call. */
-export function setModelsDeps(d: ModelsDeps): void {
-  const metrics = d.registry && {
-    versions: new Counter({ name: 'uspa_models_versions_total', help: 'Model versions committed', labelNames: ['model'] as const, registers: [d.registry] }),
-    quality: new Gauge({ name: 'uspa_models_quality', help: 'Quality figures of the newest version trained here (silhouette, k, n, coverage …)', labelNames: ['model', 'figure'] as const, registers: [d.registry] }),
-    seconds: new Histogram({ name: 'uspa_models_train_seconds', help: 'Training activity duration', labelNames: ['model'] as const, buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600], registers: [d.registry] }),
-  };
-  deps = { ...d, metrics, ready: new Map() };
+/** What the activities share: the warehouse of a database (model tables ensured), metrics, the log. */
+interface Engines {
+  warehouse(database: string): Promise<Warehouse>;
+  log: Logger;
+  metrics?: Metrics;
 }
 
-/** The database's warehouse, with the model tables created once per process (until they are in a migration everywhere). */
-async function warehouseOf(database: string): Promise<Warehouse> {
-  if (!deps) throw new Error('model activities used before setModelsDeps');
-  const w = deps.warehouse(database);
-  let ready = deps.ready.get(database);
-  if (!ready) {
-    ready = ensureModelTables(w);
-    deps.ready.set(database, ready);
-    ready.catch(() => deps?.ready.delete(database));
-  }
-  await ready;
-  return w;
+export type ModelsActivities = ReturnType<typeof createActivities>;
+
+/** The activities of retrainPersonas and retrainRecommendations over the worker's engines. */
+export function createActivities(deps: ModelsDeps) {
+  const e: Engines = { warehouse: modelTablesOnce(deps.warehouse), log: deps.log, metrics: deps.registry && createMetrics(deps.registry) };
+  return {
+    beginModelVersion: (input: BeginInput) => beginModelVersion(e, input),
+    commitModelVersion: (input: CommitInput) => commitModelVersion(e, input),
+    pruneModelVersions: (input: { database: string; model: ModelName; keep: number }) => pruneModelVersions(e, input),
+    trainPersonas: (input: TrainPersonasInput) => trainPersonas(e, input),
+    applyPersonaTraits: (input: ApplyTraitsInput) => applyPersonaTraits(e, input),
+    trainRecommendations: (input: TrainRecommendationsInput) => trainRecommendations(e, input),
+  };
+}
+
+function createMetrics(registry: Registry): Metrics {
+  return {
+    versions: new Counter({ name: 'uspa_models_versions_total', help: 'Model versions committed', labelNames: ['model'] as const, registers: [registry] }),
+    quality: new Gauge({ name: 'uspa_models_quality', help: 'Quality figures of the newest version trained here (silhouette, k, n, coverage …)', labelNames: ['model', 'figure'] as const, registers: [registry] }),
+    seconds: new Histogram({ name: 'uspa_models_train_seconds', help: 'Training activity duration', labelNames: ['model'] as const, buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600], registers: [registry] }),
+  };
+}
+
+/** The database's warehouse, with the model tables created once per process (a workflow may name a database the worker did not migrate). */
+function modelTablesOnce(warehouse: (database: string) => Warehouse): (database: string) => Promise<Warehouse> {
+  const ready = new Map<string, Promise<void>>();
+  return async (database) => {
+    const w = warehouse(database);
+    let done = ready.get(database);
+    if (!done) {
+      done = ensureModelTables(w);
+      ready.set(database, done);
+      done.catch(() => ready.delete(database));
+    }
+    await done;
+    return w;
+  };
 }
 
 /** Heartbeat with a detail, let it leave, and stop when the activity was cancelled. */
@@ -93,8 +113,8 @@ export interface BeginResult {
   quality?: Record<string, unknown>;
 }
 
-export async function beginModelVersion(input: BeginInput): Promise<BeginResult> {
-  const w = await warehouseOf(input.database);
+async function beginModelVersion(e: Engines, input: BeginInput): Promise<BeginResult> {
+  const w = await e.warehouse(input.database);
   const begun = await beginVersion(w, input.model, input.run);
   return begun.committed ? { version: begun.version, committed: true, trainedAt: begun.committed.trained_at, quality: begun.committed.quality } : { version: begun.version, committed: false };
 }
@@ -111,20 +131,20 @@ export interface CommitInput {
   artifact: Record<string, unknown>;
 }
 
-export async function commitModelVersion(input: CommitInput): Promise<void> {
-  const w = await warehouseOf(input.database);
+async function commitModelVersion(e: Engines, input: CommitInput): Promise<void> {
+  const w = await e.warehouse(input.database);
   await commitVersion(w, { model: input.model, version: input.version, run: input.run, revision: input.revision, trained_at: input.trainedAt, params: input.params, quality: input.quality, artifact: input.artifact });
-  deps?.metrics?.versions.inc({ model: input.model });
-  for (const [figure, value] of Object.entries(input.quality)) if (typeof value === 'number' && Number.isFinite(value)) deps?.metrics?.quality.set({ model: input.model, figure }, value);
-  deps?.log.info({ database: input.database, model: input.model, version: input.version, run: input.run, revision: input.revision, quality: summary(input.quality) }, 'model version committed');
+  e.metrics?.versions.inc({ model: input.model });
+  for (const [figure, value] of Object.entries(input.quality)) if (typeof value === 'number' && Number.isFinite(value)) e.metrics?.quality.set({ model: input.model, figure }, value);
+  e.log.info({ database: input.database, model: input.model, version: input.version, run: input.run, revision: input.revision, quality: summary(input.quality) }, 'model version committed');
 }
 
 function summary(quality: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(quality).filter(([, v]) => typeof v !== 'object'));
 }
 
-export async function pruneModelVersions(input: { database: string; model: ModelName; keep: number }): Promise<void> {
-  await pruneVersions(await warehouseOf(input.database), input.model, input.keep);
+async function pruneModelVersions(e: Engines, input: { database: string; model: ModelName; keep: number }): Promise<void> {
+  await pruneVersions(await e.warehouse(input.database), input.model, input.keep);
 }
 
 // ── personas ───────────────────────────────────────────────────────────────────────────────────
@@ -143,9 +163,9 @@ export type TrainResult =
   | { skipped: false; params: Record<string, unknown>; quality: Record<string, unknown>; artifact: Record<string, unknown> }
   | { skipped: true; reason: string };
 
-export async function trainPersonas(input: TrainPersonasInput): Promise<TrainResult> {
+async function trainPersonas(e: Engines, input: TrainPersonasInput): Promise<TrainResult> {
   const started = performance.now();
-  const w = await warehouseOf(input.database);
+  const w = await e.warehouse(input.database);
   const seed = input.seed ?? 1;
   const kRange = input.kRange ?? [2, 8];
   if (input.k !== undefined && (!Number.isInteger(input.k) || input.k < 2)) throw invalid(`k must be an integer ≥ 2, got ${input.k}`);
@@ -173,7 +193,7 @@ export async function trainPersonas(input: TrainPersonasInput): Promise<TrainRes
     (d) => beat({ step: 'writing personas', ...(d as object) }),
   );
   const names = featureNames(categories);
-  deps?.metrics?.seconds.observe({ model: 'personas' }, (performance.now() - started) / 1000);
+  e.metrics?.seconds.observe({ model: 'personas' }, (performance.now() - started) / 1000);
   return {
     skipped: false,
     params: { k: input.k ?? null, kRange, seed, categories, features: names },
@@ -218,8 +238,8 @@ export interface ApplyTraitsResult {
 }
 
 /** One chunk of the `persona` trait: identity_traits rows and refreshed profiles rows. */
-export async function applyPersonaTraits(input: ApplyTraitsInput): Promise<ApplyTraitsResult> {
-  const w = await warehouseOf(input.database);
+async function applyPersonaTraits(e: Engines, input: ApplyTraitsInput): Promise<ApplyTraitsResult> {
+  const w = await e.warehouse(input.database);
   const page = await personasPage(w, input.version, input.after, input.limit);
   if (page.length === 0) return { next: null, profiles: 0, traitsWritten: 0, profilesUpdated: 0, profilesDeferred: 0 };
   Context.current().heartbeat({ after: input.after, profiles: page.length });
@@ -237,9 +257,9 @@ export interface TrainRecommendationsInput {
   similarity?: SimilarityOptions;
 }
 
-export async function trainRecommendations(input: TrainRecommendationsInput): Promise<TrainResult> {
+async function trainRecommendations(e: Engines, input: TrainRecommendationsInput): Promise<TrainResult> {
   const started = performance.now();
-  const w = await warehouseOf(input.database);
+  const w = await e.warehouse(input.database);
   const topN = input.topN ?? 10;
   if (!Number.isInteger(topN) || topN < 1 || topN > 1000) throw invalid(`topN must be an integer from 1 to 1000, got ${topN}`);
   await clearVersion(w, 'recommendations', input.version);
@@ -276,7 +296,7 @@ export async function trainRecommendations(input: TrainRecommendationsInput): Pr
     if (pending.length >= 10_000) await flush();
   }
   if (pending.length) await flush();
-  deps?.metrics?.seconds.observe({ model: 'recommendations' }, (performance.now() - started) / 1000);
+  e.metrics?.seconds.observe({ model: 'recommendations' }, (performance.now() - started) / 1000);
   const options = similarity.options;
   return {
     skipped: false,

@@ -2,7 +2,7 @@
 // crash rewrites the same rows, so nothing is counted or published twice in ClickHouse.
 import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
-import { Warehouse } from '../../lib/clickhouse.ts';
+import type { Warehouse } from '../../lib/clickhouse.ts';
 import { quoteString } from '../../lib/segments/compile.ts';
 import { reconcileLive } from '../../lib/segments/realtime.ts';
 
@@ -12,32 +12,41 @@ export interface SegmentsDeps {
   changesTopic: (namespace: string) => string;
 }
 
-let deps: SegmentsDeps | undefined;
+export type SegmentsActivities = ReturnType<typeof createActivities>;
 
-/** The worker sets its engines once; activities are plain functions Temporal can call. */
-export function setSegmentsDeps(d: SegmentsDeps): void {
-  deps = d;
-}
-
-function need(): SegmentsDeps {
-  if (!deps) throw new Error('segment activities used before setSegmentsDeps');
-  return deps;
+/** The activities of computeSegment over the worker's engines (tests pass their own). */
+export function createActivities(deps: SegmentsDeps) {
+  return {
+    nextVersion: (input: { database: string; key: string }) => nextVersion(deps, input),
+    materialize: (input: MaterializeInput) => materialize(deps, input),
+    publishChanges: (input: PublishInput) => publishChanges(deps, input),
+    commitVersion: (input: CommitInput) => commitVersion(deps, input),
+    pruneVersions: (input: { database: string; key: string; keep: number }) => pruneVersions(deps, input),
+  };
 }
 
 /**
  * The version this run computes: one past the last committed version, or — when a previous attempt
  * of this same run already materialized members without committing — that same version again.
  */
-export async function nextVersion(input: { database: string; key: string }): Promise<{ previous: number; version: number }> {
-  const w = need().warehouse(input.database);
+async function nextVersion(deps: SegmentsDeps, input: { database: string; key: string }): Promise<{ previous: number; version: number }> {
+  const w = deps.warehouse(input.database);
   const [row] = await w.query<{ v: string }>('SELECT max(version) AS v FROM {db}.segment_versions WHERE segment = {key:String}', { key: input.key });
   const previous = Number(row?.v ?? 0);
   return { previous, version: previous + 1 };
 }
 
+interface MaterializeInput {
+  database: string;
+  key: string;
+  version: number;
+  sql: string;
+  params: Record<string, unknown>;
+}
+
 /** Computes the members into segment_members for this version; returns the size. */
-export async function materialize(input: { database: string; key: string; version: number; sql: string; params: Record<string, unknown> }): Promise<number> {
-  const w = need().warehouse(input.database);
+async function materialize(deps: SegmentsDeps, input: MaterializeInput): Promise<number> {
+  const w = deps.warehouse(input.database);
   const own = { ...input.params, uspa_key: input.key, uspa_version: input.version };
   // Idempotent: whatever a failed attempt left for this version goes first.
   await w.command('DELETE FROM {db}.segment_members WHERE segment = {uspa_key:String} AND version = {uspa_version:UInt64}', own);
@@ -47,9 +56,21 @@ export async function materialize(input: { database: string; key: string; versio
   return Number(row?.n ?? 0);
 }
 
+interface PublishInput {
+  namespace: string;
+  segment: string;
+  database: string;
+  key: string;
+  version: number;
+  previous: number;
+  chunk: number;
+  chunks: number;
+  mode?: 'batch' | 'realtime';
+}
+
 /** Publishes one chunk (by profile id hash) of entered and exited records to the changes topic. */
-export async function publishChanges(input: { namespace: string; segment: string; database: string; key: string; version: number; previous: number; chunk: number; chunks: number; mode?: 'batch' | 'realtime' }): Promise<{ entered: number; exited: number }> {
-  const { warehouse, producer, changesTopic } = need();
+async function publishChanges(deps: SegmentsDeps, input: PublishInput): Promise<{ entered: number; exited: number }> {
+  const { warehouse, producer, changesTopic } = deps;
   const w = warehouse(input.database);
   const params = { key: input.key, version: input.version, previous: input.previous, chunk: input.chunk, chunks: input.chunks };
   // A realtime Segment's pipelines already published what they saw: the batch run reconciles the
@@ -78,15 +99,19 @@ export async function publishChanges(input: { namespace: string; segment: string
   return { entered: rows.filter((r) => r.change === 'entered').length, exited: rows.filter((r) => r.change === 'exited').length };
 }
 
+interface CommitInput extends MaterializeInput {
+  size: number;
+}
+
 /** Marks the version complete with its size and the SQL (values inlined) that computed it. */
-export async function commitVersion(input: { database: string; key: string; version: number; size: number; sql: string; params: Record<string, unknown> }): Promise<void> {
-  const w = need().warehouse(input.database);
+async function commitVersion(deps: SegmentsDeps, input: CommitInput): Promise<void> {
+  const w = deps.warehouse(input.database);
   await w.insert('segment_versions', [{ segment: input.key, version: input.version, size: input.size, computed_at: new Date().toISOString().replace('T', ' ').replace('Z', ''), query: inline(input.sql, input.params) }]);
 }
 
 /** Keeps the members of the newest `keep` versions (sizes stay in segment_versions as history). */
-export async function pruneVersions(input: { database: string; key: string; keep: number }): Promise<void> {
-  const w = need().warehouse(input.database);
+async function pruneVersions(deps: SegmentsDeps, input: { database: string; key: string; keep: number }): Promise<void> {
+  const w = deps.warehouse(input.database);
   await w.command(
     'DELETE FROM {db}.segment_members WHERE segment = {key:String} AND version <= (SELECT max(version) FROM {db}.segment_versions WHERE segment = {key:String}) - {keep:UInt64}',
     { key: input.key, keep: input.keep },
