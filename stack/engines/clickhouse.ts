@@ -10,10 +10,10 @@ import type { Engine } from './engine.ts';
 
 export const CHDB_VERSION = '4.4.0';
 const FOLDER = `chdb-${CHDB_VERSION}`;
-const FRONT = join(repoRoot, 'test', 'engines', 'chdb-http', 'server.py');
+const FRONT = join(repoRoot, 'stack', 'engines', 'clickhouse', 'chdb-http.py');
 
 /**
- * ClickHouse 26.x as the chdb engine from PyPI behind our HTTP front (test/engines/chdb-http).
+ * ClickHouse 26.x as the chdb engine from PyPI behind our HTTP front (stack/engines/clickhouse/chdb-http.py).
  * A real ClickHouse server (≥ 24.8) replaces it by setting CLICKHOUSE_URL.
  */
 export const clickhouse: Engine = {
