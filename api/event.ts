@@ -3,6 +3,10 @@
  * reads. It follows the Segment spec (https://segment.com/docs/connections/spec/common/) so events
  * from Segment- and RudderStack-compatible SDKs map onto it one to one.
  */
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { describeAjvErrors } from './problems.ts';
+
 export type EventType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
 export const EVENT_TYPES: readonly EventType[] = ['track', 'identify', 'page', 'screen', 'group', 'alias'];
 
@@ -54,4 +58,44 @@ export interface DeadLetter {
   /** Where the record came from when it failed in the pipeline. */
   origin?: { topic: string; partition: number; offset: string };
   failedAt: string;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats.default(ajv);
+
+/** The envelope every record of a Source's topic must have: the collector guarantees it, but topics can be written by anyone. */
+const validateEnvelope = ajv.compile({
+  type: 'object',
+  required: ['type', 'messageId', 'timestamp', 'receivedAt', 'source', 'properties', 'traits', 'context'],
+  properties: {
+    type: { enum: EVENT_TYPES },
+    messageId: { type: 'string', minLength: 1, maxLength: 100 },
+    timestamp: { type: 'string', format: 'date-time' },
+    receivedAt: { type: 'string', format: 'date-time' },
+    originalTimestamp: { type: 'string', format: 'date-time' },
+    sentAt: { type: 'string', format: 'date-time' },
+    userId: { type: 'string' },
+    anonymousId: { type: 'string' },
+    event: { type: 'string' },
+    source: { type: 'string' },
+    properties: { type: 'object' },
+    traits: { type: 'object' },
+    context: { type: 'object' },
+  },
+  anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
+});
+
+export type ParsedEvent = { ok: true; event: CanonicalEvent } | { ok: false; reason: string; errors: string[]; payload: Json };
+
+/** A Kafka record's value → the canonical event, or why not (the reason and field-level errors a dead letter carries). */
+export function parseEvent(value: Buffer | null): ParsedEvent {
+  const text = value?.toString('utf8') ?? '';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: 'invalid_json', errors: [`record value is not JSON: ${(err as Error).message}`], payload: text.slice(0, 32 * 1024) };
+  }
+  if (!validateEnvelope(json)) return { ok: false, reason: 'invalid_event', errors: describeAjvErrors(validateEnvelope.errors), payload: json as Json };
+  return { ok: true, event: json as unknown as CanonicalEvent };
 }

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
 import { EVENT_TYPES, type EventType } from '../api/event.ts';
-import { LIMITS, jsonBytes, normalizeEvent } from '../collector/segment.ts';
+import { LIMITS, jsonBytes, normalizeEvent } from '../collector/tracking-api.ts';
 
 export interface ImportOptions {
   file: string;

@@ -8,7 +8,7 @@ import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType } fro
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
-import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './segment.ts';
+import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
 import type { SourceRegistry, SourceRuntime } from './sources.ts';
 import { mapWebhook } from './webhook.ts';
 import { SNIPPET_PATH, snippetSource } from './snippet.ts';

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CanonicalEvent, EventType } from '../api/event.ts';
-import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type NormalizeContext, type Normalized } from './segment.ts';
+import { parseEvent, type CanonicalEvent, type EventType } from '../api/event.ts';
+import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type NormalizeContext, type Normalized } from './tracking-api.ts';
 
 const RECEIVED = '2024-03-01T12:00:10.000Z';
 
@@ -12,6 +12,9 @@ function makeCtx(over: Partial<NormalizeContext> = {}): NormalizeContext {
 
 function ok(result: Normalized): CanonicalEvent {
   if (!result.ok) assert.fail(`expected ok, got ${JSON.stringify(result.errors)}`);
+  // What the collector writes is what every consumer of the topic accepts: the contract's envelope.
+  const envelope = parseEvent(Buffer.from(JSON.stringify(result.event)));
+  if (!envelope.ok) assert.fail(`the collector produced an event the envelope refuses: ${envelope.errors.join('; ')}`);
   return result.event;
 }
 

@@ -1,6 +1,6 @@
 // Maps a third-party webhook payload into a Segment-shaped body by the Source's declared mapping.
 import type { FieldMapping, WebhookMapping } from '../api/v1alpha1/index.ts';
-import type { FieldError } from './segment.ts';
+import type { FieldError } from './tracking-api.ts';
 
 export type Mapped = { ok: true; type: 'track' | 'identify'; body: Record<string, unknown> } | { ok: false; errors: FieldError[] };
 

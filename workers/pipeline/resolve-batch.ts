@@ -1,11 +1,11 @@
 // The pure steps of writing one batch: read and de-duplicate its records, then resolve each
 // event's identity and turn it into the rows to insert.
-import type { CanonicalEvent, Json } from '../../api/event.ts';
+import { parseEvent, type CanonicalEvent, type Json } from '../../api/event.ts';
 import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import { enrich, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Origin, Rejection } from './dead-letter-sender.ts';
 import { extractIdentities, type Assignment, type Edge, type Identity, type IdentityGraph } from './identity.ts';
-import { eventRow, parseRecord, traitRows, type EventRow, type TraitRow } from './rows.ts';
+import { eventRow, traitRows, type EventRow, type TraitRow } from './rows.ts';
 
 /** A record as consumed from a Source's topic. */
 export interface ConsumedRecord {
@@ -28,7 +28,7 @@ export function readBatch(records: ConsumedRecord[]): ReadBatch {
   const seen = new Set<string>();
   for (const r of records) {
     const origin = { topic: r.topic, partition: r.partition, offset: r.message.offset };
-    const p = parseRecord(r.message.value);
+    const p = parseEvent(r.message.value);
     if (!p.ok) {
       out.rejected.push({ origin, reason: p.reason, errors: p.errors, payload: p.payload });
       continue;

@@ -1,50 +1,7 @@
 // Pure translations: canonical event (+ enrichment, + profile) → ClickHouse rows.
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { chTime } from '../../lib/clickhouse.ts';
-import { describeAjvErrors } from '../../api/problems.ts';
-import { EVENT_TYPES, type CanonicalEvent, type Json } from '../../api/event.ts';
+import type { CanonicalEvent, Json } from '../../api/event.ts';
 import { enrichmentColumns, type Enrichment } from '../../lib/enrichment/enrich.ts';
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats.default(ajv);
-
-/** The envelope every Kafka record must have; the collector guarantees it, but topics can be written by anyone. */
-const validateEnvelope = ajv.compile({
-  type: 'object',
-  required: ['type', 'messageId', 'timestamp', 'receivedAt', 'source', 'properties', 'traits', 'context'],
-  properties: {
-    type: { enum: EVENT_TYPES },
-    messageId: { type: 'string', minLength: 1, maxLength: 100 },
-    timestamp: { type: 'string', format: 'date-time' },
-    receivedAt: { type: 'string', format: 'date-time' },
-    originalTimestamp: { type: 'string', format: 'date-time' },
-    sentAt: { type: 'string', format: 'date-time' },
-    userId: { type: 'string' },
-    anonymousId: { type: 'string' },
-    event: { type: 'string' },
-    source: { type: 'string' },
-    properties: { type: 'object' },
-    traits: { type: 'object' },
-    context: { type: 'object' },
-  },
-  anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
-});
-
-export type Parsed = { ok: true; event: CanonicalEvent } | { ok: false; reason: string; errors: string[]; payload: Json };
-
-/** Kafka record value → canonical event, or why not. */
-export function parseRecord(value: Buffer | null): Parsed {
-  const text = value?.toString('utf8') ?? '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: 'invalid_json', errors: [`record value is not JSON: ${(err as Error).message}`], payload: text.slice(0, 32 * 1024) };
-  }
-  if (!validateEnvelope(json)) return { ok: false, reason: 'invalid_event', errors: describeAjvErrors(validateEnvelope.errors), payload: json as Json };
-  return { ok: true, event: json as unknown as CanonicalEvent };
-}
 
 export interface EventRow {
   message_id: string;
