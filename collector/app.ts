@@ -9,7 +9,7 @@ import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
 import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
-import type { SourceRegistry, SourceRuntime } from './sources.ts';
+import type { SourceRegistry, CollectorSource } from './sources.ts';
 import { mapWebhook } from './webhook.ts';
 import { SNIPPET_PATH, snippetSource } from './snippet.ts';
 
@@ -158,7 +158,7 @@ export function createCollector(deps: CollectorDeps): Express {
   }
 
   /** Write key as HTTP Basic username (Segment's SDKs) or as `writeKey` in the body (beacons). */
-  function authenticate(req: Request, payload: Record<string, unknown>, expectedSource?: string): SourceRuntime {
+  function authenticate(req: Request, payload: Record<string, unknown>, expectedSource?: string): CollectorSource {
     let writeKey: string | undefined;
     const header = req.headers.authorization;
     if (header?.startsWith('Basic ')) writeKey = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0];
@@ -170,7 +170,7 @@ export function createCollector(deps: CollectorDeps): Express {
     return source;
   }
 
-  async function admit(source: SourceRuntime, count: number): Promise<void> {
+  async function admit(source: CollectorSource, count: number): Promise<void> {
     const wait = await source.admit(count);
     if (wait !== undefined) {
       throw new HttpError(429, `source ${source.name} is over its rate limit of ${source.spec.rateLimit?.eventsPerSecond} events/s`, [], { 'Retry-After': String(wait) });
@@ -178,7 +178,7 @@ export function createCollector(deps: CollectorDeps): Express {
   }
 
   /** Tracking plan, then Kafka. Violations in `reject` mode refuse the whole request before anything is sent. */
-  async function deliver(source: SourceRuntime, events: CanonicalEvent[]): Promise<void> {
+  async function deliver(source: CollectorSource, events: CanonicalEvent[]): Promise<void> {
     const records: OutgoingRecord[] = [];
     const refused: FieldError[] = [];
     let dlq = 0;

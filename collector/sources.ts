@@ -14,7 +14,7 @@ export interface PlanVerdict {
   errors: string[];
 }
 
-export class SourceRuntime {
+export class CollectorSource {
   readonly topic: string;
   private readonly plan = new Map<string, ValidateFunction>();
   private readonly limiter?: RateLimiterMemory;
@@ -68,14 +68,14 @@ function digest(key: string): Buffer {
 }
 
 export class SourceRegistry {
-  private readonly byDigest = new Map<string, { digest: Buffer; source: SourceRuntime }>();
-  readonly byName = new Map<string, SourceRuntime>();
+  private readonly byDigest = new Map<string, { digest: Buffer; source: CollectorSource }>();
+  readonly byName = new Map<string, CollectorSource>();
 
   constructor(config: WorkloadConfig, env: NodeJS.ProcessEnv = process.env) {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats.default(ajv);
     for (const spec of config.sources) {
-      const source = new SourceRuntime(spec, ajv, topicNames(env).source(spec.name));
+      const source = new CollectorSource(spec, ajv, topicNames(env).source(spec.name));
       const d = digest(writeKeyOf(spec, env));
       this.byDigest.set(d.toString('hex'), { digest: d, source });
       this.byName.set(spec.name, source);
@@ -83,13 +83,13 @@ export class SourceRegistry {
   }
 
   /** Looks a write key up by its digest and compares in constant time, so timing reveals nothing. */
-  byWriteKey(writeKey: string): SourceRuntime | undefined {
+  byWriteKey(writeKey: string): CollectorSource | undefined {
     const d = digest(writeKey);
     const hit = this.byDigest.get(d.toString('hex'));
     return hit && timingSafeEqual(hit.digest, d) ? hit.source : undefined;
   }
 
-  get all(): SourceRuntime[] {
+  get all(): CollectorSource[] {
     return [...this.byName.values()];
   }
 }

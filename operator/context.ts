@@ -14,9 +14,9 @@ import { hashOf } from './manifests/workload.ts';
 
 /** How many resources (the oldest) own a namespace's shared worker Deployment. */
 const WORKER_OWNERS = 10;
-import { conditionOf, sameStatus, setConditions, verdict } from './runtime/conditions.ts';
+import { conditionOf, sameStatus, setConditions, verdict } from './machinery/conditions.ts';
 import type { Condition } from '../api/v1alpha1/meta.ts';
-import type { EventRecorder } from './runtime/events.ts';
+import type { EventRecorder } from './machinery/events.ts';
 import type { ResourceInformer } from '../lib/kubernetes/informer.ts';
 import type { OperatorSettings } from './settings.ts';
 import type { ScheduleMemo } from './controllers/schedules.ts';

@@ -14,10 +14,10 @@ import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
 import { writeKeySecret } from '../api/names.ts';
 import { Applier, FIELD_MANAGER } from '../lib/kubernetes/apply.ts';
-import { Controller, controllerMetrics } from './runtime/controller.ts';
-import { EventRecorder } from './runtime/events.ts';
+import { Controller, controllerMetrics } from './machinery/controller.ts';
+import { EventRecorder } from './machinery/events.ts';
 import { ResourceInformer } from '../lib/kubernetes/informer.ts';
-import { LeaderElector } from './runtime/leader.ts';
+import { LeaderElector } from './machinery/leader.ts';
 import { type OperatorSettings, settingsFromEnv } from './settings.ts';
 
 export interface RunningOperator {

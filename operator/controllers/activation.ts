@@ -9,7 +9,7 @@ import { FINALIZER, PART_OF, activationSchedule, database, taskQueue } from '../
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
-import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { syncAudience } from '../../workflows/activations.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 

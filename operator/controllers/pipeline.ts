@@ -14,7 +14,7 @@ import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
-import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 
 const LAG_REFRESH_MS = 15_000;
 const MODELS = [

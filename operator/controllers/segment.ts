@@ -7,7 +7,7 @@ import { FINALIZER, database, segmentSchedule, taskQueue } from '../../api/names
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
-import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { computeSegment } from '../../workflows/segments.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 

@@ -9,7 +9,7 @@ import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySe
 import { deploymentAvailable } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, isNotFound, ownerRef } from '../../lib/kubernetes/apply.ts';
-import type { Reconciler, Request, Result } from '../runtime/controller.ts';
+import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 
 export class SourceReconciler implements Reconciler {
   readonly kind = 'Source';
