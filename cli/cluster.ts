@@ -4,9 +4,15 @@ import { ApiException, AppsV1Api, CustomObjectsApi, KubeConfig, type V1Deploymen
 import { GROUP, VERSION, type Pipeline, type Source } from '../api/v1alpha1/index.ts';
 import { ResolveError, type NamespaceObjects } from './resolve.ts';
 
+const LOCAL_HINT = 'for the local stack: eval "$(npm run -s uspa -- stack env)"';
+
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromDefault();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new ResolveError(`cannot read the kubeconfig${process.env.KUBECONFIG ? ` ${process.env.KUBECONFIG}` : ''} (${(err as Error).message}); point KUBECONFIG at your cluster's — ${LOCAL_HINT}`);
+  }
   return kc;
 }
 
@@ -23,7 +29,7 @@ function explain(kc: KubeConfig, what: string, err: unknown): Error {
     return new ResolveError(`the cluster at ${server} answered HTTP ${err.code} listing ${what}: ${String(err.body ?? err.message).slice(0, 300)}`);
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return new ResolveError(`cannot reach the Kubernetes API server at ${server} (${cause?.code ?? cause?.message ?? (err as Error).message}); point KUBECONFIG at your cluster — for the local stack: eval "$(npm run -s uspa -- stack env)"`);
+  return new ResolveError(`cannot reach the Kubernetes API server at ${server} (${cause?.code ?? cause?.message ?? (err as Error).message}); point KUBECONFIG at your cluster — ${LOCAL_HINT}`);
 }
 
 /** The namespace's Pipelines and Sources, and the worker Deployments their status names. */
