@@ -102,7 +102,7 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
       needEnv('CLICKHOUSE_URL', 'KAFKA_BROKERS');
       const p = resolvePipeline(await namespaceObjects(values), str(values, 'pipeline'));
       const target: Target = { database: p.database, sourceTopic: () => undefined, controlTopic: (name) => (name === p.pipeline ? p.controlTopic : undefined) };
-      const result = await unmerge({ pipeline: p.pipeline, edgeId, reason: str(values, 'reason') ?? 'manual unmerge' }, target)
+      const result = await unmerge({ pipeline: p.pipeline, namespace: p.namespace, edgeId, reason: str(values, 'reason') ?? 'manual unmerge' }, target)
         .catch((err: unknown) => Promise.reject(explainStorage(err, p.namespace, p.database)));
       console.log(`unmerged: edge ${edgeId} undone by ${result.id} at ${result.event_time} (Pipeline ${p.pipeline} in namespace ${p.namespace})`);
       return 0;

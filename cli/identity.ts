@@ -36,7 +36,7 @@ export async function showIdentity(identity: string, target: Target = targetFrom
 }
 
 /** Asks the pipeline (the graph's only writer) to undo a link edge, and waits for its answer. */
-export async function unmerge(options: { pipeline: string; edgeId: string; reason: string; timeoutMs?: number }, target: Target = targetFromEnv()): Promise<EdgeView> {
+export async function unmerge(options: { pipeline: string; edgeId: string; reason: string; timeoutMs?: number; namespace?: string }, target: Target = targetFromEnv()): Promise<EdgeView> {
   const topic = target.controlTopic(options.pipeline);
   if (!topic) throw new Error(`no control topic for Pipeline ${options.pipeline}`);
   const log = createLogger('uspa-cli', 'warn');
@@ -61,7 +61,8 @@ export async function unmerge(options: { pipeline: string; edgeId: string; reaso
       }
       await sleep(300);
     }
-    throw new Error(`pipeline ${options.pipeline} did not apply the unmerge within ${(options.timeoutMs ?? 60_000) / 1000}s; is it running?`);
+    const look = options.namespace ? ` kubectl get pods -n ${options.namespace} -l uspa.tech/pipeline=${options.pipeline}` : '';
+    throw new Error(`pipeline ${options.pipeline} did not apply the unmerge within ${(options.timeoutMs ?? 60_000) / 1000}s; is it running?${look}`);
   } finally {
     await producer.disconnect().catch(() => undefined);
     await warehouse.close();
