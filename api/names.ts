@@ -100,7 +100,3 @@ export type WorkerKind = (typeof WORKER_KINDS)[number];
 export function taskQueue(kind: WorkerKind, namespace: string): string {
   return `uspa-${kind}.${namespace}`;
 }
-
-export function segmentChangesTopic(installation: string, namespace: string): string {
-  return topicNames(topicPrefix(installation, namespace)).segmentChanges;
-}

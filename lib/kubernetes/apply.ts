@@ -41,10 +41,6 @@ export function isNotFound(err: unknown): boolean {
   return (err as { code?: number }).code === 404;
 }
 
-export function isConflict(err: unknown): boolean {
-  return (err as { code?: number }).code === 409;
-}
-
 /** The message of a Kubernetes API error, without the headers and the request dump. */
 export function apiMessage(err: unknown): string {
   const e = err as { body?: unknown; message?: string };

@@ -82,13 +82,3 @@ export async function deleteSchedule(client: Client, id: string, ensured: Schedu
     throw err;
   }
 }
-
-export async function scheduleExists(client: Client, id: string): Promise<boolean> {
-  try {
-    await client.schedule.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
-  }
-}
