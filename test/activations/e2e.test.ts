@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { chTime } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
+import { commitVersion, writeProfileRecommendations } from '../../lib/models/store.ts';
 import { WORKFLOWS_PATH, startActivationsWorker, type RunningActivationsWorker } from '../../workers/activations/main.ts';
 import { variantFor } from '../../workers/activations/policy.ts';
 import { liftByVariant } from '../../workers/activations/tables.ts';
@@ -108,6 +109,14 @@ spec:
 ---
 apiVersion: uspa.tech/v1alpha1
 kind: Activation
+metadata: { name: recs }
+spec:
+  trigger: { type: event, event: { name: Order Shipped } }
+  destination: { type: webhook, webhook: { url: "${hook.url}" } }
+  template: { body: '{"profile": {{ profile.id | json }}, "recommended": [{% for r in recommendations %}{{ r.item | json }}{% unless forloop.last %}, {% endunless %}{% endfor %}]}' }
+---
+apiVersion: uspa.tech/v1alpha1
+kind: Activation
 metadata: { name: paused }
 spec:
   trigger: { type: event, event: { name: Review Requested }, delay: 3s }
@@ -130,7 +139,7 @@ before(async () => {
   await admin.disconnect();
   await s.apply(activations(s.namespace, s.installation));
   worker = await startActivationsWorker({ namespace: s.namespace, env: s.env, log: createLogger('worker-activations', process.env.USPA_TEST_LOGS ? 'debug' : 'error'), workflowBundle: bundle, conversionsIntervalMs: false, topicRefreshMs: 1_000 });
-  await eventually('the worker sees the 8 Activations', async () => worker.activations.list().length === 8, 30_000);
+  await eventually('the worker sees the 9 Activations', async () => worker.activations.list().length === 9, 30_000);
   await worker.consumer!.joinedWithin(30_000);
   // The group starts at the latest offsets: make sure it reads before the tests produce.
   await eventually('the trigger consumer reads', async () => {
@@ -310,6 +319,18 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
     assert.match((await run()).skipped ?? '', /version 2 is already synced/);
     const rows = await deliveries(s.warehouse, `${s.namespace}/audience`);
     assert.equal(rows.filter((r) => r.outcome === 'suppressed').length, 1, 'p-s3 without ads consent, once (the diff does not resend it)');
+  });
+
+  test('recommendations: the template gets the profile\'s items of the newest complete recommendations version, as the models worker writes them', async () => {
+    hook.answer = () => 200;
+    await s.profile('p-recs', ['userId:u-recs'], { firstName: 'Rae' });
+    await writeProfileRecommendations(s.warehouse, 1, [{ profile_id: 'p-recs', rank: 2, item: 'sku-7', score: 0.4 }, { profile_id: 'p-recs', rank: 1, item: 'sku-2', score: 0.9 }, { profile_id: 'p-other', rank: 1, item: 'sku-9', score: 1 }]);
+    await commitVersion(s.warehouse, { model: 'recommendations', version: 1, run: 'r1', revision: '', trained_at: new Date().toISOString(), params: {}, quality: {}, artifact: {} });
+    // Version 2 is still being written (no model_versions row yet): readers must not see it.
+    await writeProfileRecommendations(s.warehouse, 2, [{ profile_id: 'p-recs', rank: 1, item: 'sku-half-written', score: 1 }]);
+    await s.send('web', { event: 'Order Shipped', userId: 'u-recs' });
+    await eventually('the message with recommendations', async () => forActivation('recs').length === 1, 60_000);
+    assert.deepEqual(JSON.parse(forActivation('recs')[0]!.body), { profile: 'p-recs', recommended: ['sku-2', 'sku-7'] });
   });
 
   test('the spec at send time decides: a campaign of an Activation suspended meanwhile sends nothing', async () => {
