@@ -10,7 +10,7 @@ import { createLogger } from '../../lib/log.ts';
 import { commitVersion, writeProfileRecommendations } from '../../lib/models/store.ts';
 import { WORKFLOWS_PATH, startActivationsWorker, type RunningActivationsWorker } from '../../workers/activations/main.ts';
 import { variantFor } from '../../workers/activations/policy.ts';
-import { liftByVariant } from '../../workers/activations/tables.ts';
+import { liftByVariant } from '../../workers/activations/lift.ts';
 import { campaignWorkflowId } from '../../api/workflows/activations.ts';
 import { deliveryKey } from '../../workers/activations/triggers.ts';
 import { syncAudience } from '../../workflows/activations.ts';

@@ -1,7 +1,6 @@
-// ClickHouse tables of the activations worker beyond activation_deliveries (lib/schema.ts
-// migration 4), and the lift of each variant computed from them.
+// Each variant's lift over the holdout group of an Activation, from what the worker records
+// (activation_deliveries, activation_conversions; their DDL is in api/tables/activations.ts).
 import type { Warehouse } from '../../lib/clickhouse.ts';
-
 
 export interface ArmLift {
   /** variant name, "" without variants, "(holdout)" for the control group */
