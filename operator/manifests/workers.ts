@@ -1,7 +1,7 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { database, taskQueue, topicPrefix, type WorkerKind } from '../../api/names.ts';
+import { database, topicPrefix, type WorkerKind } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
@@ -27,7 +27,6 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
     { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
     { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
-    { name: 'USPA_TASK_QUEUE', value: taskQueue(kind, namespace) },
     fromSecret('CLICKHOUSE_URL'),
     fromSecret('CLICKHOUSE_USER'),
     fromSecret('CLICKHOUSE_PASSWORD'),
