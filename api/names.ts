@@ -71,6 +71,22 @@ export function pipelineWorkload(pipeline: string): string {
   return `uspa-pipeline-${pipeline}`;
 }
 
+/** The Deployment of a namespace's Temporal worker of one kind. */
+export function workerWorkload(kind: WorkerKind): string {
+  return `uspa-worker-${kind}`;
+}
+
+/** The Secret holding a workload's ClickHouse credentials. */
+export function clickhouseSecret(workload: string): string {
+  return `${workload}-clickhouse`;
+}
+
+/** The ConfigMap listing a namespace's Activation triggers, which its activations worker reads. */
+export const TRIGGERS_CONFIGMAP = 'uspa-triggers';
+
+/** The Lease the operator's replicas elect their leader by, in the operator's namespace. */
+export const OPERATOR_LEASE = 'uspa-operator';
+
 export function writeKeySecret(source: string): string {
   return `${source}-write-key`;
 }

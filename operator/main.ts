@@ -12,7 +12,7 @@ import { ActivationReconciler } from './controllers/activation.ts';
 import { PipelineReconciler } from './controllers/pipeline.ts';
 import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
-import { writeKeySecret } from '../api/names.ts';
+import { OPERATOR_LEASE, writeKeySecret } from '../api/names.ts';
 import { Applier, FIELD_MANAGER } from '../lib/kubernetes/apply.ts';
 import { Controller, controllerMetrics } from './machinery/controller.ts';
 import { EventRecorder } from './machinery/events.ts';
@@ -61,7 +61,7 @@ export async function startOperator(options: { settings?: OperatorSettings; kube
   let inner: { stop(): Promise<void> } | undefined;
   const leading = (async () => {
     if (settings.leaderElection) {
-      elector = new LeaderElector(kc, { namespace: settings.namespace, name: 'uspa-operator', identity: settings.identity, log });
+      elector = new LeaderElector(kc, { namespace: settings.namespace, name: OPERATOR_LEASE, identity: settings.identity, log });
       await elector.acquire(() => {
         leaderGauge.set(0);
         log.error('lost leadership: exiting so that only one replica reconciles');

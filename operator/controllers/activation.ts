@@ -5,7 +5,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Liquid } from 'liquidjs';
 import { stringify } from 'yaml';
 import type { Activation, ActivationStatus } from '../../api/v1alpha1/index.ts';
-import { FINALIZER, PART_OF, activationSchedule, database, taskQueue } from '../../api/names.ts';
+import { FINALIZER, PART_OF, TRIGGERS_CONFIGMAP, activationSchedule, database, taskQueue } from '../../api/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
@@ -13,7 +13,6 @@ import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { syncAudience } from '../../workflows/activations.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 
-export const TRIGGERS_CONFIGMAP = 'uspa-triggers';
 const STATUS_REFRESH_MS = 60_000;
 const liquid = new Liquid({ strictFilters: true });
 

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { pipelineSourceView, workloadPipeline, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
-import { database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
+import { clickhouseSecret, database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 
 export const PIPELINE_PORT = 9464;
@@ -26,7 +26,7 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
   const config: WorkloadConfig = { sources: sources.map(pipelineSourceView), pipelines: [workloadPipeline(p)] };
   const configText = `# Rendered by the USPA operator from Pipeline ${namespace}/${p.metadata.name}.\n${stringify(config)}`;
   const labels = labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': p.metadata.name! });
-  const secretName = `${name}-clickhouse`;
+  const secretName = clickhouseSecret(name);
   const secret: V1Secret = {
     apiVersion: 'v1',
     kind: 'Secret',

@@ -1,7 +1,7 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { database, topicPrefix, type WorkerKind } from '../../api/names.ts';
+import { clickhouseSecret, database, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
@@ -11,13 +11,9 @@ export interface WorkerSettings extends PipelineSettings {
   temporal: { address: string; namespace: string };
 }
 
-export function workerName(kind: WorkerKind): string {
-  return `uspa-worker-${kind}`;
-}
-
 export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment } {
-  const name = workerName(kind);
-  const secretName = `${name}-clickhouse`;
+  const name = workerWorkload(kind);
+  const secretName = clickhouseSecret(name);
   const labels = labelsFor(name, `worker-${kind}`);
   const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
   const env = [
@@ -58,7 +54,7 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
 
 /** What the activations worker may do in its namespace: read Activations and Secrets, nothing else. */
 export function activationsWorkerRbac(namespace: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
-  const name = workerName('activations');
+  const name = workerWorkload('activations');
   const labels = labelsFor(name, 'worker-activations');
   const metadata = { name, namespace, labels, ownerReferences: owners };
   return {
