@@ -92,7 +92,7 @@ test('a worker killed during the delivery: the retry carries the same key, the r
   const result = await handle.result();
   const requests = hook.requests.filter((r) => r.body.includes('userId:u-kill'));
   assert.equal(result.outcome, 'sent');
-  assert.equal(requests.length, 2, 'sent again after the kill');
+  assert.equal(requests.length, 2, `sent again after the kill (all requests: ${JSON.stringify(hook.requests.map((r) => [r.status, r.body]))})`);
   assert.equal(requests[0]!.headers['idempotency-key'], requests[1]!.headers['idempotency-key']);
   const delivered = [...hook.delivered.values()].filter((r) => r.body.includes('userId:u-kill'));
   assert.equal(delivered.length, 1, 'exactly one delivery');
