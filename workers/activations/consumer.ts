@@ -14,7 +14,8 @@ import type { Logger } from '../../lib/log.ts';
 import type { ActivationLookup } from './cluster.ts';
 import { triggerSignal, unlessSignal } from '../../api/workflows/activations.ts';
 import { campaign } from '../../workflows/activations.ts';
-import { actionsForEvent, actionsForSegmentChange, parseSegmentChange, type TriggerAction } from './triggers.ts';
+import { parseSegmentChange } from '../../api/segment-changes.ts';
+import { actionsForEvent, actionsForSegmentChange, type TriggerAction } from './triggers.ts';
 
 export interface TriggerConsumerOptions {
   kafka: Kafka;

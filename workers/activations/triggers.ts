@@ -11,18 +11,9 @@ import { createHash } from 'node:crypto';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
 import { durationMs } from '../../api/duration.ts';
 import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
+import type { SegmentChangeRecord } from '../../api/segment-changes.ts';
 import { type CampaignInput, type Trigger, type UnlessSignal, campaignWorkflowId } from '../../api/workflows/activations.ts';
 import { matchesWhere } from './policy.ts';
-
-/** A segment-changes record, as the segment workflow publishes it (keyed by profileId). */
-export interface SegmentChange {
-  namespace: string;
-  segment: string;
-  version: number;
-  profileId: string;
-  change: 'entered' | 'exited';
-  at: string;
-}
 
 /** The delivery's idempotency key: the same trigger of the same Activation always gives the same key. */
 export function deliveryKey(namespace: string, activation: string, what: string): string {
@@ -102,7 +93,7 @@ export function actionsForEvent(namespace: string, activations: readonly Activat
 }
 
 /** The campaigns a segment change starts: Activations triggered by entering or leaving that Segment. */
-export function actionsForSegmentChange(namespace: string, activations: readonly Activation[], c: SegmentChange): StartCampaign[] {
+export function actionsForSegmentChange(namespace: string, activations: readonly Activation[], c: SegmentChangeRecord): StartCampaign[] {
   const type = c.change === 'entered' ? 'segmentEntered' : 'segmentExited';
   const out: StartCampaign[] = [];
   for (const a of activations) {
@@ -118,14 +109,4 @@ export function actionsForSegmentChange(namespace: string, activations: readonly
     });
   }
   return out;
-}
-
-/** A segment-changes record, checked; undefined (with why) when it is not one. */
-export function parseSegmentChange(value: unknown): { change?: SegmentChange; problem?: string } {
-  const v = value as Partial<SegmentChange> | null;
-  if (!v || typeof v !== 'object') return { problem: 'not a JSON object' };
-  for (const f of ['segment', 'profileId', 'at'] as const) if (typeof v[f] !== 'string' || !v[f]) return { problem: `${f}: must be a non-empty string` };
-  if (typeof v.version !== 'number') return { problem: 'version: must be a number' };
-  if (v.change !== 'entered' && v.change !== 'exited') return { problem: 'change: must be "entered" or "exited"' };
-  return { change: v as SegmentChange };
 }

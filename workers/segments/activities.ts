@@ -2,6 +2,7 @@
 // crash rewrites the same rows, so nothing is counted or published twice in ClickHouse.
 import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
+import type { SegmentChangeRecord } from '../../api/segment-changes.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { quoteString } from '../../lib/segments/compile.ts';
 import { reconcileLive } from '../../lib/segments/realtime.ts';
@@ -92,7 +93,7 @@ async function publishChanges(deps: SegmentsDeps, input: PublishInput): Promise<
     await producer.send({
       topic,
       acks: -1,
-      messages: rows.slice(i, i + 5000).map((r) => ({ key: r.profile_id, value: JSON.stringify({ namespace: input.namespace, segment: input.segment, version: input.version, profileId: r.profile_id, change: r.change, at }) })),
+      messages: rows.slice(i, i + 5000).map((r) => ({ key: r.profile_id, value: JSON.stringify(changeRecord(input, r.profile_id, r.change, at)) })),
     });
     Context.current().heartbeat(i);
   }
@@ -116,6 +117,10 @@ async function pruneVersions(deps: SegmentsDeps, input: { database: string; key:
     'DELETE FROM {db}.segment_members WHERE segment = {key:String} AND version <= (SELECT max(version) FROM {db}.segment_versions WHERE segment = {key:String}) - {keep:UInt64}',
     { key: input.key, keep: input.keep },
   );
+}
+
+function changeRecord(input: PublishInput, profileId: string, change: SegmentChangeRecord['change'], at: string): SegmentChangeRecord {
+  return { namespace: input.namespace, segment: input.segment, version: input.version, profileId, change, at };
 }
 
 function inline(sql: string, params: Record<string, unknown>): string {
