@@ -82,6 +82,12 @@ spec: { type: web, rateLimit: { eventsPerSecond: 1000, burst: 2000 } }
       const pods = await collectorPod();
       return pods.length === 1 && pods[0]!.metadata!.name !== old!.metadata!.name && pods[0]!.status!.containerStatuses?.[0]?.ready;
     }, 120_000);
+    // A terminating pod leaves collectorPod() at once; like a kubelet, the runtime removes the Pod
+    // object only once its process has stopped.
+    await eventually('the old Pod to be removed from the API server', async () => {
+      const pods = await h.core.listNamespacedPod({ namespace: h.namespace, labelSelector: 'app.kubernetes.io/name=uspa-collector' });
+      return !pods.items.some((p) => p.metadata!.name === old!.metadata!.name);
+    }, 60_000);
     assert.equal(runtime.processOf(h.namespace, old!.metadata!.name!), undefined, 'the old process was stopped');
     assert.equal((await track(`rt-${randomUUID()}`)).status, 200);
   });

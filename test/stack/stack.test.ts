@@ -1,3 +1,4 @@
+// @serial: starts and SIGKILLs engines of stacks of its own (JVMs, chdb), which saturates both cores
 // `uspa stack` faults: each stops with what happened and what to do, and nothing is left running.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

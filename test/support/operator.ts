@@ -13,7 +13,7 @@ import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
 import { startOperator, type RunningOperator } from '../../operator/main.ts';
 import type { OperatorSettings } from '../../operator/settings.ts';
 import { repoRoot, stackId, stateRoot } from '../../stack/paths.ts';
-import { LocalRuntime } from '../../stack/runtime/kubelet.ts';
+import { LocalRuntime, NODE_NAME } from '../../stack/runtime/kubelet.ts';
 import { eventually, required, unique } from './env.ts';
 
 export function kubeConfig(): KubeConfig {
@@ -118,6 +118,11 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
       h.operator = undefined;
     },
     async startRuntime() {
+      // Test files run concurrently and each runtime registers the one Node "uspa-local": create it
+      // here, where losing the race (409) is fine, so that no runtime's own create can lose it.
+      await core.createNode({ body: { metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'uspa.tech/local-runtime': 'true' } } } }).catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 409) throw err;
+      });
       const state = stateRoot();
       h.runtime = new LocalRuntime({ kc, log: createLogger('runtime', 'info', sink), stateDir: join(state, 'test-runtime'), repoRoot, marker: `USPA_STACK=${stackId(state)}:pods:${namespace}`, namespace });
       await h.runtime.start();

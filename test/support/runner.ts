@@ -2,30 +2,34 @@
 // grouped by two rules a newcomer can check with `ls` and `grep`:
 //
 // - unit tests live beside their code (`api/`, `lib/`, `operator/`, `collector/`, `workers/`,
-//   `cli/`, `stack/` … `*.test.ts` outside `test/`) and need no engine;
+//   `cli/`, `stack/` … every `*.test.ts` outside `test/`) and need no engine;
 //   engine tests live under `test/` and run on the stack (`npm test` starts it, or uses a running one);
-// - an engine test file whose header has a line `// @serial: <why>` (it SIGKILLs processes,
-//   measures a failover or saturates the CPU) runs alone, after every other file.
+// - an engine test file whose header has a line `// @serial: <why>` (it freezes a shared engine,
+//   or saturates the CPU) runs alone, after every other file: `grep -rl '^// @serial:' test`.
 //
-// Every other file runs concurrently with the rest (`--concurrency`, default: the cores plus
-// two, since engine tests mostly wait on the engines). Output is node:test's spec reporter over all
-// phases, ending with one summary of every file; the exit code is 1 when any test failed.
+// Every other file runs concurrently with the rest (`--concurrency`, default: the cores plus two,
+// since engine tests mostly wait on the engines), the slowest first: each file's duration is
+// remembered in the engine cache (<USPA_CACHE_DIR or ~/.cache/uspa>/test-durations.json), so the long
+// files do not start last. Output is node:test's spec reporter over all phases, ending with one
+// summary of every file; the exit code is 1 when any test failed.
 //
 //   node --import tsx test/support/runner.ts [--unit] [--concurrency N] [files…]
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../../stack/paths.ts';
+import { parseArgs } from 'node:util';
+import { cacheRoot, repoRoot } from '../../stack/paths.ts';
 
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'crds', 'helm', 'examples']);
+const SKIP_DIRS = new Set(['node_modules', 'dist', 'crds', 'helm', 'examples']);
 const SERIAL = /^\/\/ @serial: \S/m;
 const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
 const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms'] as const;
+/** Expected durations of files never timed here: engine files are the long ones. */
+const GUESS_MS = { unit: 5_000, engine: 60_000 };
 
 /** Every *.test.ts of the checkout, relative to its root, sorted. */
 export function testFiles(root = repoRoot): string[] {
@@ -45,24 +49,45 @@ export function testFiles(root = repoRoot): string[] {
 
 export const isEngineTest = (file: string): boolean => file.startsWith('test/');
 
-/** The header (comments before the first import) says `// @serial: <why>`. */
+/** The header (the lines before the first import) says `// @serial: <why>`. */
 export function isSerial(file: string, root = repoRoot): boolean {
   const text = readFileSync(join(root, file), 'utf8');
-  const header = text.slice(0, text.search(/^import /m) >>> 0);
-  return SERIAL.test(header);
+  const firstImport = text.search(/^import /m);
+  return SERIAL.test(firstImport < 0 ? text : text.slice(0, firstImport));
 }
 
 export interface Plan {
+  /** Run together, `concurrency` at a time, slowest first. */
   concurrent: string[];
+  /** Run one at a time after the others. */
   serial: string[];
 }
 
-export function plan(files: string[], root = repoRoot): Plan {
-  const unit = files.filter((f) => !isEngineTest(f));
-  const engine = files.filter(isEngineTest);
-  const serial = engine.filter((f) => isSerial(f, root));
-  // Unit files first: they finish in seconds and report problems before the engine tests start.
-  return { concurrent: [...unit, ...engine.filter((f) => !serial.includes(f))], serial };
+export function plan(files: string[], durations: Record<string, number> = {}, root = repoRoot): Plan {
+  const expected = (f: string) => durations[f] ?? (isEngineTest(f) ? GUESS_MS.engine : GUESS_MS.unit);
+  const serial = files.filter((f) => isEngineTest(f) && isSerial(f, root));
+  const concurrent = files.filter((f) => !serial.includes(f)).sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
+  return { concurrent, serial };
+}
+
+const durationsFile = () => join(cacheRoot(), 'test-durations.json');
+
+function readDurations(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(durationsFile(), 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function rememberDurations(measured: Array<[string, number]>): void {
+  try {
+    const file = durationsFile();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ ...readDurations(), ...Object.fromEntries(measured.map(([f, ms]) => [f, Math.round(ms)])) }, null, 2) + '\n');
+  } catch {
+    /* only an ordering hint */
+  }
 }
 
 type TestEvent = { type: string; data: { nesting?: number; message?: string; name?: string; details?: { duration_ms?: number } } };
@@ -89,6 +114,7 @@ async function* phases(p: Plan, concurrency: number): AsyncGenerator<TestEvent> 
       yield event;
     }
   }
+  rememberDurations(fileTimes);
   fileTimes.sort((a, b) => b[1] - a[1]);
   const slowest = fileTimes.slice(0, 8).map(([f, ms]) => `${f} ${(ms / 1000).toFixed(1)}s`).join(', ');
   if (slowest) yield { type: 'test:diagnostic', data: { nesting: 0, message: `slowest files: ${slowest}` } };
@@ -111,7 +137,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   });
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, not ${values.concurrency}`);
-  const files = positionals.length ? positionals.map((f) => relative(repoRoot, join(process.cwd(), f)).split(sep).join('/')) : testFiles().filter((f) => !values.unit || !isEngineTest(f));
+  const files = positionals.length ? positionals.map((f) => relative(repoRoot, resolve(f)).split(sep).join('/')) : testFiles().filter((f) => !values.unit || !isEngineTest(f));
   process.chdir(repoRoot); // run() takes the files relative to the checkout
-  Readable.from(phases(plan(files), concurrency)).compose(new spec()).pipe(process.stdout);
+  Readable.from(phases(plan(files, readDurations()), concurrency)).compose(new spec()).pipe(process.stdout);
 }
