@@ -1,5 +1,6 @@
 // Realtime Segments: re-evaluated for the profiles each rebuild round touched, their entries and
 // exits published to the namespace's segment-changes topic at once.
+import type { SegmentChangeRecord } from '../../api/segment-changes.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { BatchingProducer, OutgoingRecord, TopicNames } from '../../lib/kafka.ts';
 import { evaluateRealtime, loadRealtimeDefinitions, type SegmentChange, type SegmentDefinition } from '../../lib/segments/realtime.ts';
@@ -11,7 +12,8 @@ const RELOAD_MS = 10_000;
 /** A change → its segment-changes record, shaped like the batch computation's (version 0: realtime). */
 export function segmentChangeRecord(topic: string, c: SegmentChange, at: string): OutgoingRecord {
   const [namespace, segment] = c.segment.split('/') as [string, string];
-  return { topic, key: c.profileId, value: JSON.stringify({ namespace, segment, version: 0, profileId: c.profileId, change: c.change, at, origin: 'realtime' }) };
+  const record: SegmentChangeRecord = { namespace, segment, version: 0, profileId: c.profileId, change: c.change, at, origin: 'realtime' };
+  return { topic, key: c.profileId, value: JSON.stringify(record) };
 }
 
 export class RealtimeSegments {
