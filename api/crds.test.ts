@@ -1,6 +1,6 @@
 // Pure checks of the CRDs generated from api/v1alpha1: crds/ is up to date, every field is
 // documented for `kubectl explain`, and every kind has the same conventions. The API server's own
-// verdict on the schemas and CEL rules is test/operator/crds.test.ts.
+// verdict on the schemas and CEL rules is test/operator/crd-validation.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ test('crds/*.yaml are what npm run gen:crds writes', () => {
     } catch {
       assert.fail(`crds/${file} is missing: run npm run gen:crds`);
     }
-    assert.ok(committed === text, `crds/${file} differs from api/v1alpha1: run npm run gen:crds`);
+    assert.equal(committed, text, `crds/${file} differs from api/v1alpha1: run npm run gen:crds`);
   }
   assert.deepEqual(staleCrdFiles(rendered), [], 'crds/ holds CRDs of kinds that no longer exist: run npm run gen:crds');
 });
@@ -57,7 +57,8 @@ for (const { kind, plural, singular, crd } of KINDS) {
     assert.equal(crd.spec.versions.length, 1);
 
     const version = crd.spec.versions[0]!;
-    assert.ok(version.served && version.storage);
+    assert.equal(version.served, true);
+    assert.equal(version.storage, true);
     assert.deepEqual(version.subresources.status, {});
 
     const columns = version.additionalPrinterColumns;

@@ -380,7 +380,7 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     const aid = await visit(page, '/retry/index.html'); // flushAt 1: the page view is sent at once
     const [pageView] = await waitForVisitor(aid, 1);
     assert.deepEqual(answered.map((a) => a.status), [503, 429, 200]);
-    assert.ok(answered.every((a) => a.ids.length === 1 && a.ids[0] === pageView!.message_id), 'the same event each time');
+    assert.deepEqual(answered.map((a) => a.ids), answered.map(() => [pageView!.message_id]), 'the same event each time');
     assert.ok(answered[1]!.at - answered[0]!.at >= 900, `first retry after ~1 s backoff, was ${answered[1]!.at - answered[0]!.at} ms`);
     assert.ok(answered[2]!.at - answered[1]!.at >= 2900, `Retry-After: 3 honoured, was ${answered[2]!.at - answered[1]!.at} ms`);
     const count = await product.rows<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE message_id = {id:String}', { id: pageView!.message_id });

@@ -106,7 +106,7 @@ test('helm chart: helm/uspa/crds are the generated crds/*.yaml', async () => {
   assert.deepEqual(await yamlFiles(`${CHART}/crds`), generated, 'helm/uspa/crds has other files than crds/*.yaml: run npm run gen:crds');
   for (const file of generated) {
     const [want, have] = await Promise.all([readFile(`${ROOT}crds/${file}`, 'utf8'), readFile(`${CHART}/crds/${file}`, 'utf8')]);
-    assert.ok(have === want, `helm/uspa/crds/${file} differs from crds/${file}: run npm run gen:crds`);
+    assert.equal(have, want, `helm/uspa/crds/${file} differs from crds/${file}: run npm run gen:crds`);
   }
 });
 

@@ -92,7 +92,7 @@ describe('retraining workflows (recorded activities)', { timeout: 180_000 }, () 
     assert.equal(commit.revision, 'cfg-9');
     const applies = calls.filter(([n]) => n === 'apply').map(([, i]) => i);
     assert.deepEqual(applies.map((a) => a.after), ['', 'id-1', 'id-2']);
-    assert.ok(applies.every((a) => a.trainedAt === commit.trainedAt && a.version === 7 && a.limit === 2000));
+    assert.deepEqual(applies.map((a) => [a.trainedAt, a.version, a.limit]), applies.map(() => [commit.trainedAt, 7, 2000]));
     assert.deepEqual(calls[8]![1], { database: 'db', model: 'personas', keep: 3 });
     assert.deepEqual(result, {
       version: 7,

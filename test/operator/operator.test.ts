@@ -39,7 +39,8 @@ spec:
     assert.equal(source.status!.partitions, 4);
     assert.equal(source.status!.writeKeySecret, 'web-write-key');
     assert.equal(source.status!.observedGeneration, 1);
-    assert.ok((await topics()).has(topicOf('web')) && (await topics()).has(dlqOf('web')));
+    const existing = await topics();
+    assert.deepEqual([topicOf('web'), dlqOf('web')].filter((t) => !existing.has(t)), [], 'topics missing in Kafka');
     const meta = await h.kafka.fetchTopicMetadata({ topics: [topicOf('web')] });
     assert.equal(meta.topics[0]!.partitions.length, 4);
     const configs = await h.kafka.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: dlqOf('web'), configNames: ['retention.ms'] }] });

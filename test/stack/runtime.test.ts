@@ -100,6 +100,7 @@ spec: { type: web, rateLimit: { eventsPerSecond: 1000, burst: 2000 } }
       assert.equal(res.status, 200);
     }
     await eventually('three profiles with a plan', async () => Number((await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.profiles FINAL WHERE deleted = 0 AND JSONHas(traits, 'plan')"))[0]!.n) === 3, 60_000);
+    const appliedAt = Math.floor(Date.now() / 1000) * 1000; // lastComputedAt has whole seconds
     await h.apply(`apiVersion: uspa.tech/v1alpha1
 kind: Segment
 metadata: { name: pro }
@@ -111,7 +112,9 @@ spec: { rule: { trait: plan, op: eq, value: pro } }
     await eventually('size 2 in the Segment status', async () => (await h.get('segments', 'pro')).status?.size === 2, 90_000);
     const s = await h.get('segments', 'pro');
     assert.equal(s.status!.version, 1);
-    assert.ok(s.status!.lastComputedAt);
+    const lastComputedAt = s.status!.lastComputedAt as string;
+    assert.match(lastComputedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(Date.parse(lastComputedAt) >= appliedAt && Date.parse(lastComputedAt) <= Date.now(), `lastComputedAt ${lastComputedAt} is after the Segment was applied (${new Date(appliedAt).toISOString()}) and not in the future`);
   });
 
   test('the whole path on the product\'s own pods: identify → Segment entered → campaign → webhook received exactly once although its first attempt failed', async () => {
