@@ -114,7 +114,7 @@ async function* phases(p: Plan, concurrency: number): AsyncGenerator<TestEvent> 
       yield event;
     }
   }
-  rememberDurations(fileTimes);
+  rememberDurations(fileTimes.filter(([f]) => !f.startsWith('../')));
   fileTimes.sort((a, b) => b[1] - a[1]);
   const slowest = fileTimes.slice(0, 8).map(([f, ms]) => `${f} ${(ms / 1000).toFixed(1)}s`).join(', ');
   if (slowest) yield { type: 'test:diagnostic', data: { nesting: 0, message: `slowest files: ${slowest}` } };
