@@ -10,13 +10,14 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../workers/activations/activities.ts';
 import { WORKFLOWS_PATH } from '../../workers/activations/main.ts';
 import { type CampaignInput, type Trigger, triggerSignal, unlessSignal } from '../../api/workflows/activations.ts';
 import { campaign, syncAudience } from '../../workflows/activations.ts';
-import { required, unique } from '../support/env.ts';
+import { unique } from '../support/env.ts';
+import { timeSkippingEnvironment } from '../support/temporal.ts';
 import { failDelivery, stubActivities } from './stubs.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -31,7 +32,7 @@ let env: TestWorkflowEnvironment;
 
 before(async () => {
   bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silent });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: required('USPA_TEMPORAL_TEST_SERVER') } } });
+  env = await timeSkippingEnvironment();
 });
 
 after(async () => {

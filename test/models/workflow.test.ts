@@ -5,13 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { PersonasOutcome } from '../../api/workflows/models.ts';
 import type { ModelsActivities } from '../../workers/models/activities.ts';
 import { WORKFLOWS_PATH } from '../../workers/models/main.ts';
 import { retrainPersonas, retrainRecommendations } from '../../workflows/models.ts';
 import { required, unique } from '../support/env.ts';
+import { timeSkippingEnvironment } from '../support/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -74,7 +75,7 @@ describe('retraining workflows (recorded activities)', { timeout: 180_000 }, () 
   };
 
   before(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: required('USPA_TEMPORAL_TEST_SERVER') } } });
+    env = await timeSkippingEnvironment();
     bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   });
   after(async () => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import * as activities from './temporal/activities.ts';
 import { dayLongTimer, greeting } from './temporal/workflows.ts';
 import { required, unique } from '../support/env.ts';
+import { timeSkippingEnvironment } from '../support/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -36,9 +36,7 @@ test('temporal: a workflow runs an activity on a worker against the dev server',
 });
 
 test('temporal: a day-long timer completes on the time-skipping test server without waiting a day', { timeout: 180_000 }, async () => {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: required('USPA_TEMPORAL_TEST_SERVER') } },
-  });
+  const env = await timeSkippingEnvironment();
   try {
     const taskQueue = unique('timer');
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
