@@ -15,7 +15,7 @@ import type { Delivery } from './destinations.ts';
 import { heartbeating } from './messages.ts';
 import { consentGranted, overFrequencyCap, quietHoursWaitMs, timeZoneOf, variantFor } from './policy.ts';
 import { type Person, count, latestSegmentVersionSql, profileOf, resolvePerson } from './reads.ts';
-import type { RenderedMessage } from './render.ts';
+import { messageUses, type RenderedMessage } from './render.ts';
 
 export interface DecideInput {
   namespace: string;
@@ -106,7 +106,8 @@ export function campaignActivities(c: ActivitiesContext) {
       const a = await c.activationOf(input.activation);
       if (!a) return { suppress: 'the Activation was deleted' };
       const person = await profileOf(deps.warehouse(deps.database), input.profileId);
-      const recommendations = await messages.recommendationsFor(deps.database, input.profileId, input.activation);
+      // Recommendations cost a ClickHouse read per send: only for templates that use them.
+      const recommendations = messageUses(a.spec, input.variant, 'recommendations') ? await messages.recommendationsFor(deps.database, input.profileId, input.activation) : [];
       return messages.render(a, input.variant, messages.context(a, input.variant, person, input.trigger, input.triggers, recommendations));
     },
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ActivationSpec } from '../../api/v1alpha1/activation.ts';
-import { TemplateError, bodyTemplate, renderMessage, type RenderContext } from './render.ts';
+import { TemplateError, bodyTemplate, messageUses, renderMessage, type RenderContext } from './render.ts';
 
 const context: RenderContext = {
   traits: { firstName: 'Ada', email: 'ada@example.com' },
@@ -65,4 +65,16 @@ describe('render', () => {
     assert.equal(m.body, '[][]');
     await assert.rejects(renderMessage(webhook('{% for i in (1..100000000) %}{{ i }}{% endfor %}'), '', context), TemplateError);
   });
+});
+
+test('messageUses: a variable counts when the variant\'s body, subject or recipient reads it', () => {
+  const recs = '{% for r in recommendations limit:3 %}{{ r.item }}{% endfor %}';
+  assert.equal(messageUses(webhook(recs), '', 'recommendations'), true);
+  assert.equal(messageUses(webhook('Hi {{ traits.firstName }}'), '', 'recommendations'), false);
+  assert.equal(messageUses(webhook(undefined), '', 'recommendations'), false, 'the default JSON body carries no recommendations');
+  assert.equal(messageUses(webhook('Hi', [{ name: 'b', weight: 1, template: { body: recs } }]), 'b', 'recommendations'), true);
+  assert.equal(messageUses(webhook('Hi', [{ name: 'b', weight: 1, template: { body: recs } }]), 'a', 'recommendations'), false);
+  const email: ActivationSpec = { ...webhook('Hi'), destination: { type: 'email', email: { from: 'shop@example.com', smtpSecretRef: { name: 'smtp' }, subject: 'For you: {{ recommendations[0].item }}' } } };
+  assert.equal(messageUses(email, '', 'recommendations'), true);
+  assert.equal(messageUses(webhook('{% if %}'), '', 'recommendations'), false, 'a template that does not parse reads nothing');
 });

@@ -80,6 +80,31 @@ export function bodyTemplate(spec: ActivationSpec, variant: string): { text: str
   return { text: spec.template?.body, where: 'spec.template.body' };
 }
 
+/** The template texts of the person's message: body, and subject and recipient for email. */
+function messageTemplates(spec: ActivationSpec, variant: string): Array<{ text: string; where: string }> {
+  const body = bodyTemplate(spec, variant);
+  const email = spec.destination.type === 'email' ? spec.destination.email : undefined;
+  return [
+    ...(body.text !== undefined ? [{ text: body.text, where: body.where }] : []),
+    ...(email ? [{ text: email.subject, where: 'spec.destination.email.subject' }, { text: email.to ?? '{{ traits.email }}', where: 'spec.destination.email.to' }] : []),
+  ];
+}
+
+/**
+ * Whether the person's message reads a template variable (e.g. `recommendations`), so a context
+ * part that costs a query is fetched only for templates that use it. A template that does not
+ * parse reads nothing: rendering it fails with its own error.
+ */
+export function messageUses(spec: ActivationSpec, variant: string, variable: keyof RenderContext): boolean {
+  return messageTemplates(spec, variant).some(({ text, where }) => {
+    try {
+      return liquid.globalVariablesSync(parse(text, where)).includes(variable);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Without a template, webhook and Kafka messages carry the context as JSON. */
 export function defaultBody(context: RenderContext): string {
   const { activation, profile, traits, event, events, segment } = context;
