@@ -38,6 +38,16 @@ export function probeApp(registry: Registry, probes: ServiceProbes): Express {
   return app;
 }
 
+/** On SIGTERM or SIGINT: stop cleanly (a Pod's grace period), then exit 0. */
+export function stopOnSignals(close: () => Promise<void>): void {
+  const stop = async () => {
+    await close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
 /**
  * The main of a USPA process: reads USPA_CONFIG, starts, stops cleanly on SIGTERM/SIGINT, and
  * turns a bad configuration into one clear fatal log line and exit code 1.
@@ -50,12 +60,7 @@ export async function runMain(log: import('./log.ts').Logger, what: string, star
   }
   try {
     const running = await start(configPath);
-    const stop = async () => {
-      await running.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop());
-    process.once('SIGINT', () => void stop());
+    stopOnSignals(() => running.close());
   } catch (err) {
     if (err instanceof ConfigError) log.fatal({ where: err.where, problems: err.problems }, 'invalid configuration');
     else log.fatal({ err }, `${what} failed to start`);

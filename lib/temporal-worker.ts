@@ -10,7 +10,7 @@ import { database as databaseName, taskQueue as taskQueueName, type WorkerKind }
 import { clickhouseSettingsFromEnv, warehousePool, type Warehouse } from './clickhouse.ts';
 import { createLogger, type Logger } from './log.ts';
 import { migrate } from './schema.ts';
-import { createRegistry, probeApp } from './service.ts';
+import { createRegistry, probeApp, stopOnSignals } from './service.ts';
 
 /** What the caller of any worker gives it (the entrypoint from env; tests their own). */
 export interface WorkerOptions {
@@ -132,12 +132,7 @@ export async function serveTemporalWorker(kind: WorkerKind, start: (options: Wor
   }
   try {
     const running = await start({ namespace, log, port: Number(process.env.PORT ?? 9465), host: process.env.HOST ?? '0.0.0.0' });
-    const stop = async () => {
-      await running.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop());
-    process.once('SIGINT', () => void stop());
+    stopOnSignals(() => running.close());
   } catch (err) {
     log.fatal({ err: String((err as Error).message ?? err) }, 'worker failed to start');
     process.exit(1);

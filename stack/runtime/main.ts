@@ -1,6 +1,7 @@
 // `uspa runtime`: the local runtime in the foreground, against the local stack's API server.
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../lib/log.ts';
+import { stopOnSignals } from '../../lib/service.ts';
 import { repoRoot, stackId, stateRoot } from '../paths.ts';
 import { LocalRuntime } from './kubelet.ts';
 
@@ -14,10 +15,5 @@ export function startLocalRuntime(kc?: KubeConfig): LocalRuntime {
 export async function serveLocalRuntime(): Promise<void> {
   const runtime = startLocalRuntime();
   await runtime.start();
-  const stop = async () => {
-    await runtime.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  stopOnSignals(() => runtime.stop());
 }
