@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/activity';
 import { Kafka, logLevel } from 'kafkajs';
 import { BatchingProducer } from '../../lib/kafka.ts';
 import { Mailer, SIGNATURE_HEADER, kafkaRecord, messageIdFor, sendEmail, sendKafka, sendWebhook, type Delivery } from '../../workers/activations/destinations.ts';
