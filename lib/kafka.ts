@@ -55,8 +55,23 @@ export interface TopicSpec {
   replicationFactor?: number;
 }
 
-/** Creates missing topics and grows partition counts; never shrinks or deletes. Idempotent. */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
+/**
+ * Creates missing topics and grows partition counts; never shrinks or deletes. Idempotent, so it
+ * starts over after a retriable error: right after a create, a KRaft broker can still answer
+ * UNKNOWN_TOPIC_OR_PARTITION for the new topic's metadata (kafkajs's waitForLeaders then throws).
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureTopicsOnce(admin, specs);
+    } catch (err) {
+      if (attempt >= attempts || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+async function ensureTopicsOnce(admin: Admin, specs: TopicSpec[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {
