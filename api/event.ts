@@ -3,7 +3,7 @@
  * reads. It follows the Segment spec (https://segment.com/docs/connections/spec/common/) so events
  * from Segment- and RudderStack-compatible SDKs map onto it one to one.
  */
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describeAjvErrors } from './problems.ts';
 
@@ -60,11 +60,8 @@ export interface DeadLetter {
   failedAt: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats.default(ajv);
-
 /** The envelope every record of a Source's topic must have: the collector guarantees it, but topics can be written by anyone. */
-const validateEnvelope = ajv.compile({
+const ENVELOPE_SCHEMA = {
   type: 'object',
   required: ['type', 'messageId', 'timestamp', 'receivedAt', 'source', 'properties', 'traits', 'context'],
   properties: {
@@ -83,7 +80,18 @@ const validateEnvelope = ajv.compile({
     context: { type: 'object' },
   },
   anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
-});
+};
+
+// Compiled on first use: processes that only produce events (the collector) never pay for it.
+let validateEnvelope: ValidateFunction | undefined;
+function envelopeValidator(): ValidateFunction {
+  if (!validateEnvelope) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    validateEnvelope = ajv.compile(ENVELOPE_SCHEMA);
+  }
+  return validateEnvelope;
+}
 
 export type ParsedEvent = { ok: true; event: CanonicalEvent } | { ok: false; reason: string; errors: string[]; payload: Json };
 
@@ -96,6 +104,7 @@ export function parseEvent(value: Buffer | null): ParsedEvent {
   } catch (err) {
     return { ok: false, reason: 'invalid_json', errors: [`record value is not JSON: ${(err as Error).message}`], payload: text.slice(0, 32 * 1024) };
   }
-  if (!validateEnvelope(json)) return { ok: false, reason: 'invalid_event', errors: describeAjvErrors(validateEnvelope.errors), payload: json as Json };
+  const validate = envelopeValidator();
+  if (!validate(json)) return { ok: false, reason: 'invalid_event', errors: describeAjvErrors(validate.errors), payload: json as Json };
   return { ok: true, event: json as unknown as CanonicalEvent };
 }

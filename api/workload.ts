@@ -2,7 +2,7 @@
 // config.yaml, or a file given by USPA_CONFIG): the Sources and Pipelines they serve, as the CRD
 // types of api/v1alpha1 with their names. Its JSON Schema is derived from the CRDs' own OpenAPI
 // schemas, so a field added to a kind is known here without a second edit.
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError, describeAjvErrors } from './problems.ts';
 import {
   DEFAULT_IDENTITY_KEYS,
@@ -126,7 +126,8 @@ export const WORKLOAD_CONFIG_SCHEMA = {
 };
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validateWorkload = ajv.compile(WORKLOAD_CONFIG_SCHEMA);
+// Compiled on first use: the operator renders configurations and never reads one.
+let validateWorkload: ValidateFunction | undefined;
 
 export interface CheckOptions {
   /** Default true; false for the pipeline's view of Sources, which needs no write keys or webhook mappings. */
@@ -135,6 +136,7 @@ export interface CheckOptions {
 
 /** Validates a parsed configuration, including the cross-references and CEL rules JSON Schema cannot express. */
 export function checkWorkloadConfig(value: unknown, where: string, env: NodeJS.ProcessEnv = {}, options: CheckOptions = {}): WorkloadConfig {
+  validateWorkload ??= ajv.compile(WORKLOAD_CONFIG_SCHEMA);
   if (!validateWorkload(value)) throw new ConfigError(where, describeAjvErrors(validateWorkload.errors));
   const config = value as unknown as WorkloadConfig;
   config.pipelines ??= [];

@@ -3,6 +3,7 @@
 import { ApiException, AppsV1Api, CustomObjectsApi, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { GROUP, VERSION, type Pipeline, type Source } from '../api/v1alpha1/index.ts';
 import { ResolveError, type NamespaceObjects } from './resolve.ts';
+import { apiMessage } from '../lib/kubernetes/apply.ts';
 
 const LOCAL_HINT = 'for the local stack: eval "$(npm run -s uspa -- stack env)"';
 
@@ -26,7 +27,7 @@ function explain(kc: KubeConfig, what: string, err: unknown): Error {
   if (err instanceof ApiException) {
     if (err.code === 404) return new ResolveError(`the cluster at ${server} does not serve ${what} (${GROUP}/${VERSION}): USPA's CRDs are not installed; install them with the chart (helm install uspa helm/uspa) or run npm run local`);
     if (err.code === 401 || err.code === 403) return new ResolveError(`the cluster at ${server} refused to list ${what} (HTTP ${err.code}); check your kubeconfig user's permissions: kubectl auth can-i list ${what}`);
-    return new ResolveError(`the cluster at ${server} answered HTTP ${err.code} listing ${what}: ${String(err.body ?? err.message).slice(0, 300)}`);
+    return new ResolveError(`the cluster at ${server} answered HTTP ${err.code} listing ${what}: ${apiMessage(err).slice(0, 300)}`);
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   return new ResolveError(`cannot reach the Kubernetes API server at ${server} (${cause?.code ?? cause?.message ?? (err as Error).message}); point KUBECONFIG at your cluster — ${LOCAL_HINT}`);
