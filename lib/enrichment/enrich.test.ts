@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CanonicalEvent, Json, JsonObject } from '../../api/event.ts';
 import type { UrlTopicRule } from '../../api/v1alpha1/pipeline.ts';
-import { anonymizeIp, enrich, matchUrlTopics, type EnrichConfig } from './enrich.ts';
+import { anonymizeIp, enrich, enrichConfig, matchUrlTopics, storedContext, type EnrichConfig } from './enrich.ts';
 
 const CHROME_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
@@ -160,6 +160,31 @@ describe('enrich: page', () => {
     assert.equal(out.ip, '2001:4860:4860::');
     assert.equal(out.device?.type, 'mobile');
     assert.deepEqual(out.page?.topics, ['shoes']);
+  });
+});
+
+describe('storedContext', () => {
+  test('the stored context carries the anonymized ip, everything else as sent', () => {
+    const context = { ip: '8.8.8.8', userAgent: 'ua', page: { url: 'https://a.example/x' } };
+    const stored = storedContext(context, enrich(event(context), { ...ALL_ON, anonymizeIp: true }));
+    assert.deepEqual(stored, { ip: '8.8.8.0', userAgent: 'ua', page: { url: 'https://a.example/x' } });
+    assert.equal(context.ip, '8.8.8.8', 'the event itself is not changed');
+  });
+
+  test('an ip that is no address is stored as "", never raw', () => {
+    const context = { ip: '8.8.8.8, 10.0.0.1' };
+    assert.deepEqual(storedContext(context, enrich(event(context), ALL_ON)), { ip: '' });
+  });
+
+  test('a context without ip gets none', () => {
+    assert.deepEqual(storedContext({ locale: 'fr' }, { ip: '8.8.8.0' }), { locale: 'fr' });
+  });
+});
+
+describe('enrichConfig', () => {
+  test('omitted rules take the Pipeline defaults', () => {
+    assert.deepEqual(enrichConfig(undefined), { geoip: true, userAgent: true, anonymizeIp: false, urlTopics: [] });
+    assert.deepEqual(enrichConfig({ anonymizeIp: true, geoip: false }), { geoip: false, userAgent: true, anonymizeIp: true, urlTopics: [] });
   });
 });
 

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import geoip from 'geoip-lite';
 import UAParser from 'ua-parser-js';
 import type { CanonicalEvent, Json, JsonObject } from '../../api/event.ts';
-import type { UrlTopicRule } from '../../api/v1alpha1/pipeline.ts';
+import { PIPELINE_DEFAULTS, type PipelineEnrich, type UrlTopicRule } from '../../api/v1alpha1/pipeline.ts';
 
 
 export interface EnrichConfig {
@@ -15,6 +15,12 @@ export interface EnrichConfig {
   userAgent: boolean;
   anonymizeIp: boolean;
   urlTopics: UrlTopicRule[];
+}
+
+/** A Pipeline's spec.enrich with its defaults filled in: the live path and the backfill read the same rules. */
+export function enrichConfig(rules: PipelineEnrich | undefined): EnrichConfig {
+  const d = PIPELINE_DEFAULTS.enrich;
+  return { geoip: rules?.geoip ?? d.geoip, userAgent: rules?.userAgent ?? d.userAgent, anonymizeIp: rules?.anonymizeIp ?? d.anonymizeIp, urlTopics: rules?.urlTopics ?? [] };
 }
 
 export interface Enrichment {
@@ -252,6 +258,15 @@ function expandIpv6(ip: string): number[] | undefined {
   const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
   const groups = [...left, ...Array<string>(zeros).fill('0'), ...right].map((g) => parseInt(g, 16));
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+/**
+ * The context as it is stored: its ip is the enrichment's (anonymized when configured, "" when it
+ * was no address), so the raw address never reaches storage. Every writer of events rows stores
+ * its context through this (the pipeline and the enrichment backfill).
+ */
+export function storedContext(context: JsonObject, enrichment: Enrichment): JsonObject {
+  return 'ip' in context ? { ...context, ip: enrichment.ip ?? '' } : context;
 }
 
 /** The events columns an enrichment fills (also rewritten by the enrichment backfill). */

@@ -1,10 +1,12 @@
 // Activities of backfillEnrichment. Re-enriching writes a full copy of each event row with the
 // new enrichment and a newer ingested_at; events is a ReplacingMergeTree(ingested_at) over
 // (identity, timestamp, message_id), so the copy replaces the old row and a repeated page is harmless.
+// The copy goes through the live path's privacy rules (storedContext); when they anonymize IPs the
+// month's partition is merged at its last chunk, so the replaced rows holding raw IPs are gone too.
 import { Context } from '@temporalio/activity';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
-import { enrich, enrichmentColumns } from '../../lib/enrichment/enrich.ts';
+import { enrich, enrichConfig, enrichmentColumns, storedContext, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Chunk, EnrichRules } from '../../api/workflows/enrichment.ts';
 
 export interface EnrichmentDeps {
@@ -56,7 +58,7 @@ async function reenrichChunk(w: Warehouse, input: ReenrichInput): Promise<number
   const ctx = Context.current();
   let after = (ctx.info.heartbeatDetails as { after?: string } | undefined)?.after ?? '';
   let done = 0;
-  const config = { geoip: input.enrich.geoip ?? true, userAgent: input.enrich.userAgent ?? true, anonymizeIp: input.enrich.anonymizeIp ?? false, urlTopics: input.enrich.urlTopics ?? [] };
+  const config = enrichConfig(input.enrich);
   for (;;) {
     const rows = await w.query<StoredRow>(
       `SELECT * EXCEPT (ingested_at) FROM {db}.events FINAL
@@ -64,7 +66,10 @@ async function reenrichChunk(w: Warehouse, input: ReenrichInput): Promise<number
        ORDER BY message_id LIMIT {page:UInt32}`,
       { sources: input.sources, month: input.chunk.month, buckets: input.chunk.buckets, bucket: input.chunk.bucket, after, page: PAGE },
     );
-    if (rows.length === 0) return done;
+    if (rows.length === 0) {
+      if (config.anonymizeIp && input.chunk.bucket === input.chunk.buckets - 1) await purgeReplaced(w, input.chunk.month);
+      return done;
+    }
     const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
     await w.insert('events', rows.map((row) => ({ ...row, ...reenrich(row, config), ingested_at: now })));
     done += rows.length;
@@ -73,20 +78,33 @@ async function reenrichChunk(w: Warehouse, input: ReenrichInput): Promise<number
   }
 }
 
-/** The enrichment columns of a stored row, recomputed from its stored context and properties. */
-export function reenrich(row: StoredRow, config: Parameters<typeof enrich>[1]): Record<string, unknown> {
-  const context = parseObject(row.context);
-  // The stored ip is the one to geolocate when the context no longer carries one.
-  if (typeof context.ip !== 'string' && row.ip) context.ip = row.ip;
-  const event = { type: row.type, properties: parseObject(row.properties), context } as unknown as CanonicalEvent;
-  return enrichmentColumns(enrich(event, config));
+/**
+ * Merges a month's partition so that only the newest copy of each event is left: the rows the
+ * backfill replaced still hold what the new rules remove (raw IPs) until ClickHouse merges them,
+ * which for an old month may be never. Runs after the month's last chunk; repeating it is harmless.
+ */
+async function purgeReplaced(w: Warehouse, month: number): Promise<void> {
+  if (!Number.isInteger(month) || month < 100001 || month > 999912) throw new Error(`chunk month ${month} is not a YYYYMM partition`);
+  await w.command(`OPTIMIZE TABLE {db}.events PARTITION ${month} FINAL`);
 }
 
-function parseObject(text: string): JsonObject {
+/** The enrichment columns and the context of a stored row, recomputed as the live path would store them. */
+export function reenrich(row: StoredRow, config: EnrichConfig): Record<string, unknown> {
+  const stored = parseObject(row.context);
+  const context = { ...(stored ?? {}) };
+  // The stored ip is the one to geolocate when the context no longer carries one.
+  if (typeof context.ip !== 'string' && row.ip) context.ip = row.ip;
+  const event = { type: row.type, properties: parseObject(row.properties) ?? {}, context } as unknown as CanonicalEvent;
+  const enrichment = enrich(event, config);
+  // A context that is not a JSON object was not written by the pipeline: it is kept as it is.
+  return { ...(stored ? { context: JSON.stringify(storedContext(stored, enrichment)) } : {}), ...enrichmentColumns(enrichment) };
+}
+
+function parseObject(text: string): JsonObject | undefined {
   try {
     const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : {};
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 // Pure translations: canonical event (+ enrichment, + profile) → ClickHouse rows.
 import { chTime } from '../../lib/clickhouse.ts';
 import type { CanonicalEvent, Json } from '../../api/event.ts';
-import { enrichmentColumns, type Enrichment } from '../../lib/enrichment/enrich.ts';
+import { enrichmentColumns, storedContext, type Enrichment } from '../../lib/enrichment/enrich.ts';
 
 export interface EventRow {
   message_id: string;
@@ -48,9 +48,6 @@ export function revenueOf(event: CanonicalEvent): number {
 }
 
 export function eventRow(event: CanonicalEvent, enrichment: Enrichment, identity: string, profileId: string): EventRow {
-  const context = { ...event.context };
-  // The stored IP is the (possibly anonymized) one from enrichment; the raw one must not survive in context.
-  if ('ip' in context) context.ip = enrichment.ip ?? '';
   return {
     message_id: event.messageId,
     source: event.source,
@@ -70,7 +67,7 @@ export function eventRow(event: CanonicalEvent, enrichment: Enrichment, identity
     profile_id: profileId,
     properties: JSON.stringify(event.properties),
     traits: JSON.stringify(event.traits),
-    context: JSON.stringify(context),
+    context: JSON.stringify(storedContext(event.context, enrichment)),
     ...enrichmentColumns(enrichment),
     revenue: revenueOf(event),
   };

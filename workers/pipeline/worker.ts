@@ -8,6 +8,7 @@ import type { Warehouse } from '../../lib/clickhouse.ts';
 import { resolveIdentityKeys, type WorkloadPipeline } from '../../api/workload.ts';
 import type { BatchingProducer, TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
+import { enrichConfig } from '../../lib/enrichment/enrich.ts';
 import { BatchConsumer } from './batch-consumer.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { DeadLetterSender } from './dead-letter-sender.ts';
@@ -44,7 +45,7 @@ export class PipelineWorker {
     this.writer = new BatchWriter({
       pipeline: spec.name,
       keys,
-      enrich: { geoip: spec.enrich?.geoip ?? true, userAgent: spec.enrich?.userAgent ?? true, anonymizeIp: spec.enrich?.anonymizeIp ?? false, urlTopics: spec.enrich?.urlTopics ?? [] },
+      enrich: enrichConfig(spec.enrich),
       warehouse,
       identity: this.identity,
       profiles: this.profiles,
