@@ -1,5 +1,5 @@
 // What every reconciler works with: the caches the informers fill, the API clients, the engines.
-import { CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { Warehouse } from '../lib/clickhouse.ts';
 import type { Admin } from '../lib/kafka.ts';
@@ -8,14 +8,14 @@ import { MIGRATIONS } from '../api/tables/migrations.ts';
 import { migrate } from '../lib/schema.ts';
 import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { database, type WorkerKind } from '../api/names.ts';
-import { ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
+import { FIELD_MANAGER, isNotFound, ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
 import { activationsWorkerRbac, workerManifests } from './manifests/workers.ts';
 import { hashOf } from './manifests/workload.ts';
 
 /** How many resources (the oldest) own a namespace's shared worker Deployment. */
 const WORKER_OWNERS = 10;
 import { conditionOf, sameStatus, setConditions, verdict } from './machinery/conditions.ts';
-import type { Condition } from '../api/v1alpha1/meta.ts';
+import type { CommonStatus, Condition } from '../api/v1alpha1/meta.ts';
 import type { EventRecorder } from './machinery/events.ts';
 import type { ResourceInformer } from '../lib/kubernetes/informer.ts';
 import type { OperatorSettings } from './settings.ts';
@@ -27,8 +27,13 @@ export interface Caches {
   segments: ResourceInformer<Segment>;
   activations: ResourceInformer<Activation>;
   deployments: ResourceInformer<V1Deployment>;
-  secrets: ResourceInformer<V1Secret>;
 }
+
+/**
+ * The operator watches no Secrets (its RBAC cannot list or watch them): a resource that waits for
+ * a Secret it does not find is reconciled again after this long.
+ */
+export const SECRET_RECHECK_MS = 5_000;
 
 export type UspaObject = Source | Pipeline | Segment | Activation;
 
@@ -36,6 +41,7 @@ export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'seg
 
 export class OperatorContext {
   readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
   readonly schedules: ScheduleMemo = new Map();
   private readonly workers = new Map<string, { hash: string; generation?: number }>();
   private readonly warehouses = new Map<string, { warehouse: Warehouse; schema?: Promise<number> }>();
@@ -51,6 +57,17 @@ export class OperatorContext {
     readonly temporal: () => Promise<TemporalClient>,
   ) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  /** One Secret by name (a get, never a list), or undefined when it does not exist. */
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** The namespace's ClickHouse database, created and migrated once per operator process. */
@@ -71,10 +88,18 @@ export class OperatorContext {
     }
   }
 
-  /** Writes status only when it differs from what the object has (one write per reconcile at most). */
-  async writeStatus(obj: UspaObject, status: object): Promise<boolean> {
-    if (sameStatus(obj.status, status)) return false;
-    await this.custom.patchNamespacedCustomObjectStatus({ ...this.address(obj), body: [{ op: 'add', path: '/status', value: status }] });
+  /**
+   * Writes status only when it differs from what the object has (one write per reconcile at most).
+   * Server-side apply under the operator's field manager: status.workers belongs to the workers
+   * (lib/kubernetes/report.ts), so it is never part of what the operator applies, and a report
+   * that lands between the cache read and this write survives it.
+   */
+  async writeStatus(obj: UspaObject, status: CommonStatus): Promise<boolean> {
+    const { workers: _theirs, ...mine } = status;
+    const { workers: _seen, ...before } = (obj.status ?? {}) as CommonStatus;
+    if (sameStatus(before, mine)) return false;
+    const body = { apiVersion: API_VERSION, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status: JSON.parse(JSON.stringify(mine)) as object };
+    await this.custom.patchNamespacedCustomObjectStatus({ ...this.address(obj), body, fieldManager: FIELD_MANAGER, force: true }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
     return true;
   }
 

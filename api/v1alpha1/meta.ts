@@ -308,11 +308,45 @@ export interface CommonSpec {
   suspend?: boolean;
 }
 
+/** Live: the worker carries out the generation it names. Stalled: it runs but cannot make progress. */
+export const WORKER_STATES = ['Live', 'Stalled'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/**
+ * What one worker reports about the resource, written by that worker (server-side apply under its
+ * own field manager, one list entry per component) and folded by the operator into Ready and
+ * Degraded — as a Deployment's rollout is reported by its controller, not assumed.
+ */
+export interface WorkerReport {
+  /** The reporting worker, e.g. activations, pipeline, collector. */
+  component: string;
+  /** metadata.generation the worker has loaded and carries out. */
+  generation: number;
+  state: WorkerState;
+  /** CamelCase cause when Stalled, e.g. ClickHouseError. */
+  reason?: string;
+  /** Human-readable details (the failing cause when Stalled). */
+  message?: string;
+  /** RFC 3339 time the state last changed. */
+  since: string;
+}
+
+export const workerReportSchema = object<WorkerReport>('What one worker has loaded and whether it makes progress, written by that worker.', {
+  component: required(string('The reporting worker, e.g. activations, pipeline or collector.', { minLength: 1, maxLength: 63, pattern: DNS1123_LABEL })),
+  generation: required(int64('metadata.generation the worker has loaded; the resource is Ready only once this reaches metadata.generation.', { minimum: 0 })),
+  state: required(enumOf('Live: the worker carries out this generation. Stalled: it runs but cannot make progress (see reason and message).', WORKER_STATES)),
+  reason: string('CamelCase cause when Stalled.', { maxLength: 1024 }),
+  message: string('Human-readable details; the failing cause when Stalled.', { maxLength: 32768 }),
+  since: required(dateTime('Time the state last changed.')),
+});
+
 /** Fields every status has. */
 export interface CommonStatus {
   /** metadata.generation the operator last acted on. */
   observedGeneration?: number;
   conditions?: Condition[];
+  /** Reports of the workers that carry the resource out (each written by that worker). */
+  workers?: WorkerReport[];
 }
 
 export function specSchema<S extends CommonSpec>(description: string, fields: Fields<Omit<S, keyof CommonSpec>>, options: Options & Validations = {}): Schema<'object'> {
@@ -326,6 +360,11 @@ export function statusSchema<S extends CommonStatus>(description: string, fields
   const common: Fields<CommonStatus> = {
     observedGeneration: int64('metadata.generation the operator last acted on. When it is behind metadata.generation, the status describes an older spec.', { minimum: 0 }),
     conditions: conditionsSchema,
+    workers: array('What each worker carrying out this resource has loaded, written by that worker; the operator reads it into Ready and Degraded.', workerReportSchema, {
+      maxItems: 16,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['component'],
+    }),
   };
   return object<S>(description, { ...fields, ...common } as unknown as Fields<S>);
 }

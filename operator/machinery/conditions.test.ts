@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sameStatus, setConditions, verdict } from './conditions.ts';
+import { sameStatus, setConditions, verdict, workerVerdict } from './conditions.ts';
 
 test('conditions: lastTransitionTime moves only when the status flips; observedGeneration follows', () => {
   const t1 = new Date('2026-01-01T00:00:00Z');
@@ -19,4 +19,15 @@ test('conditions: an unchanged status compares equal, so no write is made', () =
   const c = setConditions(undefined, verdict('ready', 'Reconciled', 'ok'), 3, new Date(0));
   assert.ok(sameStatus({ observedGeneration: 3, conditions: c }, { conditions: c, observedGeneration: 3 }));
   assert.ok(!sameStatus({ observedGeneration: 3, conditions: c }, { observedGeneration: 4, conditions: c }));
+});
+
+test('worker reports: Ready waits until the worker has loaded the generation; Stalled is Degraded with its cause', () => {
+  const since = '2026-01-01T00:00:00Z';
+  assert.deepEqual(workerVerdict(undefined, 'activations', 1), { state: 'progressing', reason: 'WaitingForWorker', message: 'waiting for the activations worker to load generation 1' });
+  const live = [{ component: 'activations', generation: 1, state: 'Live' as const, since }];
+  assert.equal(workerVerdict(live, 'activations', 1), undefined);
+  assert.equal(workerVerdict(live, 'activations', 2)?.message, 'waiting for the activations worker to load generation 2 (it runs generation 1)');
+  assert.equal(workerVerdict(live, 'pipeline', 1)?.reason, 'WaitingForWorker', 'another component\'s report does not count');
+  const stalled = [{ component: 'pipeline', generation: 3, state: 'Stalled' as const, reason: 'ClickHouseError', message: 'connection refused', since }];
+  assert.deepEqual(workerVerdict(stalled, 'pipeline', 3), { state: 'degraded', reason: 'Stalled', message: `pipeline worker stalled since ${since}: ClickHouseError: connection refused` });
 });

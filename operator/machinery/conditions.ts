@@ -1,7 +1,7 @@
 // status.conditions the Kubernetes way: one entry per type, lastTransitionTime moves only when
 // the status flips, every entry carries the generation it describes.
 import { isDeepStrictEqual } from 'node:util';
-import type { Condition } from '../../api/v1alpha1/meta.ts';
+import type { Condition, WorkerReport } from '../../api/v1alpha1/meta.ts';
 
 export interface ConditionUpdate {
   type: string;
@@ -37,6 +37,26 @@ export function verdict(state: 'ready' | 'progressing' | 'degraded', reason: str
     { type: 'Progressing', status: state === 'progressing' ? 'True' : 'False', reason: state === 'progressing' ? reason : 'Stable', message: state === 'progressing' ? message : '' },
     { type: 'Degraded', status: state === 'degraded' ? 'True' : 'False', reason: state === 'degraded' ? reason : 'AsExpected', message: state === 'degraded' ? message : '' },
   ];
+}
+
+export interface WorkerVerdict {
+  state: 'progressing' | 'degraded';
+  reason: string;
+  message: string;
+}
+
+/**
+ * What the worker carrying a resource out says, against the generation it must carry out:
+ * undefined once it runs that generation (or a newer one); Progressing/WaitingForWorker until it
+ * has loaded it; Degraded/Stalled, with the worker's cause, while it reports it cannot make progress.
+ */
+export function workerVerdict(workers: readonly WorkerReport[] | undefined, component: string, generation: number): WorkerVerdict | undefined {
+  const w = workers?.find((r) => r.component === component);
+  if (w?.state === 'Stalled') return { state: 'degraded', reason: 'Stalled', message: `${component} worker stalled since ${w.since}: ${[w.reason, w.message].filter(Boolean).join(': ') || 'no progress'}` };
+  if (!w || w.generation < generation) {
+    return { state: 'progressing', reason: 'WaitingForWorker', message: `waiting for the ${component} worker to load generation ${generation}${w ? ` (it runs generation ${w.generation})` : ''}` };
+  }
+  return undefined;
 }
 
 export function conditionOf(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
