@@ -4,7 +4,7 @@ import { elapsed } from '../stack/progress.ts';
 import { UsageError, str, type Values } from './args.ts';
 import { contextNamespace, loadKubeConfig, readNamespace } from './cluster.ts';
 import { importFile } from './import.ts';
-import { listDeadLetters, replayDeadLetters } from './dlq.ts';
+import { listDeadLetters, replayDeadLetters, replayReport } from './dlq.ts';
 import { showIdentity, unmerge } from './identity.ts';
 import { ResolveError, checkSource, resolvePipeline, resolveStore, sourceTopics, type NamespaceObjects } from './resolve.ts';
 import type { Target } from './target.ts';
@@ -82,8 +82,7 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
     const dryRun = Boolean(values['dry-run']);
     const result = await replayDeadLetters({ ...filter, dryRun }, (done, total) => process.stderr.write(`replay: ${done}/${total}\n`), target)
       .catch((err: unknown) => Promise.reject(explainStorage(err, store.namespace, store.database)));
-    console.log(dryRun ? `would replay ${result.replayable} event(s) in ${where}; skipped ${result.skipped.length}` : `replayed ${result.replayed} event(s) in ${where} in ${elapsed(started)}; skipped ${result.skipped.length}`);
-    for (const s of result.skipped.slice(0, 20)) console.log(`  ${s.message_id}: ${s.why}`);
+    console.log(replayReport(result, { dryRun, filter, where, took: elapsed(started) }));
     return 0;
   }
   if (group === 'identity') {

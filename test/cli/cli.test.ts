@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { Kafka, logLevel } from 'kafkajs';
 import { repoRoot } from '../../stack/paths.ts';
 import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
 import { eventually } from '../support/env.ts';
@@ -112,10 +113,59 @@ spec:
 
     const replay = await uspa(['dlq', 'replay', '--source', 'web', '-n', h.namespace]);
     assert.equal(replay.code, 0, replay.stderr);
-    assert.match(replay.stdout, new RegExp(`^replayed 1 event\\(s\\) in namespace ${h.namespace} in .+; skipped 0\\n$`));
+    assert.match(replay.stdout, new RegExp(`^replayed 1 event\\(s\\) in namespace ${h.namespace} in .+; skipped 0\\n  filter: source web, reason \\(any\\), since \\(any time\\); dead letters not replayed before\\n  replayed 1  web  tracking_plan_violation  ${dead}\\n$`));
     await eventually('the replayed event in the event log', async () => (await h.warehouse.query('SELECT 1 FROM {db}.events WHERE message_id = {id:String}', { id: dead })).length === 1, 60_000);
     const after = await uspa(['dlq', 'list', '-n', h.namespace]);
     assert.equal(after.stdout, `0 dead letter(s) not yet replayed in namespace ${h.namespace}\n`);
+  });
+
+  test('dlq replay --dry-run reports what it would replay per Source and cause, with the filter, and sends nothing', async () => {
+    const source = await h.get<{ status: { topic: string; deadLetterTopic: string } }>('sources', 'web');
+    const { topic, deadLetterTopic } = source.status!;
+    const id = (n: number) => `cli-dry-${n}-${randomUUID().slice(0, 8)}`;
+    const ids = [id(1), id(2), id(3), id(4)];
+    const letter = (messageId: string, reason: string, payload: unknown, at: number) => ({
+      key: messageId,
+      value: JSON.stringify({ stage: 'pipeline:main', source: 'web', reason, errors: [`${reason} here`], payload, messageId, failedAt: new Date(Date.now() - 60_000 + at).toISOString() }),
+    });
+    const producer = new Kafka({ clientId: 'uspa-tests', brokers: h.settings.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: deadLetterTopic, messages: [
+      letter(ids[0]!, 'tracking_plan_violation', { type: 'track', event: 'Order Completed', messageId: ids[0], userId: user, properties: {} }, 1),
+      letter(ids[1]!, 'no_identity', { type: 'track', event: 'Viewed', messageId: ids[1], properties: {} }, 2),
+      letter(ids[2]!, 'tracking_plan_violation', { type: 'track', event: 'Order Completed', messageId: ids[2], userId: user, properties: {} }, 3),
+      letter(ids[3]!, 'invalid_json', '{"type": "tra', 4),
+    ] });
+    await producer.disconnect();
+    await eventually('the dead letters mirrored into ClickHouse', async () => Number((await h.warehouse.query<{ n: string }>('SELECT uniqExact(message_id) AS n FROM {db}.dead_letters WHERE message_id IN {ids:Array(String)}', { ids }))[0]!.n) === 4, 60_000);
+    const offsets = async () => (await h.kafka.fetchTopicOffsets(topic)).map((p) => p.high).join(',');
+    const before = await offsets();
+
+    const all = await uspa(['dlq', 'replay', '--dry-run', '-n', h.namespace]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout, [
+      `dry run: would replay 3 event(s) in namespace ${h.namespace}; skip 1; nothing was sent`,
+      '  filter: source (any), reason (any), since (any time); dead letters not replayed before',
+      `  would replay 2  web  tracking_plan_violation  ${ids[0]}, ${ids[2]}`,
+      `  would replay 1  web  no_identity  ${ids[1]}`,
+      `  would skip 1  web  invalid_json  ${ids[3]}  (the dead letter holds no event (unparseable input); fix and re-send it at the source)`,
+      '',
+    ].join('\n'));
+    assert.equal(await offsets(), before, 'nothing was produced to the Source\'s event topic');
+    const one = await uspa(['dlq', 'replay', '--dry-run', '--reason', 'no_identity', '--source', 'web', '-n', h.namespace]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.stdout, [
+      `dry run: would replay 1 event(s) in namespace ${h.namespace}; skip 0; nothing was sent`,
+      '  filter: source web, reason no_identity, since (any time); dead letters not replayed before',
+      `  would replay 1  web  no_identity  ${ids[1]}`,
+      '',
+    ].join('\n'));
+
+    assert.equal(await offsets(), before, 'nothing was produced to the Source\'s event topic');
+    const marked = await h.warehouse.query('SELECT message_id FROM {db}.dead_letter_replays WHERE message_id IN {ids:Array(String)}', { ids });
+    assert.deepEqual(marked, [], 'no dead letter is marked as replayed');
+    const list = await uspa(['dlq', 'list', '-n', h.namespace]);
+    assert.match(list.stdout, /\n4 dead letter\(s\) not yet replayed in namespace /);
   });
 
   test('identity unmerge -n <ns> reaches the Pipeline\'s worker through its control topic', async () => {
