@@ -133,7 +133,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
   const segments = new SegmentReconciler(ctx);
   const controllers = {
     Source: new Controller(new SourceReconciler(ctx), metrics, log),
-    Pipeline: new Controller(new PipelineReconciler(ctx), metrics, log),
+    Pipeline: new Controller(new PipelineReconciler(ctx, registry), metrics, log),
     Segment: new Controller(segments, metrics, log),
     Activation: new Controller(new ActivationReconciler(ctx), metrics, log),
   };

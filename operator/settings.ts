@@ -23,6 +23,8 @@ export interface OperatorSettings {
   watchNamespace?: string;
   /** How often every resource is reconciled even without changes. */
   resyncMs: number;
+  /** A Pipeline whose committed offsets stay put this long while events wait is Degraded/Stalled (USPA_STALL_AFTER_SECONDS, 120). */
+  stallAfterMs?: number;
 }
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
@@ -43,6 +45,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
     host: env.HOST ?? '0.0.0.0',
     leaderElection: env.USPA_LEADER_ELECTION !== 'false',
     resyncMs: Number(env.USPA_RESYNC_SECONDS ?? 600) * 1000,
+    stallAfterMs: Number(env.USPA_STALL_AFTER_SECONDS ?? 120) * 1000,
     watchNamespace: env.USPA_WATCH_NAMESPACE || undefined,
   };
 }

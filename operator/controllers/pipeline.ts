@@ -2,6 +2,7 @@
 // group per Pipeline) with its ConfigMap and credentials Secret, the namespace's models worker and
 // the Pipeline's model retraining schedules (external: a finalizer deletes them). Status shows the lag.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Pipeline, PipelineStatus } from '../../api/v1alpha1/index.ts';
 import type { PipelineBackfill } from '../../api/v1alpha1/pipeline.ts';
 import { RETRAIN_PERSONAS, RETRAIN_RECOMMENDATIONS } from '../../api/workflows/models.ts';
@@ -15,6 +16,8 @@ import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
+import { workerVerdict } from '../machinery/conditions.ts';
+import { ProgressWatch } from '../machinery/progress.ts';
 
 const LAG_REFRESH_MS = 15_000;
 const MODELS = [
@@ -24,12 +27,28 @@ const MODELS = [
 
 export class PipelineReconciler implements Reconciler {
   readonly kind = 'Pipeline';
+  private readonly progress: ProgressWatch;
+  private readonly stalled: Gauge<'namespace' | 'pipeline'>;
+  private readonly lagGauge: Gauge<'namespace' | 'pipeline'>;
 
-  constructor(private readonly ctx: OperatorContext) {}
+  constructor(
+    private readonly ctx: OperatorContext,
+    registry?: Registry,
+  ) {
+    this.progress = new ProgressWatch(ctx.settings.stallAfterMs ?? 120_000);
+    const registers = registry ? [registry] : [];
+    this.stalled = new Gauge({ name: 'uspa_operator_pipeline_stalled', help: '1 while the Pipeline is Degraded/Stalled (its worker reports it stuck, or its committed offsets stay put while events wait)', labelNames: ['namespace', 'pipeline'], registers });
+    this.lagGauge = new Gauge({ name: 'uspa_operator_pipeline_lag', help: "Events in the Pipeline's Source topics its consumer group has not committed yet", labelNames: ['namespace', 'pipeline'], registers });
+  }
 
   async reconcile({ namespace, name }: Request): Promise<Result | void> {
     const { ctx } = this;
     const pipeline = ctx.caches.pipelines.get(name, namespace);
+    if (!pipeline || isDeleting(pipeline)) {
+      this.progress.forget(`${namespace}/${name}`);
+      this.stalled.remove({ namespace, pipeline: name });
+      this.lagGauge.remove({ namespace, pipeline: name });
+    }
     if (!pipeline) return;
     // The workload goes with the Pipeline (owner references); its data stays in ClickHouse.
     if (isDeleting(pipeline)) {
@@ -84,18 +103,30 @@ export class PipelineReconciler implements Reconciler {
       throw err;
     }
 
+    const key = `${namespace}/${name}`;
+    let stalledSince: number | undefined;
     try {
-      status.consumerLag = await this.lag(namespace, name, pipeline.spec.sources);
+      const progress = await this.lag(namespace, name, pipeline.spec.sources);
+      status.consumerLag = progress.lag;
       status.lagUpdatedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      stalledSince = pipeline.spec.suspend ? undefined : this.progress.observe(key, progress.committed, progress.lag);
     } catch (err) {
-      ctx.log.warn({ pipeline: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read consumer lag');
+      ctx.log.warn({ pipeline: key, err: apiMessage(err) }, 'could not read consumer lag');
     }
 
     const d = deploymentAvailable(ctx.caches.deployments.get(pipelineWorkload(name), namespace));
     status.replicas = d.desired;
     status.readyReplicas = d.ready;
+    // The worker's own report says why it is stuck; the offsets say that it is, even when it cannot report.
+    const reported = pipeline.status?.workers?.some((w) => w.component === 'pipeline') ? workerVerdict(pipeline.status.workers, 'pipeline', gen) : undefined;
+    const stalled = reported?.state === 'degraded' ? reported.message : stalledSince !== undefined ? `no progress since ${new Date(stalledSince).toISOString().replace(/\.\d+Z$/, 'Z')}: ${status.consumerLag} events wait and the committed offsets have not moved (${d.ready}/${d.desired} workers ready)` : undefined;
+    this.stalled.set({ namespace, pipeline: name }, stalled ? 1 : 0);
+    if (status.consumerLag !== undefined) this.lagGauge.set({ namespace, pipeline: name }, status.consumerLag);
     if (pipeline.spec.suspend) await write('ready', 'Suspended', 'suspended: no workers run; events wait in Kafka');
+    else if (stalled) await write('degraded', 'Stalled', stalled);
     else if (!d.available) await write('progressing', 'WorkersNotReady', `waiting for pipeline workers (${d.ready}/${d.desired} ready)`);
+    // A worker that reports is Ready only once it runs this generation; one that does not report yet is judged by its Deployment.
+    else if (reported) await write(reported.state, reported.reason, reported.message);
     else await write('ready', 'Reconciled', `processing ${sources.length} source${sources.length > 1 ? 's' : ''} into ClickHouse (schema ${status.schemaVersion})`);
     return { requeueAfterMs: LAG_REFRESH_MS };
   }
@@ -141,20 +172,23 @@ export class PipelineReconciler implements Reconciler {
     }
   }
 
-  /** Events in the Sources' topics that the Pipeline's consumer group has not committed yet. */
-  private async lag(namespace: string, name: string, sources: string[]): Promise<number> {
+  /** Events in the Sources' topics that the Pipeline's consumer group has not committed yet, and the sum of its committed offsets. */
+  private async lag(namespace: string, name: string, sources: string[]): Promise<{ lag: number; committed: number }> {
     const { kafka, settings } = this.ctx;
     const topics = sources.map((s) => sourceTopic(settings.topicPrefix, namespace, s));
     const committed = await kafka.fetchOffsets({ groupId: pipelineGroup(settings.topicPrefix, namespace, name), topics });
     let lag = 0;
+    let sum = 0;
     for (const topic of topics) {
       const ends = await kafka.fetchTopicOffsets(topic);
       const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
       for (const p of ends) {
         const at = Number(done.find((d) => d.partition === p.partition)?.offset ?? -1);
-        lag += Number(p.high) - (at >= 0 ? at : Number(p.low));
+        const from = at >= 0 ? at : Number(p.low);
+        lag += Number(p.high) - from;
+        sum += from;
       }
     }
-    return lag;
+    return { lag, committed: sum };
   }
 }
