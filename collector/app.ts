@@ -1,14 +1,16 @@
 // The collector: the Segment tracking API over HTTP. An event is acknowledged (200) only after
-// Kafka has it with acks=all; anything else gets a status and a field-level reason.
-import { randomUUID } from 'node:crypto';
+// Kafka has it with acks=all; anything else gets a status and a field-level reason. In a batch,
+// each event that cannot be accepted goes to the Source's dead-letter topic with its cause, and
+// the others are stored.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType } from '../api/event.ts';
+import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType, type Json } from '../api/event.ts';
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
-import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
+import { LIMITS, contentMessageId, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
+import { readJsonBody, type ReadBody } from './body.ts';
 import type { SourceRegistry, CollectorSource } from './sources.ts';
 import { mapWebhook } from './webhook.ts';
 import { SNIPPET_PATH, snippetSource } from './snippet.ts';
@@ -35,6 +37,16 @@ const ROUTES: Record<string, EventType | 'batch'> = {
   group: 'group', g: 'group', alias: 'alias', a: 'alias', batch: 'batch', b: 'batch', import: 'batch',
 };
 
+/** Refusals listed in one response; the dead letters hold them all. */
+const MAX_LISTED_ERRORS = 100;
+/** How much of an item's text a dead letter keeps when the item is too large or too deep to copy. */
+const PREVIEW_CHARS = 4096;
+
+interface DoorLetter {
+  letter: DeadLetter;
+  fieldErrors: FieldError[];
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -51,7 +63,7 @@ export function createCollector(deps: CollectorDeps): Express {
   const deadLetterTopic = deps.deadLetterTopic ?? topicNames().deadLetters;
   const requests = new Counter({ name: 'uspa_collector_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const accepted = new Counter({ name: 'uspa_collector_events_accepted_total', help: 'Events acknowledged after Kafka had them', labelNames: ['source', 'type'], registers: [registry] });
-  const deadLettered = new Counter({ name: 'uspa_collector_events_dead_lettered_total', help: 'Events routed to the dead-letter topic by the tracking plan', labelNames: ['source'], registers: [registry] });
+  const deadLettered = new Counter({ name: 'uspa_collector_events_dead_lettered_total', help: 'Events routed to the dead-letter topic: refused at the door (invalid_event, timestamp_out_of_window) or by the tracking plan', labelNames: ['source', 'reason'], registers: [registry] });
   const latency = new Histogram({ name: 'uspa_collector_request_seconds', help: 'Request time including the Kafka acknowledgement', labelNames: ['route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
 
   const app = express();
@@ -72,34 +84,40 @@ export function createCollector(deps: CollectorDeps): Express {
     const route = ROUTES[String(req.params.route)];
     const end = latency.startTimer({ route: route ?? 'unknown' });
     try {
-      if (!route) throw new HttpError(404, `unknown endpoint /v1/${String(req.params.route)}; use track, identify, page, screen, group, alias or batch`);
-      const payload = parseJson(req);
-      const source = authenticate(req, payload);
-      const ctx = { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => `api-${randomUUID()}` };
-      const raw = Buffer.isBuffer(req.body) ? req.body.length : 0;
+      if (!route) throw new HttpError(404, 'unknown endpoint', [{ path: 'url', message: `/v1/${String(req.params.route)} is not an endpoint; use track, identify, page, screen, group, alias or batch` }]);
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const read = readBody(raw, route === 'batch');
+      const source = authenticate(req, read.value);
+      const ctx = { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: (b: Readonly<Record<string, unknown>>) => contentMessageId(source.keyDigest, b) };
       let results: Normalized[];
       if (route === 'batch') {
-        if (raw > LIMITS.batchBytes) throw new HttpError(413, `batch is ${raw} bytes; the limit is ${LIMITS.batchBytes} bytes`);
-        const items = (payload as { batch?: unknown }).batch;
-        // A batch no larger than one event's limit cannot hold an oversized event: skip measuring each.
-        if (Array.isArray(items) && raw > LIMITS.eventBytes) {
-          const big = items.flatMap((item, i) => (jsonBytes(item) > LIMITS.eventBytes ? [{ path: `batch[${i}]`, message: `is ${jsonBytes(item)} bytes; the limit is ${LIMITS.eventBytes} bytes per event` }] : []));
-          if (big.length) throw new HttpError(413, 'an event in the batch is too large', big);
-        }
-        const batch = normalizeBatch(payload, ctx);
+        if (raw.length > LIMITS.batchBytes) throw tooLarge('batch', raw.length, LIMITS.batchBytes);
+        if (read.problems.request.length) throw new HttpError(400, 'invalid batch', read.problems.request);
+        const batch = normalizeBatch(read.value, ctx, read.problems.items);
         if (batch.errors.length) throw new HttpError(400, 'invalid batch', batch.errors);
         results = batch.results;
       } else {
-        if (raw > LIMITS.eventBytes) throw new HttpError(413, `event is ${raw} bytes; the limit is ${LIMITS.eventBytes} bytes`);
-        results = [normalizeEvent(route, payload, ctx)];
+        if (raw.length > LIMITS.eventBytes) throw tooLarge('event', raw.length, LIMITS.eventBytes);
+        if (read.problems.request.length) throw new HttpError(400, 'invalid event', read.problems.request);
+        results = [normalizeEvent(route, read.value, ctx)];
+        // One event, one answer: the caller learns why at once, and nothing is stored.
+        if (!results[0]!.ok) throw new HttpError(400, 'invalid event', results[0]!.errors);
       }
-      const invalid = results.flatMap((r) => (r.ok ? [] : r.errors));
-      if (invalid.length) throw new HttpError(400, 'invalid event', invalid);
+      await admit(source, results.length);
+      const refused = results.flatMap((r, i) => (r.ok ? [] : [refusedLetter(source, read, i, r)]));
       const events = results.flatMap((r) => (r.ok ? [r.event] : []));
-      await admit(source, events.length);
-      await deliver(source, events);
+      await deliver(source, events, refused);
       for (const e of events) accepted.inc({ source: source.name, type: e.type });
-      res.json({ success: true });
+      if (refused.length) {
+        log.info({ route, source: source.name, deadLettered: refused.length, of: results.length }, 'batch events dead-lettered at the door');
+        res.json({
+          success: true,
+          error: `${refused.length} of ${results.length} events were not accepted; each is in the dead-letter topic of source ${source.name} with its cause`,
+          errors: refused.flatMap((l) => l.fieldErrors).slice(0, MAX_LISTED_ERRORS),
+        });
+      } else {
+        res.json({ success: true });
+      }
       requests.inc({ route, status: 200 });
     } catch (err) {
       next(err);
@@ -111,15 +129,17 @@ export function createCollector(deps: CollectorDeps): Express {
   // Webhooks: a third-party payload mapped into a track/identify event by the Source's declared mapping.
   app.post('/v1/webhook/:source', body, async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const payload = parseJson(req);
-      const source = authenticate(req, payload, String(req.params.source));
-      if (!source.spec.webhook) throw new HttpError(404, `source ${source.name} is not a webhook source`);
-      const mapped = mapWebhook(source.spec.webhook, payload);
+      const read = readBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), false);
+      const source = authenticate(req, read.value, String(req.params.source));
+      if (!source.spec.webhook) throw new HttpError(404, `source ${source.name} is not a webhook source`, [{ path: 'url', message: `${source.name} has no webhook mapping` }]);
+      if (read.problems.request.length) throw new HttpError(400, 'the webhook payload is unreadable', read.problems.request);
+      const mapped = mapWebhook(source.spec.webhook, read.value);
       if (!mapped.ok) throw new HttpError(400, 'the webhook payload does not fit the source mapping', mapped.errors);
-      const result = normalizeEvent(mapped.type, mapped.body, { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => `webhook-${randomUUID()}` });
+      // A provider that re-delivers the same payload gets the same id (when the mapping names none).
+      const result = normalizeEvent(mapped.type, mapped.body, { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => contentMessageId(source.keyDigest, read.value) });
       if (!result.ok) throw new HttpError(400, 'the mapped webhook event is invalid', result.errors);
       await admit(source, 1);
-      await deliver(source, [result.event]);
+      await deliver(source, [result.event], []);
       accepted.inc({ source: source.name, type: result.event.type });
       res.json({ success: true, messageId: result.event.messageId });
       requests.inc({ route: 'webhook', status: 200 });
@@ -128,83 +148,112 @@ export function createCollector(deps: CollectorDeps): Express {
     }
   });
 
+  // Anything else under /v1 answers in the same shape as every refusal.
+  app.use('/v1', (req: Request, _res: Response, next: NextFunction) => {
+    next(new HttpError(404, 'unknown endpoint', [{ path: 'url', message: `${req.method} ${req.path} is not an endpoint of the tracking API` }]));
+  });
+
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const route = ROUTES[String(req.params?.route)] ?? (req.path.startsWith('/v1/webhook') ? 'webhook' : 'unknown');
     let e: HttpError;
     if (err instanceof HttpError) e = err;
-    else if ((err as { type?: string }).type === 'entity.too.large') e = new HttpError(413, `request body is larger than ${LIMITS.batchBytes} bytes`);
-    else if ((err as { type?: string }).type === 'encoding.unsupported') e = new HttpError(415, 'unsupported Content-Encoding; use gzip or deflate');
-    else if ((err as { status?: number }).status === 400) e = new HttpError(400, `unreadable request body: ${(err as Error).message}`);
+    // The limit applies to the inflated body: body-parser stops inflating there, so a decompression bomb costs at most the limit.
+    else if ((err as { type?: string }).type === 'entity.too.large') e = new HttpError(413, 'request body is too large', [{ path: 'body', message: `is larger than ${LIMITS.batchBytes} bytes (after gzip/deflate inflation)` }]);
+    else if ((err as { type?: string }).type === 'encoding.unsupported') e = new HttpError(415, 'unsupported Content-Encoding', [{ path: 'Content-Encoding', message: 'must be gzip, deflate or identity' }]);
+    else if ((err as { status?: number }).status === 400) e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: (err as Error).message }]);
     else {
-      log.error({ err, route }, 'unexpected collector error');
-      e = new HttpError(500, 'internal error');
+      log.error({ err, route, path: req.path }, 'unexpected collector error');
+      e = new HttpError(500, 'internal error', [{ path: 'body', message: 'the collector failed on this request; it is logged; retry later' }]);
     }
-    if (e.status >= 400 && e.status !== 500) log.info({ route, status: e.status, error: e.message, errors: e.errors.slice(0, 5) }, 'request refused');
+    if (e.status >= 400 && e.status !== 500) log.info({ route, path: req.path, status: e.status, error: e.message, errors: e.errors.slice(0, 5) }, 'request refused');
     requests.inc({ route, status: e.status });
     res.status(e.status).set(e.headers).json({ success: false, error: e.message, errors: e.errors });
   });
 
-  function parseJson(req: Request): Record<string, unknown> {
-    const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    if (!text.trim()) throw new HttpError(400, 'empty request body; send a JSON object');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'request body must be a JSON object');
-    return value as Record<string, unknown>;
+  function tooLarge(what: 'batch' | 'event', bytes: number, limit: number): HttpError {
+    return new HttpError(413, `${what} too large`, [{ path: 'body', message: `is ${bytes} bytes; the limit is ${limit} bytes per ${what}` }]);
   }
 
-  /** Write key as HTTP Basic username (Segment's SDKs) or as `writeKey` in the body (beacons). */
+  function readBody(raw: Buffer, batch: boolean): Extract<ReadBody, { ok: true }> {
+    const read = readJsonBody(raw, { maxDepth: LIMITS.depth, batchKey: batch ? 'batch' : undefined });
+    if (!read.ok) throw new HttpError(400, read.error.message.startsWith('is not valid JSON') ? 'request body is not valid JSON' : 'unreadable request body', [read.error]);
+    return read;
+  }
+
+  /** Write key as HTTP Basic username (Segment's SDKs), `writeKey` in the body (beacons) or in the query string (RudderStack's beacons). */
   function authenticate(req: Request, payload: Record<string, unknown>, expectedSource?: string): CollectorSource {
     let writeKey: string | undefined;
+    let from = 'Authorization';
     const header = req.headers.authorization;
     if (header?.startsWith('Basic ')) writeKey = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0];
-    if (!writeKey && typeof payload.writeKey === 'string') writeKey = payload.writeKey;
-    if (!writeKey && typeof req.query.writeKey === 'string') writeKey = req.query.writeKey;
-    if (!writeKey) throw new HttpError(401, 'missing write key: send it as the HTTP Basic username or as "writeKey" in the body', [], { 'WWW-Authenticate': 'Basic realm="uspa"' });
+    if (!writeKey && typeof payload.writeKey === 'string') [writeKey, from] = [payload.writeKey, 'writeKey'];
+    if (!writeKey && typeof req.query.writeKey === 'string') [writeKey, from] = [req.query.writeKey, 'query.writeKey'];
+    const challenge = { 'WWW-Authenticate': 'Basic realm="uspa"' };
+    if (!writeKey) throw new HttpError(401, 'missing write key', [{ path: 'Authorization', message: 'send the write key as the HTTP Basic username, or as "writeKey" in the body' }], challenge);
     const source = sources.byWriteKey(writeKey);
-    if (!source || (expectedSource && source.name !== expectedSource)) throw new HttpError(401, 'unknown write key', [], { 'WWW-Authenticate': 'Basic realm="uspa"' });
+    if (!source) throw new HttpError(401, 'unknown write key', [{ path: from, message: 'is not the write key of any Source' }], challenge);
+    if (expectedSource && source.name !== expectedSource) throw new HttpError(401, 'unknown write key', [{ path: from, message: `is not the write key of source ${expectedSource}` }], challenge);
     return source;
   }
 
   async function admit(source: CollectorSource, count: number): Promise<void> {
     const wait = await source.admit(count);
     if (wait !== undefined) {
-      throw new HttpError(429, `source ${source.name} is over its rate limit of ${source.spec.rateLimit?.eventsPerSecond} events/s`, [], { 'Retry-After': String(wait) });
+      const limit = source.spec.rateLimit?.eventsPerSecond;
+      throw new HttpError(429, 'rate limit exceeded', [{ path: 'body', message: `${count} event${count === 1 ? '' : 's'} would exceed source ${source.name}'s limit of ${limit} events/s; retry after ${wait} s (Retry-After)` }], { 'Retry-After': String(wait) });
     }
   }
 
-  /** Tracking plan, then Kafka. Violations in `reject` mode refuse the whole request before anything is sent. */
-  async function deliver(source: CollectorSource, events: CanonicalEvent[]): Promise<void> {
+  /** A refused batch item as a dead letter: its cause, and what was sent (a preview where it cannot or should not be copied whole). */
+  function refusedLetter(source: CollectorSource, read: Extract<ReadBody, { ok: true }>, index: number, result: Extract<Normalized, { ok: false }>): DoorLetter {
+    const item: unknown = ((read.value.batch as unknown[] | undefined) ?? [])[index];
+    const span = read.problems.spans.get(index);
+    let payload: Json;
+    if (result.event) payload = result.event as unknown as Json;
+    else if (read.problems.items.has(index)) payload = span ? read.text.slice(span.start, Math.min(span.end, span.start + PREVIEW_CHARS)) : null;
+    else if (jsonBytes(item) > LIMITS.eventBytes) payload = JSON.stringify(item).slice(0, PREVIEW_CHARS);
+    else payload = item as Json;
+    const sent = item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : {};
+    const messageId =
+      result.event?.messageId ??
+      (typeof sent.messageId === 'string' && sent.messageId && sent.messageId.length <= LIMITS.messageIdChars ? sent.messageId : undefined) ??
+      contentMessageId(source.keyDigest, span && read.problems.items.has(index) ? { unreadable: read.text.slice(span.start, span.end) } : { item: item as Json });
+    return {
+      fieldErrors: result.errors,
+      letter: { stage: 'collector', source: source.name, reason: result.reason ?? 'invalid_event', errors: result.errors.map((e) => `${e.path}: ${e.message}`), payload, messageId, failedAt: new Date().toISOString() },
+    };
+  }
+
+  /**
+   * Tracking plan, then Kafka: the accepted events and every dead letter in one send. Violations in
+   * `reject` mode refuse the whole request before anything is sent.
+   */
+  async function deliver(source: CollectorSource, events: CanonicalEvent[], refused: DoorLetter[]): Promise<void> {
     const records: OutgoingRecord[] = [];
-    const refused: FieldError[] = [];
-    let dlq = 0;
+    const planErrors: FieldError[] = [];
+    const letters = refused.map((r) => r.letter);
     events.forEach((event, i) => {
       const verdict = source.checkPlan(event);
       const prefix = events.length > 1 ? `batch[${i}].` : '';
       if (verdict?.mode === 'reject') {
-        refused.push(...verdict.errors.map((m) => ({ path: prefix + m.split(':')[0], message: m.slice(m.indexOf(':') + 1).trim() })));
+        planErrors.push(...verdict.errors.map((m) => ({ path: prefix + m.split(':')[0], message: m.slice(m.indexOf(':') + 1).trim() })));
         return;
       }
       if (verdict?.mode === 'dlq') {
-        dlq++;
-        const letter: DeadLetter = { stage: 'collector', source: source.name, reason: 'tracking_plan_violation', errors: verdict.errors, payload: event as unknown as DeadLetter['payload'], messageId: event.messageId, failedAt: new Date().toISOString() };
-        records.push({ topic: deadLetterTopic(source.name), key: event.messageId, value: JSON.stringify(letter), headers: { source: source.name, reason: letter.reason } });
+        letters.push({ stage: 'collector', source: source.name, reason: 'tracking_plan_violation', errors: verdict.errors, payload: event as unknown as Json, messageId: event.messageId, failedAt: new Date().toISOString() });
         return;
       }
       records.push({ topic: source.topic, key: event.anonymousId ?? event.userId, value: JSON.stringify(event), headers: { source: source.name } });
     });
-    if (refused.length) throw new HttpError(400, `tracking plan of source ${source.name} refused the event`, refused);
+    if (planErrors.length) throw new HttpError(400, `tracking plan of source ${source.name} refused the event`, planErrors);
+    for (const letter of letters) records.push({ topic: deadLetterTopic(source.name), key: letter.messageId, value: JSON.stringify(letter), headers: { source: source.name, reason: letter.reason } });
     try {
       await sink.send(records);
     } catch (err) {
       log.warn({ err: (err as Error).message, source: source.name, events: records.length }, 'Kafka did not acknowledge; answering 503');
-      throw new HttpError(503, 'events could not be stored right now (Kafka unavailable); retry later — nothing was accepted', [], { 'Retry-After': '5' });
+      throw new HttpError(503, 'events could not be stored right now (Kafka unavailable); retry later — nothing was accepted', [{ path: 'body', message: 'Kafka did not acknowledge the events; send the same request again after Retry-After (events keep their messageIds, so a retry is stored once)' }], { 'Retry-After': '5' });
     }
-    if (dlq) deadLettered.inc({ source: source.name }, dlq);
+    for (const letter of letters) deadLettered.inc({ source: source.name, reason: letter.reason });
   }
 
   return app;

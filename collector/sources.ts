@@ -23,6 +23,8 @@ export class CollectorSource {
     readonly spec: WorkloadSource,
     ajv: Ajv,
     topic: string,
+    /** The SHA-256 of the write key (hex): identifies the Source in derived message ids without revealing the key. */
+    readonly keyDigest: string,
   ) {
     this.topic = topic;
     for (const [event, schema] of Object.entries(spec.trackingPlan?.events ?? {})) this.plan.set(event, ajv.compile(schema));
@@ -75,8 +77,8 @@ export class SourceRegistry {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats.default(ajv);
     for (const spec of config.sources) {
-      const source = new CollectorSource(spec, ajv, topicNames(env).source(spec.name));
       const d = digest(writeKeyOf(spec, env));
+      const source = new CollectorSource(spec, ajv, topicNames(env).source(spec.name), d.toString('hex'));
       this.byDigest.set(d.toString('hex'), { digest: d, source });
       this.byName.set(spec.name, source);
     }

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEvent, type CanonicalEvent, type EventType } from '../api/event.ts';
-import { LIMITS, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type NormalizeContext, type Normalized } from './tracking-api.ts';
+import { LIMITS, contentMessageId, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type NormalizeContext, type Normalized } from './tracking-api.ts';
 
 const RECEIVED = '2024-03-01T12:00:10.000Z';
 
@@ -255,7 +255,7 @@ describe('normalizeEvent: timestamps', () => {
       ['2024-03-01T10:00:00', '2024-03-01T10:00:00.000Z'],
       ['2024-03-01', '2024-03-01T00:00:00.000Z'],
       ['2024-02-29T23:59:59.999Z', '2024-02-29T23:59:59.999Z'],
-      ['0050-01-01T00:00:00Z', '0050-01-01T00:00:00.000Z'],
+      ['1970-01-01T00:00:00Z', '1970-01-01T00:00:00.000Z'],
     ];
     for (const [input, expected] of cases) assert.equal(ok(ts(input)).timestamp, expected, input);
   });
@@ -418,7 +418,8 @@ describe('normalizeBatch', () => {
     assert.deepEqual(errs(results[2]!), [typeError]);
     assert.deepEqual(errs(results[3]!), [{ ...typeError, path: 'batch[3].type' }]);
     assert.deepEqual(errs(results[4]!), [{ path: 'batch[4].event', message: 'is required for track' }]);
-    assert.deepEqual(errs(results[5]!), [{ path: 'batch[5]', message: `must be at most ${LIMITS.eventBytes} bytes` }]);
+    const big = { type: 'track', userId: 'u', event: 'big', properties: { blob: 'x'.repeat(LIMITS.eventBytes) } };
+    assert.deepEqual(errs(results[5]!), [{ path: 'batch[5]', message: `is ${jsonBytes(big)} bytes; the limit is ${LIMITS.eventBytes} bytes per event` }]);
     assert.equal(ok(results[6]!).type, 'alias');
   });
 
@@ -504,5 +505,100 @@ describe('jsonBytes', () => {
     assert.equal(jsonBytes('é'), 4);
     assert.equal(jsonBytes('😀'), 6);
     assert.equal(jsonBytes(undefined), 0);
+  });
+});
+
+describe('normalizeEvent: the event time window', () => {
+  const at = (body: Record<string, unknown>): Normalized => norm('track', { userId: 'u', event: 'e', ...body });
+  const refused = (result: Normalized): { reason: string | undefined; errors: FieldError[]; event: CanonicalEvent | undefined } => {
+    if (result.ok) assert.fail(`expected a refusal, got ${JSON.stringify(result.event)}`);
+    return { reason: result.reason, errors: result.errors, event: result.event };
+  };
+
+  test('from 1970-01-01 to 24 h after receivedAt, both ends included', () => {
+    assert.equal(ok(at({ timestamp: '1970-01-01T00:00:00.000Z' })).timestamp, '1970-01-01T00:00:00.000Z');
+    assert.equal(ok(at({ timestamp: '2024-03-02T12:00:10.000Z' })).timestamp, '2024-03-02T12:00:10.000Z');
+  });
+
+  test('a time past 24 h ahead is refused as timestamp_out_of_window, with the event as it would have been stored', () => {
+    const r = refused(at({ messageId: 'far', timestamp: '2099-01-01T00:00:00Z' }));
+    assert.equal(r.reason, 'timestamp_out_of_window');
+    assert.deepEqual(r.errors, [{ path: 'timestamp', message: `event time 2099-01-01T00:00:00.000Z is more than 24 h after the collector received it (${RECEIVED})` }]);
+    assert.equal(r.event?.messageId, 'far');
+    assert.equal(r.event?.timestamp, '2099-01-01T00:00:00.000Z');
+    assert.equal(refused(at({ timestamp: '2024-03-02T12:00:10.001Z' })).reason, 'timestamp_out_of_window');
+  });
+
+  test('a time before 1970 is refused with the same reason; the path carries the batch prefix', () => {
+    const r = normalizeEvent('track', { userId: 'u', event: 'e', timestamp: '1969-12-31T23:59:59.999Z' }, makeCtx(), 'batch[4].');
+    assert.deepEqual(refused(r).errors, [{ path: 'batch[4].timestamp', message: 'event time 1969-12-31T23:59:59.999Z is before 1970-01-01, the earliest the collector accepts' }]);
+  });
+
+  test('the window applies to the skew-corrected time: a client clock in 2099 that sends sentAt is corrected, not refused', () => {
+    const ev = ok(at({ originalTimestamp: '2099-01-01T00:00:00Z', sentAt: '2099-01-01T00:00:05Z' }));
+    assert.equal(ev.timestamp, '2024-03-01T12:00:05.000Z');
+    assert.equal(ev.originalTimestamp, '2099-01-01T00:00:00.000Z');
+    // Queued 60 years on the device before sending: corrected, and still out of the window.
+    const r = refused(at({ originalTimestamp: '1964-01-01T00:00:00Z', sentAt: '2024-03-01T12:00:10Z' }));
+    assert.match(r.errors[0]!.message, /^event time 1964-01-01T00:00:00.000Z \(the client time corrected for clock skew with sentAt\) is before 1970-01-01/);
+  });
+
+  test('dates the event log cannot store (before 1900, after 2299) are invalid fields, in any date field', () => {
+    const message = 'must be between 1900-01-01 and 2299-12-31 (the dates the event log can store)';
+    for (const field of ['timestamp', 'originalTimestamp', 'sentAt']) {
+      for (const value of ['1899-12-31T23:59:59Z', '0050-01-01T00:00:00Z', '2300-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+        const r = refused(at({ [field]: value }));
+        assert.equal(r.reason, undefined, `${field} ${value}`);
+        assert.deepEqual(r.errors, [{ path: field, message }], `${field} ${value}`);
+      }
+    }
+  });
+
+  test('"NaN", numbers and out-of-range parts get a per-field cause', () => {
+    for (const value of ['NaN', 'Invalid Date', '2024-00-10T00:00:00Z', '+275760-09-13T00:00:00Z', NaN, 1e21]) {
+      assert.deepEqual(errs(at({ timestamp: value })), [{ path: 'timestamp', message: 'must be an ISO 8601 date-time' }], String(value));
+    }
+  });
+});
+
+describe('contentMessageId: the id of an event sent without one', () => {
+  const event = { type: 'track', userId: 'u', event: 'Clicked', properties: { a: 1, b: [1, 2] }, context: { ip: '1.2.3.4' } };
+
+  test('is stable: the same event sent again, keys in another order, a later sentAt or another writeKey field, gets the same id', () => {
+    const id = contentMessageId('source-a', event);
+    assert.match(id, /^c-[A-Za-z0-9_-]{43}$/);
+    assert.ok(id.length <= LIMITS.messageIdChars);
+    const reordered = { context: { ip: '1.2.3.4' }, properties: { b: [1, 2], a: 1 }, event: 'Clicked', userId: 'u', type: 'track' };
+    assert.equal(contentMessageId('source-a', reordered), id);
+    assert.equal(contentMessageId('source-a', { ...event, sentAt: '2024-03-01T00:00:00Z', receivedAt: 'x', writeKey: 'k' }), id);
+  });
+
+  test('differs by Source and by any field of the event', () => {
+    const id = contentMessageId('source-a', event);
+    assert.notEqual(contentMessageId('source-b', event), id);
+    assert.notEqual(contentMessageId('source-a', { ...event, properties: { a: 2, b: [1, 2] } }), id);
+    assert.notEqual(contentMessageId('source-a', { ...event, timestamp: '2024-03-01T00:00:00Z' }), id);
+    assert.notEqual(contentMessageId('source-a', { ...event, properties: { a: 1, b: [2, 1] } }), id, 'array order is content');
+  });
+
+  test('normalizeEvent passes the body as sent to newMessageId', () => {
+    const ctx = makeCtx({ newMessageId: (body) => contentMessageId('s', body) });
+    const a = ok(normalizeEvent('track', { ...event, sentAt: '2024-03-01T12:00:00Z' }, ctx)).messageId;
+    const b = ok(normalizeEvent('track', { ...event, sentAt: '2024-03-01T12:00:09Z' }, ctx)).messageId;
+    assert.equal(a, b, 'a retry with a new sentAt keeps the id');
+    const batch = normalizeBatch({ batch: [event], sentAt: '2024-03-01T12:00:00Z' }, ctx);
+    assert.equal(ok(batch.results[0]!).messageId, a, 'the same event in a batch gets the same id');
+  });
+});
+
+describe('normalizeBatch: items refused while reading the body', () => {
+  test('keep the reader\'s errors and are not looked into (a deep one would overflow the stack)', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const refused = new Map([[1, [{ path: 'batch[1].properties', message: 'nests deeper than 32 levels' }]]]);
+    const { results, errors } = normalizeBatch({ batch: [{ type: 'track', userId: 'u', event: 'A' }, { type: 'track', properties: { deep } }] }, makeCtx(), refused);
+    assert.deepEqual(errors, []);
+    assert.equal(ok(results[0]!).event, 'A');
+    assert.deepEqual(errs(results[1]!), refused.get(1));
   });
 });

@@ -3,6 +3,8 @@
  * (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/) into CanonicalEvents.
  * Pure: no I/O, no clock (the caller passes receivedAt and the messageId generator).
  */
+import { createHash } from 'node:crypto';
+import { stringify } from 'safe-stable-stringify';
 import { EVENT_TYPES, type CanonicalEvent, type EventType, type JsonObject } from '../api/event.ts';
 
 export interface FieldError {
@@ -17,19 +19,46 @@ export interface NormalizeContext {
   receivedAt: Date;
   /** The client address as seen by the collector, used when the payload has no context.ip. */
   ip?: string;
-  newMessageId: () => string;
+  /** The id of an event sent without one, from the event as sent (see contentMessageId). */
+  newMessageId: (body: Readonly<Record<string, unknown>>) => string;
 }
 
-export type Normalized = { ok: true; event: CanonicalEvent } | { ok: false; errors: FieldError[] };
+/** Why an event was refused, as a dead letter records it. */
+export type RefusalReason = 'invalid_event' | 'timestamp_out_of_window';
 
-/** Segment's documented limits, plus the field lengths we accept. No item-count limit: batchBytes bounds the work. */
+/** A refused event; one out of the time window is complete (`event`), so a dead letter can hold it as it would have been stored. */
+export type Normalized = { ok: true; event: CanonicalEvent } | { ok: false; errors: FieldError[]; reason?: RefusalReason; event?: CanonicalEvent };
+
+const HOUR_MS = 3_600_000;
+
+/** Segment's documented limits, plus the field lengths, nesting and event times we accept. No item-count limit: batchBytes bounds the work. */
 export const LIMITS = {
   eventBytes: 32 * 1024,
   batchBytes: 500 * 1024,
   idChars: 512,
   eventNameChars: 200,
   messageIdChars: 100,
+  /** Levels of objects and arrays in one event, the event itself being level 1. */
+  depth: 32,
+  /** The window of event times (timestamp after skew correction): Segment does not always ingest events before 1970… */
+  earliestEventTime: Date.UTC(1970, 0, 1),
+  /** …and a clock set up to a day ahead (a time zone sent as UTC) is tolerated, no further: a future event would win every "latest" forever. */
+  maxFutureMs: 24 * HOUR_MS,
+  /** Any date field must be storable in the event log (ClickHouse DateTime64: 1900-01-01 to 2299-12-31). */
+  storableDates: [Date.UTC(1900, 0, 1), Date.UTC(2300, 0, 1) - 1],
 } as const;
+
+/**
+ * The messageId of an event sent without one: a digest of the Source (the digest of its write
+ * key, never the key) and the event's canonical JSON as sent, less what changes when a client
+ * sends the same event again (sentAt, receivedAt, the write key). A retried request then carries
+ * the same ids and is stored once; two events identical in every field (no timestamp, no
+ * messageId) are one event.
+ */
+export function contentMessageId(sourceId: string, body: Readonly<Record<string, unknown>>): string {
+  const { sentAt: _sentAt, receivedAt: _receivedAt, writeKey: _writeKey, messageId: _messageId, ...content } = body;
+  return `c-${createHash('sha256').update(sourceId).update('\0').update(stringify(content) ?? '').digest('base64url')}`;
+}
 
 /** UTF-8 byte length of JSON.stringify(value); 0 for values JSON cannot represent (undefined, functions). */
 export function jsonBytes(value: unknown): number {
@@ -110,7 +139,15 @@ class Checker {
     const value = body[field];
     if (isAbsent(value)) return undefined;
     const date = typeof value === 'string' ? parseIsoDate(value) : undefined;
-    if (date === undefined) this.fail(field, 'must be an ISO 8601 date-time');
+    if (date === undefined) {
+      this.fail(field, 'must be an ISO 8601 date-time');
+      return undefined;
+    }
+    const [first, last] = LIMITS.storableDates;
+    if (date.getTime() < first || date.getTime() > last) {
+      this.fail(field, `must be between ${isoDay(first)} and ${isoDay(last)} (the dates the event log can store)`);
+      return undefined;
+    }
     return date;
   }
 }
@@ -151,6 +188,22 @@ function parseIsoDate(text: string): Date | undefined {
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, ms);
   return new Date(date.getTime() - offsetMinutes * 60_000);
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The event time's window: why `time` is outside it, or undefined. */
+function outOfWindow(time: Date, receivedAt: Date, corrected: boolean): string | undefined {
+  const how = corrected ? ' (the client time corrected for clock skew with sentAt)' : '';
+  if (time.getTime() < LIMITS.earliestEventTime) {
+    return `event time ${time.toISOString()}${how} is before ${isoDay(LIMITS.earliestEventTime)}, the earliest the collector accepts`;
+  }
+  if (time.getTime() > receivedAt.getTime() + LIMITS.maxFutureMs) {
+    return `event time ${time.toISOString()}${how} is more than ${LIMITS.maxFutureMs / HOUR_MS} h after the collector received it (${receivedAt.toISOString()})`;
+  }
+  return undefined;
 }
 
 function isLeapYear(year: number): boolean {
@@ -217,17 +270,15 @@ function validate(type: EventType, body: Obj, ctx: NormalizeContext, prefix: str
   if (c.errors.length > 0) return { ok: false, errors: c.errors };
 
   // Segment's skew correction: the client clock's offset is (sentAt − receivedAt), both measured at send time.
-  const corrected =
-    sentAt !== undefined && originalTimestamp !== undefined
-      ? new Date(ctx.receivedAt.getTime() - (sentAt.getTime() - originalTimestamp.getTime()))
-      : (timestamp ?? ctx.receivedAt);
+  const skewCorrected = sentAt !== undefined && originalTimestamp !== undefined;
+  const corrected = skewCorrected ? new Date(ctx.receivedAt.getTime() - (sentAt.getTime() - originalTimestamp.getTime())) : (timestamp ?? ctx.receivedAt);
 
   delete context.writeKey;
   if ((typeof context.ip !== 'string' || context.ip === '') && ctx.ip !== undefined && ctx.ip !== '') context.ip = ctx.ip;
 
   const out: CanonicalEvent = {
     type,
-    messageId: messageId ?? ctx.newMessageId(),
+    messageId: messageId ?? ctx.newMessageId(body),
     timestamp: corrected.toISOString(),
     receivedAt: ctx.receivedAt.toISOString(),
     properties,
@@ -246,6 +297,8 @@ function validate(type: EventType, body: Obj, ctx: NormalizeContext, prefix: str
   if (category !== undefined) out.category = category;
   if (groupId !== undefined) out.groupId = groupId;
   if (previousId !== undefined) out.previousId = previousId;
+  const outside = outOfWindow(corrected, ctx.receivedAt, skewCorrected);
+  if (outside) return { ok: false, reason: 'timestamp_out_of_window', errors: [{ path: `${prefix}timestamp`, message: outside }], event: out };
   return { ok: true, event: out };
 }
 
@@ -263,13 +316,16 @@ function isEventType(value: unknown): value is EventType {
 
 /**
  * Normalizes a /v1/batch payload. Batch-level problems reject the whole request (errors, no results);
- * otherwise there is one result per item, so a bad item does not sink the good ones.
+ * otherwise there is one result per item, so a bad item does not sink the good ones. Items in
+ * `refused` (found unreadable with the body: too deep, duplicate keys, not UTF-8) are not looked
+ * into again, since re-serializing a deeply nested one would overflow the stack.
  */
-export function normalizeBatch(body: unknown, ctx: NormalizeContext): { results: Normalized[]; errors: FieldError[] } {
+export function normalizeBatch(body: unknown, ctx: NormalizeContext, refused: ReadonlyMap<number, FieldError[]> = new Map()): { results: Normalized[]; errors: FieldError[] } {
   if (!isPlainObject(body)) return { results: [], errors: [{ path: 'body', message: 'must be a JSON object' }] };
   const top = new Checker('');
-  if (jsonBytes(body) > LIMITS.batchBytes) top.fail('body', `must be at most ${LIMITS.batchBytes} bytes`);
   const batch = body.batch;
+  const measured = refused.size && Array.isArray(batch) ? { ...body, batch: batch.map((item: unknown, i) => (refused.has(i) ? null : item)) } : body;
+  if (jsonBytes(measured) > LIMITS.batchBytes) top.fail('body', `must be at most ${LIMITS.batchBytes} bytes`);
   if (!Array.isArray(batch) || batch.length === 0) top.fail('batch', 'must be a non-empty array');
   const batchContext = top.object(body, 'context');
   top.object(body, 'integrations');
@@ -278,12 +334,15 @@ export function normalizeBatch(body: unknown, ctx: NormalizeContext): { results:
 
   const results = batch.map((item: unknown, i): Normalized => {
     const prefix = `batch[${i}].`;
+    const unreadable = refused.get(i);
+    if (unreadable) return { ok: false, errors: unreadable };
     if (!isPlainObject(item)) return { ok: false, errors: [{ path: `batch[${i}]`, message: 'must be an object' }] };
     if (!isEventType(item.type)) {
       return { ok: false, errors: [{ path: `${prefix}type`, message: `must be one of ${EVENT_TYPES.join(', ')}` }] };
     }
     const errors: FieldError[] = [];
-    if (jsonBytes(item) > LIMITS.eventBytes) errors.push({ path: `batch[${i}]`, message: `must be at most ${LIMITS.eventBytes} bytes` });
+    const bytes = jsonBytes(item);
+    if (bytes > LIMITS.eventBytes) errors.push({ path: `batch[${i}]`, message: `is ${bytes} bytes; the limit is ${LIMITS.eventBytes} bytes per event` });
     const merged: Obj = { ...item };
     // An invalid item context is left as is so validate() reports it under the item's path.
     if (isAbsent(item.context)) merged.context = batchContext;

@@ -86,39 +86,56 @@ describe('collector', { concurrency: false }, () => {
     await product.waitForEvents([gz, beacon]);
   });
 
-  test('400 names the bad fields; 401 unknown write key; 413 too large', { timeout: 30_000 }, async () => {
+  test('every refusal answers {success: false, error, errors: [{path, message}]}: 400 bad fields or JSON, 401 unknown write key, 404, 413 too large', { timeout: 30_000 }, async () => {
     const bad = await product.post('/v1/track', { anonymousId: 'x', properties: 'not an object', timestamp: 'yesterday' });
     assert.equal(bad.status, 400);
     const paths = (bad.body.errors ?? []).map((e) => e.path).sort();
     assert.deepEqual(paths, ['event', 'properties', 'timestamp']);
-    const badBatch = await product.post('/v1/batch', { batch: [{ type: 'track', anonymousId: 'x', event: 'ok' }, { type: 'bogus', anonymousId: 'x' }] });
-    assert.equal(badBatch.status, 400);
-    assert.equal(badBatch.body.errors?.[0]?.path, 'batch[1].type');
-    assert.equal((await product.post('/v1/track', '{not json')).status, 400);
+
+    const json = await product.post('/v1/track', '{not json');
+    assert.deepEqual({ status: json.status, body: json.body }, { status: 400, body: { success: false, error: 'request body is not valid JSON', errors: [{ path: 'body', message: "is not valid JSON: Expected property name or '}' in JSON at position 1" }] } });
 
     const unknown = await product.post('/v1/track', { anonymousId: 'x', event: 'e' }, 'not-a-real-write-key-at-all');
-    assert.equal(unknown.status, 401);
-    assert.equal(unknown.body.error, 'unknown write key');
+    assert.deepEqual({ status: unknown.status, body: unknown.body }, { status: 401, body: { success: false, error: 'unknown write key', errors: [{ path: 'Authorization', message: 'is not the write key of any Source' }] } });
+    const inBody = await fetch(`${product.url}/v1/track`, { method: 'POST', body: JSON.stringify({ writeKey: 'not-a-key', anonymousId: 'x', event: 'e' }) });
+    assert.deepEqual(await inBody.json(), { success: false, error: 'unknown write key', errors: [{ path: 'writeKey', message: 'is not the write key of any Source' }] });
     const missing = await fetch(`${product.url}/v1/track`, { method: 'POST', body: JSON.stringify({ anonymousId: 'x', event: 'e' }) });
     assert.equal(missing.status, 401);
+    assert.deepEqual(((await missing.json()) as { errors: unknown }).errors, [{ path: 'Authorization', message: 'send the write key as the HTTP Basic username, or as "writeKey" in the body' }]);
 
-    const huge = await product.post('/v1/track', { anonymousId: 'x', event: 'Big', properties: { blob: 'x'.repeat(40 * 1024) } });
-    assert.equal(huge.status, 413);
+    const nowhere = await product.post('/v1/nowhere', {});
+    assert.deepEqual({ status: nowhere.status, errors: nowhere.body.errors }, { status: 404, errors: [{ path: 'url', message: '/v1/nowhere is not an endpoint; use track, identify, page, screen, group, alias or batch' }] });
+
+    const hugeEvent = JSON.stringify({ anonymousId: 'x', event: 'Big', properties: { blob: 'x'.repeat(40 * 1024) } });
+    const huge = await product.post('/v1/track', hugeEvent);
+    assert.deepEqual({ status: huge.status, body: huge.body }, { status: 413, body: { success: false, error: 'event too large', errors: [{ path: 'body', message: `is ${Buffer.byteLength(hugeEvent)} bytes; the limit is 32768 bytes per event` }] } });
     const hugeBatch = await product.post('/v1/batch', { batch: Array.from({ length: 20 }, () => ({ type: 'track', anonymousId: 'x', event: 'Big', properties: { blob: 'y'.repeat(30 * 1024) } })) });
     assert.equal(hugeBatch.status, 413);
+    assert.equal(hugeBatch.body.errors?.[0]?.path, 'body');
+  });
+
+  test('a bad event in a batch is dead-lettered with its index and cause; the others are stored', { timeout: 60_000 }, async () => {
+    const good = id('good');
+    const r = await product.post('/v1/batch', { batch: [{ type: 'track', messageId: good, anonymousId: 'x', event: 'ok' }, { type: 'bogus', messageId: id('bogus'), anonymousId: 'x' }] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.errors, [{ path: 'batch[1].type', message: 'must be one of track, identify, page, screen, group, alias' }]);
+    assert.match(r.body.error ?? '', /^1 of 2 events were not accepted; each is in the dead-letter topic of source web-/);
+    await product.waitForEvents([good]);
   });
 
   test('429 with Retry-After over the Source rate limit', { timeout: 30_000 }, async () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
+    let limited: unknown;
     for (let i = 0; i < 12; i++) {
       const r = await product.post('/v1/track', { anonymousId: 'rl', event: 'Tick' }, 'limited');
       statuses.push(r.status);
-      if (r.status === 429) retryAfter = r.headers.get('retry-after');
+      if (r.status === 429) [retryAfter, limited] = [r.headers.get('retry-after'), r.body];
     }
     assert.ok(statuses.includes(200), 'within the limit events are accepted');
     assert.ok(statuses.includes(429), `over the limit: ${statuses.join(',')}`);
     assert.ok(Number(retryAfter) >= 1, 'Retry-After in seconds');
+    assert.deepEqual(limited, { success: false, error: 'rate limit exceeded', errors: [{ path: 'body', message: `1 event would exceed source ${product.sources.limited!.name}'s limit of 5 events/s; retry after ${retryAfter} s (Retry-After)` }] });
   });
 
   test('tracking plan: reject mode answers 400 per field; dlq mode dead-letters with the cause, and replay delivers after a fix', { timeout: 90_000 }, async () => {

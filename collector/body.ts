@@ -1,0 +1,145 @@
+/**
+ * Reading a request body as JSON, with what JSON.parse alone lets through found and located:
+ * invalid UTF-8, duplicate keys and nesting deeper than a limit. Each problem carries the index of
+ * the batch item it is in (if any), so that one bad event is refused and the rest of its batch
+ * is not. Pure: bytes in, value and problems out.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { FieldError } from './tracking-api.ts';
+
+export interface BodyProblems {
+  /** Problems outside any batch item: the request itself is unreadable. */
+  request: FieldError[];
+  /** Batch item index → its problems (at most a few each). */
+  items: Map<number, FieldError[]>;
+  /** Batch item index → where its text is in the body: a dead letter's payload when the item cannot be re-serialized. */
+  spans: Map<number, { start: number; end: number }>;
+}
+
+export type ReadBody = { ok: true; value: Record<string, unknown>; text: string; problems: BodyProblems } | { ok: false; error: FieldError };
+
+/** Problems kept per item and for the request: a hostile body can hold millions of them. */
+const MAX_PROBLEMS = 5;
+
+/**
+ * Decodes and parses a body. `batchKey` names the array whose elements are events (a batch
+ * request), so problems inside them are reported per item; `maxDepth` is counted from each event
+ * (the event object is level 1; in a batch, from the batch's elements).
+ */
+export function readJsonBody(bytes: Buffer, options: { maxDepth: number; batchKey?: string }): ReadBody {
+  // Invalid sequences decode to U+FFFD; they are located below, inside the strings that hold them.
+  const invalidUtf8 = !isUtf8(bytes);
+  const text = bytes.toString('utf8');
+  if (!text.trim()) return { ok: false, error: { path: 'body', message: 'is empty; send a JSON object' } };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: { path: 'body', message: `is not valid JSON: ${jsonErrorMessage(err as Error)}` } };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: { path: 'body', message: 'must be a JSON object' } };
+  return { ok: true, value: value as Record<string, unknown>, text, problems: scanJson(text, { ...options, invalidUtf8 }) };
+}
+
+/**
+ * V8 quotes part of the input in its message ("…, "{"writeKey":"abc…" is not valid JSON"); that
+ * excerpt is dropped so a body's secrets never reach a response or a log line.
+ */
+export function jsonErrorMessage(err: Error): string {
+  const message = err.message.replace(/(?:, |^)(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/^Unexpected token '(.)'$/s, "unexpected character '$1'");
+  return message || 'syntax error';
+}
+
+function clip(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+type Frame = { kind: 'object'; keys: Set<string>; key: string | undefined; expectKey: boolean } | { kind: 'array'; index: number };
+
+/**
+ * One pass over text that JSON.parse accepted (so it is well-formed): tracks the path to the
+ * current value without recursion, so a body nested a million levels deep costs no stack.
+ */
+export function scanJson(text: string, options: { maxDepth: number; batchKey?: string; invalidUtf8: boolean }): BodyProblems {
+  const problems: BodyProblems = { request: [], items: new Map(), spans: new Map() };
+  const stack: Frame[] = [];
+  const tooDeep = new Set<number>();
+  // Frames above an event: the body object and its batch array.
+  const eventBase = options.batchKey === undefined ? 0 : 2;
+
+  const inBatch = (): boolean => {
+    const root = stack[0];
+    return eventBase === 2 && stack.length >= 2 && root?.kind === 'object' && root.key === options.batchKey && stack[1]?.kind === 'array';
+  };
+  const itemIndex = (): number => (stack[1] as { index: number }).index;
+  const path = (limit = options.maxDepth + eventBase + 1): string => {
+    let out = '';
+    for (const frame of stack.slice(0, limit)) {
+      if (frame.kind === 'array') out += `[${frame.index}]`;
+      else if (frame.key !== undefined) out += (out ? '.' : '') + clip(frame.key);
+    }
+    return clip((stack.length > limit ? `${out}…` : out) || 'body', 300);
+  };
+  const report = (message: string, at = path()): void => {
+    if (inBatch()) {
+      const list = problems.items.get(itemIndex()) ?? [];
+      if (list.length < MAX_PROBLEMS) list.push({ path: at, message });
+      problems.items.set(itemIndex(), list);
+    } else if (problems.request.length < MAX_PROBLEMS) {
+      problems.request.push({ path: at, message });
+    }
+  };
+  const open = (frame: Frame, at: number): void => {
+    // The path of the value being opened is its parent's, so it is taken before the push.
+    const deep = stack.length + 1 - eventBase > options.maxDepth ? path() : undefined;
+    stack.push(frame);
+    if (eventBase === 2 && stack.length === 3 && inBatch()) problems.spans.set(itemIndex(), { start: at, end: text.length });
+    const key = inBatch() ? itemIndex() : -1;
+    if (deep !== undefined && !tooDeep.has(key)) {
+      tooDeep.add(key);
+      report(`nests deeper than ${options.maxDepth} levels`, deep);
+    }
+  };
+
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      let replacement = false;
+      for (;;) {
+        const d = text.charCodeAt(j);
+        if (d === 0x22) break;
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          j += 2;
+          continue;
+        }
+        if (d === 0xfffd) replacement = true;
+        j++;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object' && top.expectKey) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        top.expectKey = false;
+        top.key = key;
+        if (top.keys.has(key)) report(`duplicate key "${clip(key)}": JSON.parse would keep only the last; send each key once`);
+        top.keys.add(key);
+      }
+      if (replacement && options.invalidUtf8) report('holds bytes that are not UTF-8');
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      open({ kind: 'object', keys: new Set(), key: undefined, expectKey: true }, i);
+    } else if (c === 0x5b /* [ */) {
+      open({ kind: 'array', index: 0 }, i);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (eventBase === 2 && stack.length === 3 && inBatch()) problems.spans.set(itemIndex(), { start: problems.spans.get(itemIndex())?.start ?? i, end: i + 1 });
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'array') top.index++;
+      else if (top) top.expectKey = true;
+    }
+  }
+  return problems;
+}
