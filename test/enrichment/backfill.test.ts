@@ -78,11 +78,12 @@ describe('backfillEnrichment', { timeout: 180_000 }, () => {
 
   test('with anonymizeIp the backfill leaves no raw IP in any stored row, FINAL or not, and changes nothing else', async () => {
     // Stored while the Pipeline kept raw IPs: two months, so two partitions, each in its own part.
-    const raw = ['8.8.8.8', '81.2.69.142', '2001:4860:4860::8888'];
+    // geoip-lite places 148.74.77.200 in Kinnelon but 148.74.77.0 in Howell Township.
+    const raw = ['8.8.8.8', '81.2.69.142', '2001:4860:4860::8888', '148.74.77.200'];
     for (const [month, ago] of [[0, 1], [1, 40]] as const) {
       await w.command(`INSERT INTO {db}.events (message_id, source, type, event, timestamp, received_at, user_id, identity, profile_id, properties, traits, context, ip, revenue, ingested_at)
         SELECT concat('ip', toString({month:UInt8}), '-', toString(number)), 'app', 'track', 'Order Completed', now64(3) - toIntervalDay({ago:UInt32}), now64(3), concat('u', toString(number)), concat('userId:u', toString(number)), concat('p', toString(number)),
-          '{"revenue":12.5}', '{"plan":"pro"}', concat('{"ip":"', {raw:Array(String)}[number % 3 + 1], '","locale":"fr-FR","userAgent":"${CHROME}"}'), {raw:Array(String)}[number % 3 + 1], 12.5, now64(3) - toIntervalHour(1)
+          '{"revenue":12.5}', '{"plan":"pro"}', concat('{"ip":"', {raw:Array(String)}[number % 4 + 1], '","locale":"fr-FR","userAgent":"${CHROME}"}'), {raw:Array(String)}[number % 4 + 1], 12.5, now64(3) - toIntervalHour(1)
         FROM numbers(30)`, { month, ago, raw });
     }
     const COLUMNS = 'message_id, source, type, event, timestamp, received_at, user_id, identity, profile_id, properties, traits, revenue, JSONExtractString(context, \'locale\') AS locale';
@@ -98,13 +99,21 @@ describe('backfillEnrichment', { timeout: 180_000 }, () => {
     );
     assert.equal(Number(left!.n), 0, 'no raw IP left in the events table');
     assert.equal(Number(left!.rows), 60, 'one row per event left: the replaced copies are gone');
-    const stored = await w.query<{ ip: string; context_ip: string; country: string }>("SELECT DISTINCT ip, JSONExtractString(context, 'ip') AS context_ip, country FROM {db}.events FINAL WHERE source = 'app' ORDER BY ip");
-    assert.deepEqual(stored, [
-      { ip: '2001:4860:4860::', context_ip: '2001:4860:4860::', country: 'US' },
-      { ip: '8.8.8.0', context_ip: '8.8.8.0', country: 'US' },
-      { ip: '81.2.69.0', context_ip: '81.2.69.0', country: 'GB' },
-    ], 'the anonymized address in both places; geo from the full one');
+    const GEO = "SELECT DISTINCT ip, JSONExtractString(context, 'ip') AS context_ip, country, region, city FROM {db}.events FINAL WHERE source = 'app' ORDER BY ip";
+    const geo = [
+      { ip: '148.74.77.0', context_ip: '148.74.77.0', country: 'US', region: 'NJ', city: 'Kinnelon' },
+      { ip: '2001:4860:4860::', context_ip: '2001:4860:4860::', country: 'US', region: '', city: '' },
+      { ip: '8.8.8.0', context_ip: '8.8.8.0', country: 'US', region: '', city: '' },
+      { ip: '81.2.69.0', context_ip: '81.2.69.0', country: 'GB', region: 'ENG', city: 'St Albans' },
+    ];
+    assert.deepEqual(await w.query(GEO), geo, 'the anonymized address in both places; geo from the full one');
     assert.deepEqual(await w.query(`SELECT ${COLUMNS} FROM {db}.events FINAL WHERE source = 'app' ORDER BY message_id`), before, 'every other field as it was');
+
+    // A later change of other rules keeps the geo the full addresses gave (not the anonymized ones').
+    await client.workflow.execute(backfillEnrichment, { taskQueue: taskQueue('enrichment', namespace), workflowId: unique('backfill-ip'), args: [{ namespace, pipeline: 'main', database, sources: ['app'], enrich: { anonymizeIp: true, userAgent: false }, revision: 'r4' }] });
+    assert.deepEqual(await w.query(GEO), geo, 'geo unchanged by a second backfill');
+    const [ua] = await w.query<{ n: string }>("SELECT countIf(browser_name != '') AS n FROM {db}.events FINAL WHERE source = 'app'");
+    assert.equal(Number(ua!.n), 0, 'the second backfill applied its own rules');
   });
 
   test('the recorded history replays deterministically', async () => {

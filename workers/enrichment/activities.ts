@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { CanonicalEvent, JsonObject } from '../../api/event.ts';
-import { enrich, enrichConfig, enrichmentColumns, storedContext, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
+import { anonymizeIp, enrich, enrichConfig, enrichmentColumns, storedContext, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Chunk, EnrichRules } from '../../api/workflows/enrichment.ts';
 
 export interface EnrichmentDeps {
@@ -44,7 +44,7 @@ async function planBackfill(w: Warehouse, input: { sources: string[] }): Promise
   return { total, chunks };
 }
 
-type StoredRow = Record<string, unknown> & { message_id: string; type: string; properties: string; context: string; ip: string };
+type StoredRow = Record<string, unknown> & { message_id: string; type: string; properties: string; context: string; ip: string; country?: string; region?: string; city?: string };
 
 interface ReenrichInput {
   database: string;
@@ -96,6 +96,9 @@ export function reenrich(row: StoredRow, config: EnrichConfig): Record<string, u
   if (typeof context.ip !== 'string' && row.ip) context.ip = row.ip;
   const event = { type: row.type, properties: parseObject(row.properties) ?? {}, context } as unknown as CanonicalEvent;
   const enrichment = enrich(event, config);
+  // An address stored anonymized would geolocate worse than the full one did at ingest: keep that geo.
+  const ip = typeof context.ip === 'string' ? context.ip : '';
+  if (config.geoip && ip !== '' && anonymizeIp(ip) === ip && row.country) enrichment.geo = { country: row.country, region: row.region, city: row.city };
   // A context that is not a JSON object was not written by the pipeline: it is kept as it is.
   return { ...(stored ? { context: JSON.stringify(storedContext(stored, enrichment)) } : {}), ...enrichmentColumns(enrichment) };
 }
