@@ -1,6 +1,6 @@
 // `uspa operator`: leader election, informers, one controller per kind, probes and metrics.
 import { once } from 'node:events';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { Gauge } from 'prom-client';
 import { connectKafka } from '../lib/kafka.ts';
@@ -12,7 +12,7 @@ import { ActivationReconciler } from './controllers/activation.ts';
 import { PipelineReconciler } from './controllers/pipeline.ts';
 import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
-import { OPERATOR_LEASE, writeKeySecret } from '../api/names.ts';
+import { OPERATOR_LEASE } from '../api/names.ts';
 import { Applier, FIELD_MANAGER } from '../lib/kubernetes/apply.ts';
 import { Controller, controllerMetrics } from './machinery/controller.ts';
 import { EventRecorder } from './machinery/events.ts';
@@ -93,7 +93,6 @@ export async function startOperator(options: { settings?: OperatorSettings; kube
 
 async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: Logger, registry: ReturnType<typeof createRegistry>): Promise<{ stop(): Promise<void> }> {
   const apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
   const ns = settings.watchNamespace;
   const managed = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
   const caches: Caches = {
@@ -108,12 +107,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
       list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: managed }) : apps.listDeploymentForAllNamespaces({ labelSelector: managed })),
       log,
     }),
-    secrets: new ResourceInformer<V1Secret>(kc, {
-      name: 'secrets',
-      path: ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
-      list: () => (ns ? core.listNamespacedSecret({ namespace: ns }) : core.listSecretForAllNamespaces()),
-      log,
-    }),
+    // No Secret informer: Secrets are read by name when a reconcile needs one (see SECRET_RECHECK_MS).
   };
 
   const kafka = connectKafka({ brokers: settings.kafkaBrokers, clientId: 'uspa-operator' }, log, { requestTimeoutMs: 10_000 }).admin();
@@ -160,15 +154,6 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     const worker = owners.find((ref) => ref.kind === 'Segment' || ref.kind === 'Activation');
     if (worker) controllers[worker.kind as 'Segment' | 'Activation'].enqueue(d.metadata?.namespace, worker.name);
   });
-  caches.secrets.onChange((secret) => {
-    const ns = secret.metadata?.namespace;
-    const name = secret.metadata?.name;
-    for (const s of caches.sources.list(ns)) if ((s.spec.writeKeySecretRef?.name ?? writeKeySecret(s.metadata.name!)) === name) controllers.Source.enqueue(ns, s.metadata.name);
-    for (const a of caches.activations.list(ns)) {
-      if (a.spec.destination.webhook?.signingSecretRef?.name === name || a.spec.destination.email?.smtpSecretRef?.name === name) controllers.Activation.enqueue(ns, a.metadata.name);
-    }
-  });
-
   // No reconcile before every cache has synced: a half-filled cache would look like deletions.
   await Promise.all(Object.values(caches).map((c: ResourceInformer<KubernetesObject>) => c.start()));
   for (const c of Object.values(controllers)) c.start();

@@ -1,23 +1,19 @@
 // Source → its Kafka topic and dead-letter topic, its write-key Secret, and its place in the
 // namespace's shared collector. Topics are external, so a finalizer deletes them with the Source.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import { deleteTopics, ensureTopics } from '../../lib/kafka.ts';
 import type { Source, SourceStatus } from '../../api/v1alpha1/index.ts';
 import { collectorManifests, secretRefOf } from '../manifests/collector.ts';
 import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../../api/names.ts';
 import { deploymentAvailable } from '../manifests/workload.ts';
-import { type OperatorContext, isDeleting } from '../context.ts';
-import { apiMessage, isNotFound, ownerRef } from '../../lib/kubernetes/apply.ts';
+import { type OperatorContext, SECRET_RECHECK_MS, isDeleting } from '../context.ts';
+import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 
 export class SourceReconciler implements Reconciler {
   readonly kind = 'Source';
-  private readonly core: CoreV1Api;
 
-  constructor(private readonly ctx: OperatorContext) {
-    this.core = ctx.kc.makeApiClient(CoreV1Api);
-  }
+  constructor(private readonly ctx: OperatorContext) {}
 
   async reconcile({ namespace, name }: Request): Promise<Result | void> {
     const { ctx } = this;
@@ -37,19 +33,21 @@ export class SourceReconciler implements Reconciler {
     await ctx.addFinalizer(source, FINALIZER);
 
     const status: SourceStatus = { ...source.status, observedGeneration: source.metadata.generation, topic, deadLetterTopic: dlq };
-    const fail = async (reason: string, message: string) => {
+    const fail = async (reason: string, message: string): Promise<Result> => {
       await this.applyCollector(namespace); // drops this Source from the collector if it cannot be served
       await ctx.report(source, status, 'degraded', reason, message);
+      return { requeueAfterMs: SECRET_RECHECK_MS };
     };
 
     // The write key: the user's Secret, or one we generate once and then never change.
+    // No Secret is watched: a missing one is looked for again shortly.
     const ref = secretRefOf(source);
     if (source.spec.writeKeySecretRef) {
-      const secret = ctx.caches.secrets.get(ref.name, namespace) ?? (await this.readSecret(namespace, ref.name));
+      const secret = await ctx.readSecret(namespace, ref.name);
       if (!secret) return fail('SecretNotFound', `write-key Secret "${ref.name}" not found in namespace ${namespace}`);
       if (!secret.data?.[ref.key]) return fail('SecretKeyMissing', `Secret "${ref.name}" has no key "${ref.key}"`);
-    } else if (!(ctx.caches.secrets.get(ref.name, namespace) ?? (await this.readSecret(namespace, ref.name)))) {
-      await this.core.createNamespacedSecret({
+    } else if (!(await ctx.readSecret(namespace, ref.name))) {
+      await ctx.core.createNamespacedSecret({
         namespace,
         body: {
           metadata: { name: writeKeySecret(name), namespace, labels: { ...PART_OF, 'uspa.tech/source': name }, ownerReferences: [ownerRef(source)] },
@@ -89,18 +87,9 @@ export class SourceReconciler implements Reconciler {
     await ctx.report(source, status, 'ready', 'Reconciled', `accepting events into ${topic} (${status.partitions} partitions)`);
   }
 
-  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ name, namespace });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private hasWriteKey(s: Source): boolean {
+  private async hasWriteKey(s: Source): Promise<boolean> {
     const ref = secretRefOf(s);
-    return Boolean(this.ctx.caches.secrets.get(ref.name, s.metadata.namespace)?.data?.[ref.key]);
+    return Boolean((await this.ctx.readSecret(s.metadata.namespace!, ref.name))?.data?.[ref.key]);
   }
 
   /** The shared collector from every live, unsuspended Source of the namespace. */
@@ -109,8 +98,9 @@ export class SourceReconciler implements Reconciler {
     const sources = ctx.caches.sources.list(namespace).filter((s) => !isDeleting(s));
     // A Source whose write key is missing is left out, so that it cannot keep the collector (and
     // every other Source) from starting; its own status says what is missing.
-    const serving = sources.filter((s) => !s.spec.suspend && this.hasWriteKey(s));
     if (sources.length === 0) return; // garbage collection removes the collector with its last owner
+    const serving: Source[] = [];
+    for (const s of sources) if (!s.spec.suspend && (await this.hasWriteKey(s))) serving.push(s);
     const m = collectorManifests(namespace, serving, { image: ctx.settings.image, topicPrefix: ctx.settings.topicPrefix, kafkaBrokers: ctx.settings.kafkaBrokers });
     // Suspended Sources still own the collector (they keep it alive) but are not served by it.
     const owners = sources.map((s) => ownerRef(s, false));

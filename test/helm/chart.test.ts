@@ -207,26 +207,30 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.deepEqual(clusterBinding.subjects.map((s) => [s.name, s.namespace]), [['uspa-operator', 'uspa-system']]);
   const rules = clusterRole.rules;
   for (const kind of ['sources', 'pipelines', 'segments', 'activations']) {
-    for (const verb of ['get', 'list', 'watch', 'update', 'patch']) assert.ok(grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb}`);
+    for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb}`);
     for (const verb of ['create', 'delete']) assert.ok(!grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb} is not the operator's`);
-    for (const verb of ['get', 'update', 'patch']) assert.ok(grants(rules, 'uspa.tech', `${kind}/status`, verb), `${kind}/status ${verb}`);
+    for (const verb of ['get', 'patch']) assert.ok(grants(rules, 'uspa.tech', `${kind}/status`, verb), `${kind}/status ${verb}`);
     assert.ok(grants(rules, 'uspa.tech', `${kind}/finalizers`, 'update'), `${kind}/finalizers update`);
   }
-  assert.ok(grants(rules, 'uspa.tech', 'sources/status', 'patch'));
-  for (const [group, resource] of [['apps', 'deployments'], ['', 'configmaps'], ['', 'services'], ['', 'secrets']] as const) {
-    for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) assert.ok(grants(rules, group, resource, verb), `${group}/${resource} ${verb}`);
+  // Server-side apply (create, patch) of what it manages; garbage collection deletes; only Deployments are watched.
+  for (const [group, resource] of [['apps', 'deployments'], ['', 'configmaps'], ['', 'services'], ['', 'secrets'], ['', 'serviceaccounts'], ['rbac.authorization.k8s.io', 'roles']] as const) {
+    for (const verb of ['get', 'create', 'patch']) assert.ok(grants(rules, group, resource, verb), `${group}/${resource} ${verb}`);
+    assert.ok(!grants(rules, group, resource, 'delete'), `${group}/${resource} delete`);
   }
-  for (const group of ['', 'events.k8s.io']) {
-    for (const verb of ['create', 'patch']) assert.ok(grants(rules, group, 'events', verb), `${group}/events ${verb}`);
-    assert.ok(!grants(rules, group, 'events', 'delete'));
+  for (const verb of ['list', 'watch']) {
+    assert.ok(grants(rules, 'apps', 'deployments', verb), `deployments ${verb}`);
+    assert.ok(!grants(rules, '', 'secrets', verb), `secrets ${verb}: the operator reads Secrets by name only`);
   }
+  for (const verb of ['create', 'patch']) assert.ok(grants(rules, '', 'events', verb), `events ${verb}`);
+  assert.ok(!grants(rules, '', 'events', 'delete'));
   assert.ok(!grants(rules, 'coordination.k8s.io', 'leases', 'get'), 'leases must not be granted cluster-wide');
   assert.ok(!rules.some((r) => [...r.apiGroups, ...r.resources, ...r.verbs].includes('*')), 'no wildcards in the ClusterRole');
 
   const role = only(objects, 'Role') as K8sObject & { rules: Rule[] };
   assert.equal(role.metadata.namespace, 'uspa-system');
-  for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) assert.ok(grants(role.rules, 'coordination.k8s.io', 'leases', verb), `leases ${verb}`);
-  assert.deepEqual(role.rules.flatMap((r) => r.resources), ['leases'], 'the Role grants leases only');
+  for (const verb of ['get', 'create', 'update']) assert.ok(grants(role.rules, 'coordination.k8s.io', 'leases', verb), `leases ${verb}`);
+  assert.deepEqual(role.rules.flatMap((r) => r.resources), ['leases', 'leases'], 'the Role grants leases only');
+  assert.deepEqual(role.rules.map((r) => (r as Rule & { resourceNames?: string[] }).resourceNames), [undefined, ['uspa-operator']], 'reading and renewing: the operator\'s Lease only');
   only(objects, 'RoleBinding');
   only(objects, 'ServiceAccount');
 
@@ -307,8 +311,8 @@ test('helm chart: installs on the API server; the operator may patch sources/sta
     [['update', 'pipelines.uspa.tech', '--subresource=finalizers', '-n', 'default'], 'yes'],
     [['watch', 'activations.uspa.tech', '--all-namespaces'], 'yes'],
     [['create', 'deployments.apps', '-n', 'default'], 'yes'],
-    [['create', 'events.events.k8s.io', '-n', 'default'], 'yes'],
-    [['get', 'leases.coordination.k8s.io', '-n', namespace], 'yes'],
+    [['create', 'events', '-n', 'default'], 'yes'],
+    [['get', 'leases.coordination.k8s.io/uspa-operator', '-n', namespace], 'yes'],
     [['delete', 'nodes'], 'no'],
     [['create', 'sources.uspa.tech', '-n', 'default'], 'no'],
     [['delete', 'segments.uspa.tech', '-n', 'default'], 'no'],
