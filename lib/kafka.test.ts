@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Admin } from 'kafkajs';
-import { ensureTopics } from './kafka.ts';
+import { ensureTopics, minInsyncReplicas, topicConfig } from './kafka.ts';
 
 /** An admin whose createTopics creates the topic but throws like kafkajs does when the new topic's metadata is not there yet. */
 function flakyAdmin(error: Error & { retriable?: boolean }) {
@@ -30,4 +30,10 @@ test('ensureTopics gives up at once on an error that is not retriable', async ()
   const { admin, calls } = flakyAdmin(Object.assign(new Error('Topic authorization failed'), { retriable: false }));
   await assert.rejects(ensureTopics(admin, [{ topic: 't', partitions: 3 }]), /authorization/);
   assert.deepEqual(calls, ['list', 'create']);
+});
+
+test('min.insync.replicas: 1 for RF 1 and 2 (one broker down must not stop writes), 2 from RF 3 on; unset for the broker default', () => {
+  assert.deepEqual([1, 2, 3, 4, 5].map(minInsyncReplicas), [1, 1, 2, 2, 2]);
+  assert.deepEqual(topicConfig({ topic: 't', partitions: 1, retentionHours: 2, replicationFactor: 3 }), [{ name: 'retention.ms', value: '7200000' }, { name: 'min.insync.replicas', value: '2' }]);
+  assert.deepEqual(topicConfig({ topic: 't', partitions: 1, replicationFactor: -1 }), []);
 });

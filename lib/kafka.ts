@@ -81,7 +81,7 @@ async function ensureTopicsOnce(admin: Admin, specs: TopicSpec[]): Promise<void>
         topic: s.topic,
         numPartitions: s.partitions,
         replicationFactor: s.replicationFactor ?? -1,
-        configEntries: s.retentionHours ? [{ name: 'retention.ms', value: String(s.retentionHours * 3_600_000) }] : [],
+        configEntries: topicConfig(s),
       })),
     });
   }
@@ -93,17 +93,36 @@ async function ensureTopicsOnce(admin: Admin, specs: TopicSpec[]): Promise<void>
     return have < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
   });
   if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
-  // Retention follows the spec on existing topics too.
-  const withRetention = present.filter((s) => s.retentionHours);
-  if (withRetention.length === 0) return;
-  const described = await admin.describeConfigs({ includeSynonyms: false, resources: withRetention.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['retention.ms'] })) });
-  const alter = withRetention.filter((s) => {
-    const current = described.resources.find((r) => r.resourceName === s.topic)?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue;
-    return current !== String(s.retentionHours! * 3_600_000);
+  // Retention and min.insync.replicas follow the spec on existing topics too. AlterConfigs replaces a
+  // topic's whole config, so the complete desired set goes whenever one entry differs.
+  const configured = present.filter((s) => topicConfig(s).length > 0);
+  if (configured.length === 0) return;
+  const described = await admin.describeConfigs({ includeSynonyms: false, resources: configured.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: topicConfig(s).map((c) => c.name) })) });
+  const alter = configured.filter((s) => {
+    const current = described.resources.find((r) => r.resourceName === s.topic)?.configEntries ?? [];
+    return topicConfig(s).some((want) => current.find((c) => c.configName === want.name)?.configValue !== want.value);
   });
   if (alter.length > 0) {
-    await admin.alterConfigs({ validateOnly: false, resources: alter.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionHours! * 3_600_000) }] })) });
+    await admin.alterConfigs({ validateOnly: false, resources: alter.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: topicConfig(s) })) });
   }
+}
+
+/**
+ * min.insync.replicas for a replication factor, so that acks=all writes survive losing one broker
+ * where that is possible: RF ≥ 3 → 2; RF 2 → 1 (2 would stop every write while one broker is down,
+ * so RF 2 survives a broker loss only by accepting writes held by one replica); RF 1 → 1.
+ */
+export function minInsyncReplicas(replicationFactor: number): number {
+  return replicationFactor >= 3 ? 2 : 1;
+}
+
+/** The topic configuration USPA sets: retention when given, min.insync.replicas when the replication factor is. */
+export function topicConfig(s: TopicSpec): Array<{ name: string; value: string }> {
+  return [
+    ...(s.retentionHours ? [{ name: 'retention.ms', value: String(s.retentionHours * 3_600_000) }] : []),
+    // -1 (the broker's default replication factor) leaves min.insync.replicas to the broker too.
+    ...(s.replicationFactor && s.replicationFactor > 0 ? [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(s.replicationFactor)) }] : []),
+  ];
 }
 
 /** Deletes topics that exist; absent ones are fine (idempotent cleanup). */

@@ -22,6 +22,8 @@ describe('operator', { timeout: 600_000 }, () => {
   const dlqOf = (source: string) => `${h.settings.topicPrefix}.${h.namespace}.dead-letters.${source}`;
 
   test('Source: topics with the spec\'s partitions and retention, a generated write key that never reaches status, logs or Events, the shared collector', async () => {
+    // An existing topic with a min.insync.replicas its replication factor (1) can never satisfy.
+    await h.kafka.createTopics({ topics: [{ topic: topicOf('web'), numPartitions: 4, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
     await h.apply(yaml`
 apiVersion: uspa.tech/v1alpha1
 kind: Source
@@ -45,6 +47,10 @@ spec:
     assert.equal(meta.topics[0]!.partitions.length, 4);
     const configs = await h.kafka.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: dlqOf('web'), configNames: ['retention.ms'] }] });
     assert.equal(configs.resources[0]!.configEntries[0]!.configValue, String(24 * 3_600_000));
+    // min.insync.replicas follows the replication factor (1 → 1), set on the new topic and corrected on the existing one.
+    const insync = await h.kafka.describeConfigs({ includeSynonyms: false, resources: [topicOf('web'), dlqOf('web')].map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })) });
+    const insyncOf = (t: string) => insync.resources.find((r) => r.resourceName === t)?.configEntries.map((c) => [c.configValue, c.isDefault]);
+    assert.deepEqual([insyncOf(topicOf('web')), insyncOf(dlqOf('web'))], [[['1', false]], [['1', false]]]);
 
     const secret = await h.core.readNamespacedSecret({ name: 'web-write-key', namespace: h.namespace });
     const key = Buffer.from(secret.data!.writeKey!, 'base64').toString();
@@ -211,7 +217,7 @@ metadata: { name: sync }
 spec:
   segment: buyers
   trigger: { type: schedule, schedule: { interval: 1h } }
-  destination: { type: kafka, kafka: { topic: audience-sync } }
+  destination: { type: kafka, kafka: { topic: ${h.settings.topicPrefix}.${h.namespace}.out.audience-sync } }
 ---
 apiVersion: uspa.tech/v1alpha1
 kind: Activation
