@@ -27,7 +27,8 @@ const USAGE = `usage: uspa <command>
                       send a file of events to a batch Source, with progress and a per-row error report
   uspa dlq list [--source s] [--reason r] [--since time]
   uspa dlq replay [--source s] [--reason r] [--since time] [--dry-run]
-                      re-send dead-lettered events (each once) after a fix
+                      re-send dead-lettered events (each once) after a fix; --dry-run sends nothing
+                      and reports what it would replay per Source and cause, with the first ids
   uspa identity show <identity>            e.g. userId:u-1, email:ada@example.com
   uspa identity unmerge --edge <id> [--pipeline name] [--reason text]
                       undo a merge; the pipeline rebuilds the affected profiles
