@@ -19,12 +19,28 @@ export interface Rejection {
   payload: Json;
 }
 
+/** A dead letter must fit in a Kafka record (1 MiB by default) with room to spare. */
+export const MAX_PAYLOAD_CHARS = 256 * 1024;
+
 /** The dead letter of a record a Pipeline rejected. */
 export function deadLetterOf(pipeline: string, topics: TopicNames, r: Rejection, now = new Date()): DeadLetter {
   const source = r.origin.topic.slice(topics.source('').length);
   const p = r.payload;
   const messageId = p && typeof p === 'object' && !Array.isArray(p) && typeof p.messageId === 'string' ? p.messageId : undefined;
-  return { stage: `pipeline:${pipeline}`, source, reason: r.reason, errors: r.errors, payload: p, messageId, origin: r.origin, failedAt: now.toISOString() };
+  const { payload, note } = boundedPayload(p);
+  return { stage: `pipeline:${pipeline}`, source, reason: r.reason, errors: note ? [...r.errors, note] : r.errors, payload, messageId, origin: r.origin, failedAt: now.toISOString() };
+}
+
+/** A payload too large (or too deep) to re-serialize travels as the start of its text, saying so; the record stays in its topic at its origin. */
+function boundedPayload(p: Json): { payload: Json; note?: string } {
+  let text: string;
+  try {
+    text = typeof p === 'string' ? p : JSON.stringify(p);
+  } catch {
+    return { payload: '', note: 'payload left out: it cannot be serialized again (see the record at its origin)' };
+  }
+  if (text.length <= MAX_PAYLOAD_CHARS) return { payload: p };
+  return { payload: text.slice(0, MAX_PAYLOAD_CHARS), note: `payload truncated to its first ${MAX_PAYLOAD_CHARS} of ${text.length} characters (the whole record is at its origin)` };
 }
 
 export class DeadLetterSender {

@@ -446,3 +446,30 @@ test('load: rows without firstSeen or merge info (older persistence) still keep 
   const obs = g2.observe(ev('m3', 3, 'anonymousId:lonely', 'userId:u-1'), 'track');
   assert.deepEqual(obs.merges, [{ from: profileIdFor('anonymousId:lonely'), into: profileIdFor('userId:u-1') }]);
 });
+
+test('observe: the same messageId from two Sources is two observations', () => {
+  const g = graph();
+  g.observe({ ...ev('m1', 1, 'userId:u-1'), source: 'web' }, 'track');
+  const other = g.observe({ ...ev('m1', 2, 'userId:u-1', 'anonymousId:a-2'), source: 'ios' }, 'identify');
+  assert.deepEqual(other.edges.map((e) => [e.action, e.b]), [['link', 'anonymousId:a-2']]);
+  assert.equal(g.profileOf('anonymousId:a-2'), g.profileOf('userId:u-1'));
+});
+
+test('observe: an old event seen again (forgotten by the recent set) does not redo a link an unmerge undid', () => {
+  const g = graph();
+  const store = new Store();
+  store.apply(g.observe(ev('m1', 1, 'userId:u-1'), 'track'));
+  store.apply(g.observe(ev('m2', 2, 'anonymousId:b-1'), 'track'));
+  store.apply(g.observe(ev('m3', 3, 'userId:u-1', 'anonymousId:shared'), 'identify'));
+  const joined = g.observe(ev('m4', 4, 'anonymousId:shared', 'anonymousId:b-1'), 'identify');
+  store.apply(joined);
+  assert.equal(joined.merges.length, 1);
+  store.apply(g.unlink(joined.edges[0]!.id, at(10), 'wrong merge'));
+  assert.notEqual(g.profileOf('userId:u-1'), g.profileOf('anonymousId:b-1'));
+  // A restarted worker remembers no recent messages, and m4 comes back from Kafka.
+  const fresh = graph();
+  fresh.load([...store.assignments.values()], store.edges);
+  const again = fresh.observe(ev('m4', 4, 'anonymousId:shared', 'anonymousId:b-1'), 'identify');
+  assert.deepEqual(again.merges, []);
+  assert.notEqual(fresh.profileOf('userId:u-1'), fresh.profileOf('anonymousId:b-1'));
+});

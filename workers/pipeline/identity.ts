@@ -17,12 +17,16 @@
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../api/event.ts';
 import { DEFAULT_IDENTITY_KEYS, type IdentityKey } from '../../api/v1alpha1/pipeline.ts';
+import { RecentSet } from './recent-set.ts';
 
 export interface IdentityConfig {
   keys: readonly IdentityKey[];
   /** a profile may absorb at most this many other profiles over its life */
   maxProfilesPerMerge: number;
 }
+
+/** How many recent messages the graph remembers (per generation of its RecentSet). */
+const RECENT_MESSAGES = 50_000;
 
 export const DEFAULT_CONFIG: IdentityConfig = { keys: DEFAULT_IDENTITY_KEYS, maxProfilesPerMerge: 50 };
 
@@ -64,6 +68,8 @@ export interface Observation {
 
 export interface IdentifiedEvent {
   messageId: string;
+  /** The Source it came through: messageIds are unique per Source. */
+  source?: string;
   timestamp: string;
   /** in priority order, as extractIdentities returns them */
   identities: Identity[];
@@ -222,8 +228,12 @@ export class IdentityGraph {
   private edges = new Map<string, Edge>();
   /** link edge ids that an unlink edge undoes */
   private undone = new Set<string>();
-  /** messageIds already observed, so redelivery from Kafka is a no-op */
-  private seen = new Set<string>();
+  /**
+   * Recently observed messages (per Source), so a redelivery from Kafka is a no-op without work.
+   * Bounded: an older message observed again changes nothing either (its identities are placed
+   * already, and a link an unlink undid is never made again), it only costs the lookups.
+   */
+  private seen = new RecentSet(RECENT_MESSAGES);
 
   constructor(config: IdentityConfig) {
     config.keys.forEach((key, index) => {
@@ -242,12 +252,11 @@ export class IdentityGraph {
     this.founders = new Set();
     this.edges = new Map();
     this.undone = new Set();
-    this.seen = new Set();
+    this.seen = new RecentSet(RECENT_MESSAGES);
 
     const earliest = new Map<Identity, string>();
     for (const edge of [...edges].sort(compareEdges)) {
       this.edges.set(edge.id, edge);
-      this.seen.add(edge.messageId);
       if (edge.action === 'unlink' && edge.undoes !== undefined) this.undone.add(edge.undoes);
       for (const identity of [edge.a, edge.b]) if (!earliest.has(identity)) earliest.set(identity, edge.eventTime);
     }
@@ -290,14 +299,15 @@ export class IdentityGraph {
     const top = ids[0];
     if (top === undefined) throw new Error(`event ${event.messageId} has no identities`);
 
-    if (this.seen.has(event.messageId)) {
+    const seenKey = `${event.source ?? ''}\n${event.messageId}`;
+    if (this.seen.has(seenKey)) {
       const known = ids.find((i) => this.identities.has(i));
       if (known !== undefined) {
         return { profileId: this.profileOf(top) ?? this.requireProfile(known).id, assignments: [], edges: [], merges: [] };
       }
       // Seen but none of its identities known: only after loading a partial graph; process it.
     }
-    this.seen.add(event.messageId);
+    this.seen.add(seenKey);
 
     const changed = new Set<Identity>();
     const edges: Edge[] = [];
@@ -323,6 +333,8 @@ export class IdentityGraph {
         const primary = this.requireProfile(anchor);
         const candidate = this.requireProfile(other);
         if (primary === candidate || refused.has(candidate.id)) continue;
+        // This very evidence was undone by an unmerge: an old event seen again must not redo it.
+        if (this.undone.has(edgeIdFor(event.messageId, anchor, other))) continue;
         const [survivor, loser] = this.compareAge(primary, candidate) <= 0 ? [primary, candidate] : [candidate, primary];
         const reason = this.mergeRefusal(survivor, loser);
         if (reason !== undefined) {
@@ -388,7 +400,6 @@ export class IdentityGraph {
       undoes: edgeId,
     };
     this.edges.set(edge.id, edge);
-    this.seen.add(edge.messageId);
     this.undone.add(edgeId);
 
     const pa = this.profileOf(link.a);

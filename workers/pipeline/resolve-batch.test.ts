@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { CanonicalEvent } from '../../api/event.ts';
 import { DEFAULT_IDENTITY_KEYS } from '../../api/v1alpha1/pipeline.ts';
 import { IdentityGraph } from './identity.ts';
-import { aliasAware, readBatch, resolveBatch, type ConsumedRecord } from './resolve-batch.ts';
+import { aliasAware, canonicalTimes, dedupKey, readBatch, resolveBatch, unstorable, type ConsumedRecord } from './resolve-batch.ts';
 
 const config = { keys: DEFAULT_IDENTITY_KEYS, enrich: { geoip: false, userAgent: false, anonymizeIp: false, urlTopics: [] } };
 const graph = () => new IdentityGraph({ keys: DEFAULT_IDENTITY_KEYS, maxProfilesPerMerge: 50 });
@@ -68,12 +68,12 @@ test('resolveBatch: a stored event gets no event row but its traits again; one w
     record(2, event({ messageId: 'm-2', userId: 'u-2', context: { traits: { plan: 'free' } } })),
   ]);
   const noUserKey = { ...config, keys: DEFAULT_IDENTITY_KEYS.filter((k) => k.name !== 'userId') };
-  const out = resolveBatch(graph(), noUserKey, read.events, new Set(['m-1']));
+  const out = resolveBatch(graph(), noUserKey, read.events, new Set([dedupKey('web', 'm-1')]));
   assert.deepEqual(out.events, []);
   assert.deepEqual(out.traits, []);
   assert.deepEqual(out.rejected.map((r) => [r.reason, r.errors, r.origin.offset]), [['processing_failed', ['the event carries none of the pipeline identity keys'], '2']]);
 
-  const again = resolveBatch(graph(), config, read.events, new Set(['m-1']));
+  const again = resolveBatch(graph(), config, read.events, new Set([dedupKey('web', 'm-1')]));
   assert.deepEqual(again.events.map((e) => e.message_id), ['m-2']);
   assert.deepEqual(again.traits.map((t) => [t.message_id, t.trait]), [['m-1', 'plan'], ['m-2', 'plan']]);
 });
@@ -85,4 +85,42 @@ test('aliasAware: an alias previousId the graph knows only as an anonymousId is 
   assert.deepEqual(aliasAware(g, alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'anonymousId:x-1']);
   assert.deepEqual(aliasAware(graph(), alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'userId:x-1']);
   assert.deepEqual(aliasAware(g, event({ userId: 'u-1', previousId: 'x-1' }), ['userId:u-1']), ['userId:u-1']);
+});
+
+test('readBatch: the same messageId from two Sources is two events; a Source repeating one is a duplicate', () => {
+  const read = readBatch([
+    record(1, event({ messageId: 'm-1', userId: 'u-1', source: 'web' })),
+    record(2, event({ messageId: 'm-1', userId: 'u-2', source: 'ios' })),
+    record(3, event({ messageId: 'm-1', userId: 'u-1', source: 'web' })),
+  ]);
+  assert.deepEqual(read.events.map((e) => [e.event.source, e.event.userId]), [['web', 'u-1'], ['ios', 'u-2']]);
+  assert.equal(read.duplicates, 1);
+  // Stored for one Source is not stored for the other.
+  const out = resolveBatch(graph(), config, read.events, new Set([dedupKey('web', 'm-1')]));
+  assert.deepEqual(out.events.map((e) => [e.source, e.user_id]), [['ios', 'u-2']]);
+});
+
+test('readBatch: lone surrogates and deep nesting are rejected with the path, the record kept as text', () => {
+  const deep = JSON.stringify(event({ messageId: 'm-2', userId: 'u-2', properties: { deep: 0 } })).replace('"deep":0', `"deep":${'{"d":'.repeat(20_000)}1${'}'.repeat(20_000)}`);
+  const read = readBatch([
+    record(1, event({ messageId: 'm-1', userId: 'u-\ud800' })),
+    record(2, deep),
+    record(3, event({ messageId: 'm-3', userId: 'u-3', properties: { ok: 'caf\u00e9 \ud83d\ude00' } })),
+  ]);
+  assert.deepEqual(read.events.map((e) => e.event.messageId), ['m-3']);
+  assert.deepEqual(read.rejected.map((r) => [r.reason, r.errors[0]!.replace(/(\.d)+:/, '.d…:')]), [
+    ['invalid_event', 'userId: is not valid Unicode (a lone UTF-16 surrogate)'],
+    ['invalid_event', 'properties.deep.d…: nested deeper than 64 levels'],
+  ]);
+  assert.equal(typeof read.rejected[0]!.payload, 'string');
+  assert.equal(unstorable({ a: ['x', { '\udc00': 1 }] }), 'a[1]: a key is not valid Unicode (a lone UTF-16 surrogate)');
+});
+
+test('canonicalTimes: every RFC 3339 spelling becomes ISO UTC with milliseconds; an unreadable one is named', () => {
+  const e = event({ timestamp: '2024-01-01t00:00:00z', receivedAt: '2024-01-01T00:00:00.123456789+14:00', sentAt: '0000-01-01T00:00:00Z' });
+  assert.equal(canonicalTimes(e), undefined);
+  assert.deepEqual([e.timestamp, e.receivedAt, e.sentAt], ['2024-01-01T00:00:00.000Z', '2023-12-31T10:00:00.123Z', '0000-01-01T00:00:00.000Z']);
+  assert.equal(canonicalTimes(event({ timestamp: '2016-12-31T23:59:60Z' })), 'timestamp: "2016-12-31T23:59:60Z" is not a time this pipeline can read');
+  const read = readBatch([record(1, event({ messageId: 'm-1', userId: 'u-1', timestamp: '2016-12-31T23:59:60Z' }))]);
+  assert.deepEqual(read.rejected.map((r) => [r.reason, r.errors]), [['invalid_event', ['timestamp: "2016-12-31T23:59:60Z" is not a time this pipeline can read']]]);
 });

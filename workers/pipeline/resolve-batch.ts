@@ -15,12 +15,63 @@ export interface ConsumedRecord {
 }
 
 export interface ReadBatch {
-  /** Valid events, each messageId once, in record order. */
+  /** Valid events, each messageId once per Source, in record order. */
   events: Array<{ event: CanonicalEvent; origin: Origin }>;
   /** Records that are not events. */
   rejected: Rejection[];
-  /** Records repeating a messageId seen earlier in the batch. */
+  /** Records repeating a messageId its Source sent earlier in the batch. */
   duplicates: number;
+}
+
+/** messageIds are unique per Source, not per database: two Sources may send the same one. */
+export function dedupKey(source: string, messageId: string): string {
+  return `${source}\n${messageId}`;
+}
+
+/** Nesting deeper than this is refused: re-serializing it (rows, dead letters) would overflow the stack. */
+export const MAX_DEPTH = 64;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The first thing in a parsed event ClickHouse or our own serialization cannot take, or undefined:
+ * nesting beyond MAX_DEPTH, or a string (or key) that is not valid Unicode (a lone UTF-16
+ * surrogate, which JSON allows as an escape and ClickHouse refuses).
+ */
+export function unstorable(value: unknown): string | undefined {
+  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: '', depth: 0 }];
+  while (stack.length) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return `${path || '(value)'}: is not valid Unicode (a lone UTF-16 surrogate)`;
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_DEPTH) return `${path}: nested deeper than ${MAX_DEPTH} levels`;
+      for (const [k, child] of Object.entries(v)) {
+        const at = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return `${path || '(value)'}: a key is not valid Unicode (a lone UTF-16 surrogate)`;
+        stack.push({ v: child, path: at, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+const TIME_FIELDS = ['timestamp', 'receivedAt', 'originalTimestamp', 'sentAt'] as const;
+
+/**
+ * Rewrites the event's times as ISO 8601 UTC with milliseconds (what ClickHouse reads), or says
+ * which one cannot be read. The envelope accepts any RFC 3339 time ("t" and "z" in lower case,
+ * offsets, nanoseconds, leap seconds), and not all of them are understood downstream.
+ */
+export function canonicalTimes(event: CanonicalEvent): string | undefined {
+  for (const field of TIME_FIELDS) {
+    const value = event[field];
+    if (value === undefined) continue;
+    const ms = Date.parse(value);
+    if (!Number.isFinite(ms)) return `${field}: ${JSON.stringify(value.slice(0, 40))} is not a time this pipeline can read`;
+    event[field] = new Date(ms).toISOString();
+  }
+  return undefined;
 }
 
 export function readBatch(records: ConsumedRecord[]): ReadBatch {
@@ -33,11 +84,17 @@ export function readBatch(records: ConsumedRecord[]): ReadBatch {
       out.rejected.push({ origin, reason: p.reason, errors: p.errors, payload: p.payload });
       continue;
     }
-    if (seen.has(p.event.messageId)) {
+    const problem = unstorable(p.event) ?? canonicalTimes(p.event);
+    if (problem) {
+      out.rejected.push({ origin, reason: 'invalid_event', errors: [problem], payload: r.message.value?.toString('utf8') ?? '' });
+      continue;
+    }
+    const key = dedupKey(p.event.source, p.event.messageId);
+    if (seen.has(key)) {
       out.duplicates++;
       continue;
     }
-    seen.add(p.event.messageId);
+    seen.add(key);
     out.events.push({ event: p.event, origin });
   }
   return out;
@@ -54,6 +111,8 @@ export interface ResolvedBatch {
   /** Profiles folded into another and not touched since. */
   removed: Set<string>;
   rejected: Rejection[];
+  /** The event and record each event and trait row came from (to dead-letter what ClickHouse refuses). */
+  cameFrom: Map<EventRow | TraitRow, { event: CanonicalEvent; origin: Origin }>;
 }
 
 /**
@@ -65,15 +124,17 @@ export function resolveBatch(
   graph: IdentityGraph,
   config: { keys: readonly IdentityKey[]; enrich: EnrichConfig },
   events: ReadBatch['events'],
+  /** dedupKey of the events already stored. */
   stored: ReadonlySet<string>,
 ): ResolvedBatch {
-  const out: ResolvedBatch = { events: [], traits: [], edges: [], assignments: [], touched: new Set(), removed: new Set(), rejected: [] };
+  const out: ResolvedBatch = { events: [], traits: [], edges: [], assignments: [], touched: new Set(), removed: new Set(), rejected: [], cameFrom: new Map() };
   const assignments = new Map<string, Assignment>();
   for (const { event, origin } of events) {
+    const isStored = stored.has(dedupKey(event.source, event.messageId));
     try {
       const identities = aliasAware(graph, event, extractIdentities(event, config.keys));
       if (identities.length === 0) throw new Error('the event carries none of the pipeline identity keys');
-      const observation = graph.observe({ messageId: event.messageId, timestamp: event.timestamp, identities }, event.type);
+      const observation = graph.observe({ messageId: event.messageId, source: event.source, timestamp: event.timestamp, identities }, event.type);
       for (const a of observation.assignments) assignments.set(a.identity, a);
       out.edges.push(...observation.edges);
       for (const m of observation.merges) {
@@ -82,10 +143,18 @@ export function resolveBatch(
       }
       out.touched.add(observation.profileId);
       const anchor = identities[0]!;
-      if (!stored.has(event.messageId)) out.events.push(eventRow(event, enrich(event, config.enrich), anchor, observation.profileId));
-      out.traits.push(...traitRows(event, anchor));
+      const from = { event, origin };
+      if (!isStored) {
+        const row = eventRow(event, enrich(event, config.enrich), anchor, observation.profileId);
+        out.events.push(row);
+        out.cameFrom.set(row, from);
+      }
+      for (const t of traitRows(event, anchor)) {
+        out.traits.push(t);
+        out.cameFrom.set(t, from);
+      }
     } catch (err) {
-      if (!stored.has(event.messageId)) out.rejected.push({ origin, reason: 'processing_failed', errors: [(err as Error).message], payload: event as unknown as Json });
+      if (!isStored) out.rejected.push({ origin, reason: 'processing_failed', errors: [(err as Error).message], payload: event as unknown as Json });
     }
   }
   for (const p of out.touched) out.removed.delete(p);
