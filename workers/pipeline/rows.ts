@@ -81,8 +81,18 @@ export interface TraitRow {
   message_id: string;
 }
 
+/**
+ * When a trait value was set, for last-write-wins: the event time, but never later than when the
+ * collector received the event, nor than now. A client clock (or anyone writing the topic) dating
+ * an event in 2099 would otherwise pin the trait until 2099; late events still lose to newer ones.
+ */
+export function traitTime(event: CanonicalEvent, now: Date = new Date()): string {
+  const candidates = [event.timestamp, event.receivedAt, now.toISOString()].map((iso) => ({ iso, ms: Date.parse(iso) })).filter((c) => Number.isFinite(c.ms));
+  return candidates.reduce((a, b) => (b.ms < a.ms ? b : a)).iso;
+}
+
 /** identify traits (and context.traits sent along with any call) become per-identity trait values. */
-export function traitRows(event: CanonicalEvent, identity: string): TraitRow[] {
+export function traitRows(event: CanonicalEvent, identity: string, now: Date = new Date()): TraitRow[] {
   const contextTraits = event.context.traits;
   const traits: Record<string, Json> = {
     ...(contextTraits && typeof contextTraits === 'object' && !Array.isArray(contextTraits) ? contextTraits : {}),
@@ -92,7 +102,7 @@ export function traitRows(event: CanonicalEvent, identity: string): TraitRow[] {
     identity,
     trait,
     value: JSON.stringify(value),
-    event_time: chTime(event.timestamp),
+    event_time: chTime(traitTime(event, now)),
     message_id: event.messageId,
   }));
 }
