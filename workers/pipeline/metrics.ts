@@ -14,6 +14,9 @@ export function pipelineMetrics(registry: Registry, pipeline: string) {
     merges: new Counter({ name: 'uspa_pipeline_identity_edges_total', help: 'Identity edges recorded by action', labelNames: ['pipeline', 'action'], registers: [registry] }),
     backlog: new Gauge({ name: 'uspa_pipeline_profiles_pending', help: 'Profiles whose events are stored but whose profile row is not rebuilt yet', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     segmentChanges: new Counter({ name: 'uspa_pipeline_segment_changes_total', help: 'Realtime Segment entries and exits published', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    stalled: new Gauge({ name: 'uspa_pipeline_stalled', help: '1 while writes keep failing and offsets do not move (see the log for the cause)', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    writeFailures: new Counter({ name: 'uspa_pipeline_write_failures_total', help: 'Batch writes that failed and will be retried as a whole', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    unreadable: new Counter({ name: 'uspa_pipeline_unreadable_records_total', help: 'Records a consumer of the pipeline could not read, skipped and logged', labelNames: ['pipeline', 'consumer'], registers: [registry] }),
     rebuilt: new Counter({ name: 'uspa_pipeline_profiles_rebuilt_total', help: 'Profile rows rebuilt', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
   };
 }

@@ -17,6 +17,7 @@ import { pipelineMetrics } from './metrics.ts';
 import { ProfileBuilder } from './profile-builder.ts';
 import { RealtimeSegments } from './realtime-segments.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { StallWatch, type StallState } from './stall.ts';
 import { UnmergeLoop } from './unmerge.ts';
 
 export class PipelineWorker {
@@ -27,6 +28,7 @@ export class PipelineWorker {
   private readonly writer: BatchWriter;
   private readonly batches: BatchConsumer;
   private readonly unmerges: UnmergeLoop;
+  private readonly stall: StallWatch;
 
   constructor(
     private readonly spec: WorkloadPipeline,
@@ -39,6 +41,7 @@ export class PipelineWorker {
   ) {
     const keys = resolveIdentityKeys(spec.identity?.keys, `pipeline ${spec.name}: identity.keys`);
     const metrics = pipelineMetrics(registry, spec.name);
+    this.stall = new StallWatch(metrics, log);
     this.identity = new IdentityStore(warehouse, { keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 }, log);
     const realtime = new RealtimeSegments(warehouse, producer, topics, metrics);
     this.profiles = new ProfileBuilder(spec.name, warehouse, spec.batch?.profileIntervalMs ?? 1000, (ids) => realtime.evaluate(ids), metrics, log);
@@ -58,7 +61,7 @@ export class PipelineWorker {
       topics: spec.sources.map((s) => topics.source(s)),
       maxEvents: spec.batch?.maxEvents ?? 5000,
       maxWaitMs: spec.batch?.maxWaitMs ?? 200,
-      write: (records) => this.writer.write(records),
+      write: (records) => this.stall.track(this.writer.write(records)),
       // The in-memory graph may hold observations ClickHouse never got: start again from what is stored.
       afterFailedWrite: () => this.identity.load().catch((err: unknown) => log.error({ err }, 'reloading the identity graph failed')),
       queue: this.queue,
@@ -74,6 +77,11 @@ export class PipelineWorker {
   /** Until every profile is current, how many are waiting (for tests and /metrics). */
   get profilesPending(): number {
     return this.profiles.pending;
+  }
+
+  /** Whether writes keep failing (the offsets do not move), and why. */
+  get stallState(): StallState {
+    return this.stall.state;
   }
 
   /** When the last batch was written (ms since the epoch; 0: none yet). */
