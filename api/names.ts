@@ -21,6 +21,11 @@ export interface TopicNames {
   control: (pipeline: string) => string;
   /** Entered/exited records of the namespace's Segments (keyed by profile id). */
   segmentChanges: string;
+  /**
+   * What every topic an Activation may write to starts with (`<prefix>.out.`). USPA reads none of
+   * them, so an Activation can neither inject events nor forge control commands.
+   */
+  activationOutputs: string;
   /** The consumer group of a Pipeline's workers. */
   pipelineGroup: (pipeline: string) => string;
   /** The consumer group of a Pipeline's workers on its control topic. */
@@ -34,6 +39,7 @@ export function topicNames(prefix: string): TopicNames {
     deadLetters: (source) => `${prefix}.dead-letters.${source}`,
     control: (pipeline) => `${prefix}.control.${pipeline}`,
     segmentChanges: `${prefix}.segment-changes`,
+    activationOutputs: `${prefix}.out.`,
     pipelineGroup: (pipeline) => `${prefix}.pipeline.${pipeline}`,
     pipelineControlGroup: (pipeline) => `${prefix}.pipeline.${pipeline}-control`,
   };

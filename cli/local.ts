@@ -52,6 +52,8 @@ export async function runLocal(): Promise<number> {
     '--set', 'replicas=1', '--set', `kafka.brokers=${vars.KAFKA_BROKERS}`, '--set', `clickhouse.url=${vars.CLICKHOUSE_URL}`,
     '--set', `clickhouse.user=${vars.CLICKHOUSE_USER ?? 'default'}`, '--set-string', `clickhouse.password=${vars.CLICKHOUSE_PASSWORD ?? ''}`,
     '--set', `temporal.address=${vars.TEMPORAL_ADDRESS}`,
+    // Webhooks to this machine (a receiver on localhost) work locally; other private addresses do not.
+    '--set', 'activations.webhookPrivateAddresses=loopback',
   ]);
 
   say('starting the local runtime (runs USPA pods as processes of this checkout)');

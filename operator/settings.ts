@@ -1,6 +1,7 @@
 // What the operator needs to know about its installation, from its environment (the Helm chart
 // sets these). Engine credentials are read here and handed to workloads only through Secrets.
 import { readFileSync } from 'node:fs';
+import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy, webhookAddressPolicy } from '../api/activation-destinations.ts';
 
 export interface OperatorSettings {
   /** Kafka topics of namespace N are named `<topicPrefix>.<N>.…`. */
@@ -25,6 +26,8 @@ export interface OperatorSettings {
   resyncMs: number;
   /** A Pipeline whose committed offsets stay put this long while events wait is Degraded/Stalled (USPA_STALL_AFTER_SECONDS, 120). */
   stallAfterMs?: number;
+  /** Which private addresses Activation webhooks may reach (default deny); passed on to the activations workers. */
+  webhookAddresses?: WebhookAddressPolicy;
 }
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
@@ -47,5 +50,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
     resyncMs: Number(env.USPA_RESYNC_SECONDS ?? 600) * 1000,
     stallAfterMs: Number(env.USPA_STALL_AFTER_SECONDS ?? 120) * 1000,
     watchNamespace: env.USPA_WATCH_NAMESPACE || undefined,
+    webhookAddresses: webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]),
   };
 }

@@ -3,6 +3,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   type API_VERSION,
+  DNS1123_SUBDOMAIN,
   type CommonSpec,
   type CommonStatus,
   type SecretKeyRef,
@@ -64,10 +65,17 @@ export interface ActivationTrigger {
   sync?: (typeof SYNC_MODES)[number];
 }
 
+/** A header whose value the worker reads from a Secret at send time. */
+export interface SecretHeader {
+  name: string;
+  valueFrom: { secretKeyRef: Required<SecretKeyRef> };
+}
+
 export interface WebhookDestination {
   url: string;
   signingSecretRef?: SecretKeyRef;
   headers?: Record<string, string>;
+  secretHeaders?: SecretHeader[];
   timeoutSeconds?: number;
 }
 
@@ -223,11 +231,37 @@ const destination = object<ActivationDestination>(
         'Secret key to sign requests with: each request then carries X-USPA-Signature: sha256=<hex>, an HMAC-SHA256 of the exact body, so the receiver can verify it came from USPA; every request also carries an Idempotency-Key. Unsigned when omitted.',
         ACTIVATION_DEFAULTS.webhook.signingSecretKey,
       ),
-      headers: map('Extra HTTP headers, e.g. Authorization. Values are sent as is; keep secrets out of them when possible (use signingSecretRef). At most 32.', string('Header value.', { maxLength: 4096 }), { maxProperties: 32 }),
+      headers: map('Extra HTTP headers with literal values, e.g. X-Team. Values are sent as is and are visible to anyone who can read the Activation: put credentials in secretHeaders. At most 32.', string('Header value.', { maxLength: 4096 }), { maxProperties: 32 }),
+      secretHeaders: array(
+        'Extra HTTP headers whose values come from Secrets in this namespace, e.g. Authorization: read by the activations worker at each send (a rotated Secret is used within seconds), never logged, never shown in status or Events. At most 16, unique by name, none also in headers.',
+        object<SecretHeader>('One header from a Secret.', {
+          name: required(string('Header name, e.g. Authorization.', { minLength: 1, maxLength: 256, pattern: "^[-!#$%&'*+.^_`|~0-9A-Za-z]+$" })),
+          valueFrom: required(
+            object<SecretHeader['valueFrom']>('Where the value comes from.', {
+              secretKeyRef: required(
+                object<Required<SecretKeyRef>>('The Secret key holding the whole header value, e.g. "Bearer <token>".', {
+                  name: required(string('Name of the Secret, in the same namespace as this resource.', { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN })),
+                  key: required(string("Key within the Secret's data.", { minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' })),
+                }),
+              ),
+            }),
+          ),
+        }),
+        { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+      ),
       timeoutSeconds: int32('Seconds to wait for a response before the attempt counts as failed.', { minimum: 1, maximum: 60, default: ACTIVATION_DEFAULTS.webhook.timeoutSeconds }),
+    }, {
+      validations: [
+        { rule: '!has(self.headers) || !has(self.secretHeaders) || self.secretHeaders.all(h, !(h.name in self.headers))', message: 'a header is set in both headers and secretHeaders', fieldPath: '.secretHeaders' },
+      ],
     }),
     kafka: object<KafkaDestination>('A Kafka record per message, on the Kafka cluster USPA uses.', {
-      topic: required(string('Topic to write to (1 to 249 letters, digits, ".", "_" or "-").', { pattern: '^[a-zA-Z0-9._-]{1,249}$' })),
+      topic: required(
+        string(
+          'Topic to write to: one of this namespace\'s output topics, named <topic prefix>.<namespace>.out.<name> (e.g. uspa.shop.out.crm with the chart\'s default topicPrefix uspa), 1 to 249 letters, digits, ".", "_" or "-". USPA reads none of these topics; any other topic is refused (reported on the Ready condition). The topic must exist.',
+          { pattern: '^[a-zA-Z0-9._-]{1,249}$' },
+        ),
+      ),
     }),
     email: object<EmailDestination>('An email per message, through your SMTP server.', {
       smtpSecretRef: required(

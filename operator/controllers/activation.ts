@@ -4,10 +4,12 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Liquid } from 'liquidjs';
 import { stringify } from 'yaml';
-import type { Activation, ActivationStatus } from '../../api/v1alpha1/index.ts';
-import { FINALIZER, PART_OF, TRIGGERS_CONFIGMAP, activationSchedule, database, taskQueue } from '../../api/names.ts';
+import { ACTIVATION_DEFAULTS, type Activation, type ActivationStatus } from '../../api/v1alpha1/index.ts';
+import { FINALIZER, PART_OF, TRIGGERS_CONFIGMAP, activationSchedule, database, taskQueue, topicNames, topicPrefix } from '../../api/names.ts';
+import { type WebhookAddressPolicy, kafkaTopicProblem, webhookUrlProblem } from '../../api/activation-destinations.ts';
+import { templateContext, unknownVariable } from '../../api/activation-templates.ts';
 import { hashOf } from '../manifests/workload.ts';
-import { type OperatorContext, isDeleting } from '../context.ts';
+import { type OperatorContext, SECRET_RECHECK_MS, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { syncAudience } from '../../workflows/activations.ts';
@@ -16,7 +18,10 @@ import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.
 const STATUS_REFRESH_MS = 60_000;
 const liquid = new Liquid({ strictFilters: true });
 
-/** Every template of the Activation that does not parse, as "where: why". */
+/**
+ * Every template of the Activation that does not parse or uses a variable its render context
+ * does not have (api/activation-templates.ts), as "where: why".
+ */
 export function templateErrors(spec: Activation['spec']): string[] {
   const templates: Array<[string, string | undefined]> = [
     ['spec.template.body', spec.template?.body],
@@ -24,16 +29,34 @@ export function templateErrors(spec: Activation['spec']): string[] {
     ['spec.destination.email.to', spec.destination.email?.to],
     ...(spec.variants ?? []).map((v, i): [string, string | undefined] => [`spec.variants[${i}].template.body`, v.template?.body]),
   ];
+  const context = templateContext(spec.trigger.type, spec.destination.type);
   const errors: string[] = [];
   for (const [where, text] of templates) {
     if (!text) continue;
     try {
-      liquid.parse(text);
+      const unknown = new Set(liquid.globalVariableSegmentsSync(liquid.parse(text)).map((path) => unknownVariable(path, context)).filter((why) => why !== undefined));
+      for (const why of unknown) errors.push(`${where}: ${why}`);
     } catch (err) {
       errors.push(`${where}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   return errors;
+}
+
+/** Where the destination points, against the installation's rules (api/activation-destinations.ts). */
+export function destinationErrors(spec: Activation['spec'], outputs: string, webhookAddresses: WebhookAddressPolicy): string[] {
+  const { kafka, webhook } = spec.destination;
+  return [kafka && kafkaTopicProblem(kafka.topic, outputs), webhook && webhookUrlProblem(webhook.url, webhookAddresses)].filter((p) => typeof p === 'string');
+}
+
+/** Every Secret key the Activation reads, with the field that names it. */
+function secretRefs(spec: Activation['spec']): Array<{ field: string; name: string; key: string }> {
+  const { webhook, email } = spec.destination;
+  return [
+    ...(webhook?.signingSecretRef ? [{ field: 'spec.destination.webhook.signingSecretRef', name: webhook.signingSecretRef.name, key: webhook.signingSecretRef.key ?? ACTIVATION_DEFAULTS.webhook.signingSecretKey }] : []),
+    ...(webhook?.secretHeaders ?? []).map((h, i) => ({ field: `spec.destination.webhook.secretHeaders[${i}].valueFrom.secretKeyRef`, ...h.valueFrom.secretKeyRef })),
+    ...(email ? [{ field: 'spec.destination.email.smtpSecretRef', name: email.smtpSecretRef.name, key: email.smtpSecretRef.key ?? ACTIVATION_DEFAULTS.email.smtpSecretKey }] : []),
+  ];
 }
 
 export class ActivationReconciler implements Reconciler {
@@ -66,8 +89,16 @@ export class ActivationReconciler implements Reconciler {
       const seg = ctx.caches.segments.get(spec.segment, namespace);
       if (!seg || isDeleting(seg)) return write('degraded', 'SegmentNotFound', `Segment "${spec.segment}" not found in namespace ${namespace}`);
     }
-    for (const ref of [spec.destination.webhook?.signingSecretRef, spec.destination.email?.smtpSecretRef]) {
-      if (ref && !ctx.caches.secrets.get(ref.name, namespace)) return write('degraded', 'SecretNotFound', `Secret "${ref.name}" not found in namespace ${namespace}`);
+    const destination = destinationErrors(spec, topicNames(topicPrefix(ctx.settings.topicPrefix, namespace)).activationOutputs, ctx.settings.webhookAddresses ?? 'deny');
+    if (destination.length) return write('degraded', 'DestinationNotAllowed', destination.join('; '));
+    // Names and keys only: a Secret's values never reach status, Events or logs.
+    for (const ref of secretRefs(spec)) {
+      const secret = await ctx.readSecret(namespace, ref.name);
+      const problem = !secret ? ['SecretNotFound', `${ref.field}: Secret "${ref.name}" not found in namespace ${namespace}`] : secret.data?.[ref.key] === undefined ? ['SecretKeyMissing', `${ref.field}: Secret "${ref.name}" has no key "${ref.key}"`] : undefined;
+      if (problem) {
+        await write('degraded', problem[0]!, problem[1]!);
+        return { requeueAfterMs: SECRET_RECHECK_MS }; // Secrets are not watched
+      }
     }
 
     await ctx.applyWorker(namespace, 'activations', ctx.caches.activations.list(namespace));

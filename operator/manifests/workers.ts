@@ -2,6 +2,7 @@
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { clickhouseSecret, database, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
+import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy } from '../../api/activation-destinations.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
@@ -9,6 +10,8 @@ export const WORKER_PORT = 9465;
 
 export interface WorkerSettings extends PipelineSettings {
   temporal: { address: string; namespace: string };
+  /** The activations worker checks every webhook send against it (default deny). */
+  webhookAddresses?: WebhookAddressPolicy;
 }
 
 export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment } {
@@ -26,6 +29,7 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     fromSecret('CLICKHOUSE_URL'),
     fromSecret('CLICKHOUSE_USER'),
     fromSecret('CLICKHOUSE_PASSWORD'),
+    ...(kind === 'activations' ? [{ name: WEBHOOK_ADDRESS_ENV, value: settings.webhookAddresses ?? 'deny' }] : []),
   ];
   return {
     secret: {
@@ -52,7 +56,7 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
   };
 }
 
-/** What the activations worker may do in its namespace: read Activations and Secrets, nothing else. */
+/** What the activations worker may do in its namespace: read Activations and Secrets, report on Activations, nothing else. */
 export function activationsWorkerRbac(namespace: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
   const name = workerWorkload('activations');
   const labels = labelsFor(name, 'worker-activations');
@@ -65,6 +69,8 @@ export function activationsWorkerRbac(namespace: string, owners: V1OwnerReferenc
       metadata,
       rules: [
         { apiGroups: ['uspa.tech'], resources: ['activations', 'segments'], verbs: ['get', 'list', 'watch'] },
+        // It reports each Activation's loaded generation (status.workers, server-side apply).
+        { apiGroups: ['uspa.tech'], resources: ['activations/status'], verbs: ['patch'] },
         { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
       ],
     },

@@ -14,6 +14,8 @@ import { Mailer, SIGNATURE_HEADER, kafkaRecord, messageIdFor, sendEmail, sendKaf
 import { required, unique } from '../support/env.ts';
 import { smtpReceiver, webhookReceiver, type SmtpReceiver, type WebhookReceiver } from './support.ts';
 
+// The tests' receivers listen on loopback, which the local mode allows.
+const LOCAL = { addresses: 'loopback' } as const;
 const delivery = (over: Partial<Delivery> = {}): Delivery => ({ key: 'k-123', activation: 'shop/cart', variant: 'b', profileId: 'p-1', message: { body: '{"hello":"world"}' }, attempt: 1, ...over });
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
@@ -35,51 +37,84 @@ describe('webhook destination', () => {
 
   test('signed body, idempotency key, content type, the Activation\'s headers (ours win)', async () => {
     hook.answer = () => 200;
-    const res = await sendWebhook({ url: hook.url, headers: { Authorization: 'Bearer abc', 'Idempotency-Key': 'spoofed' }, timeoutSeconds: 5 }, 'signing-secret', delivery());
+    const res = await sendWebhook({ url: hook.url, headers: { 'X-Team': 'growth', 'Idempotency-Key': 'spoofed' }, timeoutSeconds: 5 }, { signingSecret: 'signing-secret', headers: { Authorization: 'Bearer abc' } }, delivery(), LOCAL);
     assert.equal(res.status, 200);
     const req = hook.requests.at(-1)!;
     assert.equal(req.body, '{"hello":"world"}');
     assert.equal(req.headers['content-type'], 'application/json');
     assert.equal(req.headers['idempotency-key'], 'k-123');
-    assert.equal(req.headers.authorization, 'Bearer abc');
+    assert.equal(req.headers.authorization, 'Bearer abc', 'a header from a Secret');
+    assert.equal(req.headers['x-team'], 'growth');
     assert.equal(req.headers['x-uspa-activation'], 'shop/cart');
     assert.equal(req.headers['x-uspa-variant'], 'b');
     const expected = `sha256=${createHmac('sha256', 'signing-secret').update(req.body).digest('hex')}`;
     assert.equal(req.headers[SIGNATURE_HEADER.toLowerCase()], expected, 'the receiver can verify the body with the shared secret');
-    await sendWebhook({ url: hook.url }, undefined, delivery({ message: { body: 'plain text' } }));
+    await sendWebhook({ url: hook.url }, {}, delivery({ message: { body: 'plain text' } }), LOCAL);
     assert.equal(hook.requests.at(-1)!.headers[SIGNATURE_HEADER.toLowerCase()], undefined, 'unsigned without a secret');
     assert.equal(hook.requests.at(-1)!.headers['content-type'], 'text/plain; charset=utf-8');
-    await sendWebhook({ url: hook.url.replace('http://', 'http://us%40er:p%3Ass@') }, undefined, delivery());
+    await sendWebhook({ url: hook.url.replace('http://', 'http://us%40er:p%3Ass@') }, {}, delivery(), LOCAL);
     assert.equal(hook.requests.at(-1)!.headers.authorization, `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`, 'credentials in the URL become Basic auth');
   });
 
   test('4xx is not retried; 408, 429 and 5xx are (Retry-After honoured)', async () => {
     hook.answer = () => 400;
-    const rejected = await failureOf(sendWebhook({ url: hook.url }, undefined, delivery()));
+    const rejected = await failureOf(sendWebhook({ url: hook.url }, {}, delivery(), LOCAL));
     assert.equal(rejected.nonRetryable, true);
     assert.equal(rejected.type, 'WebhookRejected');
     assert.match(rejected.message, /answered 400: nope/);
     assert.deepEqual(rejected.details, [{ attempt: 1 }]);
     for (const status of [408, 429, 500, 503]) {
       hook.answer = () => status;
-      const f = await failureOf(sendWebhook({ url: hook.url }, undefined, delivery()));
+      const f = await failureOf(sendWebhook({ url: hook.url }, {}, delivery(), LOCAL));
       assert.equal(f.nonRetryable, false, `${status} is retried`);
     }
   });
 
   test('timeouts and refused connections are retried; URLs lose credentials, path and query in messages', async () => {
     hook.answer = () => new Promise((r) => setTimeout(() => r(200), 3_000));
-    const slow = await failureOf(sendWebhook({ url: hook.url, timeoutSeconds: 1 }, undefined, delivery()));
+    const slow = await failureOf(sendWebhook({ url: hook.url, timeoutSeconds: 1 }, {}, delivery(), LOCAL));
     assert.equal(slow.nonRetryable, false);
     assert.match(slow.message, /no answer within 1s/);
     const closed = createServer().listen(0, '127.0.0.1');
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     closed.close();
-    const refused = await failureOf(sendWebhook({ url: `http://user:hunter2@127.0.0.1:${port}/x?token=t0ps3cret` }, undefined, delivery()));
+    const refused = await failureOf(sendWebhook({ url: `http://user:hunter2@127.0.0.1:${port}/x?token=t0ps3cret` }, {}, delivery(), LOCAL));
     assert.equal(refused.nonRetryable, false);
     assert.equal(refused.message, `webhook http://127.0.0.1:${port}: ECONNREFUSED`);
     assert.doesNotMatch(refused.message, /hunter2|t0ps3cret/);
+  });
+
+  test('deny: a loopback IP and a name resolving to loopback (real DNS: localhost) are refused before any request', async () => {
+    hook.answer = () => 200;
+    const before = hook.requests.length;
+    const port = new URL(hook.url).port;
+    const literal = await failureOf(sendWebhook({ url: hook.url }, {}, delivery(), { addresses: 'deny' }));
+    assert.equal(literal.type, 'WebhookAddressNotAllowed');
+    assert.equal(literal.nonRetryable, true);
+    assert.match(literal.message, /127\.0\.0\.1 is a loopback address/);
+    const named = await failureOf(sendWebhook({ url: `http://localhost:${port}/hooks/cart` }, {}, delivery(), { addresses: 'deny' }));
+    assert.equal(named.type, 'WebhookAddressNotAllowed');
+    assert.match(named.message, /^webhook http:\/\/localhost:\d+: localhost resolves to (127\.0\.0\.1|::1) is a loopback address/);
+    assert.equal(hook.requests.length, before, 'the receiver got nothing');
+    // The same name under loopback reaches the receiver, through the address that was checked.
+    await sendWebhook({ url: `http://localhost:${port}/hooks/cart` }, {}, delivery(), { addresses: 'loopback' });
+    assert.equal(hook.requests.length, before + 1);
+  });
+
+  test('every address a name resolves to is checked, and the socket connects to the checked one (no second lookup)', async () => {
+    const port = new URL(hook.url).port;
+    const mixed = await failureOf(sendWebhook({ url: `http://mixed.example:${port}/` }, {}, delivery(), { addresses: 'deny', resolve: async () => [{ address: '93.184.216.34', family: 4 }, { address: '169.254.169.254', family: 4 }] }));
+    assert.equal(mixed.type, 'WebhookAddressNotAllowed');
+    assert.match(mixed.message, /mixed\.example resolves to 169\.254\.169\.254 is a private, link-local or reserved address/);
+    // A rebinding name answers an allowed address first, a private one after: only the first is used.
+    let lookups = 0;
+    const rebinding = async () => (lookups++ === 0 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '10.0.0.1', family: 4 }]);
+    const before = hook.requests.length;
+    await sendWebhook({ url: `http://rebind.example:${port}/hooks/cart` }, {}, delivery(), { addresses: 'loopback', resolve: rebinding });
+    assert.equal(lookups, 1, 'one lookup per connection');
+    assert.equal(hook.requests.length, before + 1, 'the request went to the checked address');
+    assert.equal(hook.requests.at(-1)!.headers.host, `rebind.example:${port}`, 'the Host header keeps the name');
   });
 });
 

@@ -33,7 +33,7 @@ const COUPON_VARIANTS = [
   { name: 'b', weight: 50 },
 ];
 
-function activations(ns: string, installation: string): string {
+function activations(ns: string, crmTopic: string): string {
   return `
 apiVersion: uspa.tech/v1alpha1
 kind: Activation
@@ -78,7 +78,7 @@ metadata: { name: welcome }
 spec:
   segment: vip
   trigger: { type: segmentEntered }
-  destination: { type: kafka, kafka: { topic: ${installation}-crm } }
+  destination: { type: kafka, kafka: { topic: ${crmTopic} } }
   template: { body: '{"profileId": {{ profile.id | json }}, "plan": {{ traits.plan | json }}, "segment": {{ segment.name | json }}, "version": {{ segment.version }}}' }
 ---
 apiVersion: uspa.tech/v1alpha1
@@ -135,9 +135,9 @@ before(async () => {
   await kubectl(['create', 'secret', 'generic', 'smtp', '-n', s.namespace, `--from-literal=url=${smtp.url}`]);
   const admin = s.kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${s.installation}-crm`, numPartitions: 1 }] });
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${s.topicPrefix}.out.crm`, numPartitions: 1 }] });
   await admin.disconnect();
-  await s.apply(activations(s.namespace, s.installation));
+  await s.apply(activations(s.namespace, `${s.topicPrefix}.out.crm`));
   worker = await startActivationsWorker({ namespace: s.namespace, env: s.env, log: createLogger('worker-activations', process.env.USPA_TEST_LOGS ? 'debug' : 'error'), workflowBundle: bundle, conversionsIntervalMs: false, topicRefreshMs: 1_000 });
   await eventually('the worker sees the 9 Activations', async () => worker.activations.list().length === 9, 30_000);
   await worker.consumer!.joinedWithin(30_000);
@@ -258,7 +258,7 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
     const consumer = s.kafka.consumer({ groupId: unique('crm-reader') });
     const got: Array<{ key: string; value: string; headers: Record<string, string> }> = [];
     await consumer.connect();
-    await consumer.subscribe({ topics: [`${s.installation}-crm`], fromBeginning: true });
+    await consumer.subscribe({ topics: [`${s.topicPrefix}.out.crm`], fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void got.push({ key: String(message.key), value: String(message.value), headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])) }) });
     try {
       await s.producer.send({ topic: `${s.topicPrefix}.segment-changes`, acks: -1, messages: [{ key: 'p-vip', value: JSON.stringify(change) }] });

@@ -168,7 +168,8 @@ export async function scratch(prefix: string, sources: string[] = ['web']): Prom
     kafka,
     producer,
     core,
-    env: { ...process.env, USPA_DATABASE: db, USPA_TOPIC_PREFIX: tp, LOG_LEVEL: process.env.USPA_TEST_LOGS ? 'debug' : 'warn' },
+    // The receivers listen on loopback, which the local mode allows.
+    env: { ...process.env, USPA_DATABASE: db, USPA_TOPIC_PREFIX: tp, USPA_WEBHOOK_PRIVATE_ADDRESSES: 'loopback', LOG_LEVEL: process.env.USPA_TEST_LOGS ? 'debug' : 'warn' },
     apply: (manifest) => kubectl(['apply', '-n', namespace, '-f', '-'], manifest),
     async send(source, event) {
       const now = new Date().toISOString();

@@ -81,6 +81,8 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
     leaderElection: false,
     resyncMs: 60_000,
     watchNamespace: namespace,
+    // The tests' receivers listen on loopback, which the local mode allows.
+    webhookAddresses: 'loopback',
   };
   const kc = kubeConfig();
   await installCrds();

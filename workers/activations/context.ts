@@ -4,6 +4,7 @@
 // The Activation is read from the watched cache at every step: an edit, a suspend or a deletion
 // takes effect on campaigns already waiting.
 import type { Activation } from '../../api/v1alpha1/activation.ts';
+import type { WebhookAddressPolicy } from '../../api/activation-destinations.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -23,7 +24,10 @@ export interface ActivationsDeps {
   producer: { send(records: OutgoingRecord[]): Promise<void> };
   log: Logger;
   recommendations?: Recommender;
-  fetch?: typeof fetch;
+  /** Which private addresses webhooks may reach (default deny). */
+  webhookAddresses?: WebhookAddressPolicy;
+  /** Every Kafka destination must start with it (the namespace's topics.activationOutputs). */
+  kafkaOutputs: string;
   mailer?: Mailer;
   /** Conversions count within this long after a send or holdout decision (default 7 days). */
   conversionWindowMs?: number;
@@ -52,6 +56,6 @@ export function createContext(deps: ActivationsDeps): ActivitiesContext {
       return deps.activations.get(name);
     },
     ledger: deliveryLedger(deps.namespace, deps.onOutcome),
-    messages: createMessages({ ...deps, mailer: deps.mailer ?? new Mailer(), fetch: deps.fetch ?? fetch }),
+    messages: createMessages({ ...deps, mailer: deps.mailer ?? new Mailer(), webhookAddresses: deps.webhookAddresses ?? 'deny' }),
   };
 }

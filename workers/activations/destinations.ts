@@ -7,9 +7,15 @@
 // SMTP 4xx) are retried with the activity's backoff; the rest (4xx, SMTP 5xx, bad configuration)
 // fail at once. Messages name the destination by origin only: URLs and SMTP URLs may hold secrets.
 import { createHmac } from 'node:crypto';
+import { type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type LookupFunction, isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { WebhookDestination } from '../../api/v1alpha1/activation.ts';
+import { type WebhookAddressPolicy, addressProblem } from '../../api/activation-destinations.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { RenderedMessage } from './render.ts';
 
@@ -63,28 +69,111 @@ function retryAfterMs(value: string | null): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 3_600_000) : undefined;
 }
 
+/** What a webhook send may reach, and how names are resolved (tests inject a resolver). */
+export interface WebhookOptions {
+  addresses: WebhookAddressPolicy;
+  resolve?: (hostname: string) => Promise<LookupAddress[]>;
+}
+
+/** What the Secrets of a webhook hold at send time: the signing secret and the secretHeaders' values. */
+export interface WebhookSecrets {
+  signingSecret?: string;
+  headers?: Record<string, string>;
+}
+
+class AddressNotAllowed extends Error {}
+
+const systemResolve = (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
+
 /**
- * POSTs the body. Headers: the Activation's own, then ours (which win): Content-Type (JSON when
- * the body is JSON), Idempotency-Key, X-USPA-Activation, X-USPA-Variant and, with a signing
- * secret, X-USPA-Signature: sha256=<hex HMAC of the body>.
+ * A socket lookup that resolves the name once, refuses it when any address is not allowed, and
+ * hands the checked addresses to the socket, which connects to them and to nothing else: a name
+ * that answers differently a moment later (DNS rebinding) cannot slip past the check.
  */
-export async function sendWebhook(cfg: WebhookDestination, secret: string | undefined, d: Delivery, fetchImpl: typeof fetch = fetch): Promise<{ status: number }> {
+export function checkedLookup(policy: WebhookAddressPolicy, resolve = systemResolve): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (all) => {
+        for (const a of all) {
+          const why = addressProblem(a.address, policy);
+          if (why) throw new AddressNotAllowed(`${hostname} resolves to ${why}`);
+        }
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const usable = family ? all.filter((a) => a.family === family) : all;
+        if (usable.length === 0) throw Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' });
+        if (options.all) callback(null, usable);
+        else callback(null, usable[0]!.address, usable[0]!.family);
+      },
+    ).catch((err: NodeJS.ErrnoException) => callback(err, ''));
+  };
+}
+
+// One keep-alive agent per policy: a pooled socket was connected to an address checked under it.
+const agents = new Map<string, HttpAgent>();
+function agentFor(protocol: string, o: WebhookOptions): HttpAgent {
+  const lookup = checkedLookup(o.addresses, o.resolve);
+  if (o.resolve) return protocol === 'https:' ? new HttpsAgent({ lookup }) : new HttpAgent({ lookup });
+  const key = `${protocol}${o.addresses}`;
+  let agent = agents.get(key);
+  if (!agent) agents.set(key, (agent = protocol === 'https:' ? new HttpsAgent({ keepAlive: true, lookup }) : new HttpAgent({ keepAlive: true, lookup })));
+  return agent;
+}
+
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  text: string;
+}
+
+function post(target: URL, headers: Record<string, string>, body: string, timeoutMs: number, o: WebhookOptions): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, { method: 'POST', headers, agent: agentFor(target.protocol, o), signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        // Only the start of an answer is shown in a failure.
+        if (size < 4096) chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * POSTs the body. Headers: the Activation's own (literal, then from Secrets), then ours (which
+ * win): Content-Type (JSON when the body is JSON), Idempotency-Key, X-USPA-Activation,
+ * X-USPA-Variant and, with a signing secret, X-USPA-Signature: sha256=<hex HMAC of the body>.
+ * The host must be allowed by the address policy: a literal IP is checked as is, a name on every
+ * address it resolves to.
+ */
+export async function sendWebhook(cfg: WebhookDestination, secrets: WebhookSecrets, d: Delivery, options: WebhookOptions): Promise<{ status: number }> {
   const where = originOf(cfg.url);
   const body = d.message.body;
   const headers = new Headers(cfg.headers ?? {});
+  for (const [name, value] of Object.entries(secrets.headers ?? {})) headers.set(name, value);
   headers.set('Content-Type', looksLikeJson(body) ? 'application/json' : 'text/plain; charset=utf-8');
   headers.set('User-Agent', 'uspa-activations');
   headers.set('Idempotency-Key', d.key);
   headers.set('X-USPA-Activation', d.activation);
   if (d.variant) headers.set('X-USPA-Variant', d.variant);
-  if (secret !== undefined) headers.set(SIGNATURE_HEADER, signBody(secret, body));
+  if (secrets.signingSecret !== undefined) headers.set(SIGNATURE_HEADER, signBody(secrets.signingSecret, body));
+  headers.set('Content-Length', String(Buffer.byteLength(body)));
   let target: URL;
   try {
     target = new URL(cfg.url);
   } catch {
     throw failure('InvalidDestination', 'spec.destination.webhook.url is not a URL', d.attempt, false);
   }
-  // Credentials in the URL become Basic auth (fetch refuses them in the URL), as curl does.
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw failure('InvalidDestination', `spec.destination.webhook.url: ${target.protocol} is not http: or https:`, d.attempt, false);
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  const literalProblem = isIP(literal) ? addressProblem(literal, options.addresses) : undefined;
+  if (literalProblem) throw failure('WebhookAddressNotAllowed', `webhook ${where}: ${literalProblem} (not allowed by this installation)`, d.attempt, false);
+  // Credentials in the URL become Basic auth, as curl does.
   if (target.username || target.password) {
     if (!headers.has('Authorization')) headers.set('Authorization', `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`);
     target.username = '';
@@ -92,19 +181,20 @@ export async function sendWebhook(cfg: WebhookDestination, secret: string | unde
   }
   const scrub = (text: string) => text.split(cfg.url).join(where).split(target.href).join(where);
   const timeoutSeconds = cfg.timeoutSeconds ?? 10;
-  let res: Response;
+  let res: Answer;
   try {
-    res = await fetchImpl(target, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    res = await post(target, Object.fromEntries(headers), body, timeoutSeconds * 1000, options);
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutSeconds}s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    if (err instanceof AddressNotAllowed) throw failure('WebhookAddressNotAllowed', `webhook ${where}: ${err.message} (not allowed by this installation)`, d.attempt, false);
+    const e = err as NodeJS.ErrnoException;
+    const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutSeconds}s` : (e.code ?? e.message);
     throw failure('WebhookUnreachable', `webhook ${where}: ${scrub(why)}`, d.attempt, true);
   }
-  const text = await res.text().catch(() => '');
+  const text = res.text;
   if (res.status >= 200 && res.status < 300) return { status: res.status };
   const answer = `webhook ${where} answered ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
-  if (res.status === 408 || res.status === 429) throw failure('WebhookBusy', answer, d.attempt, true, retryAfterMs(res.headers.get('retry-after')));
-  if (res.status >= 500) throw failure('WebhookServerError', answer, d.attempt, true, retryAfterMs(res.headers.get('retry-after')));
+  if (res.status === 408 || res.status === 429) throw failure('WebhookBusy', answer, d.attempt, true, retryAfterMs(res.retryAfter ?? null));
+  if (res.status >= 500) throw failure('WebhookServerError', answer, d.attempt, true, retryAfterMs(res.retryAfter ?? null));
   if (res.status >= 300 && res.status < 400) throw failure('WebhookRedirect', `${answer} (redirects are not followed: point spec.destination.webhook.url at the final URL)`, d.attempt, false);
   throw failure('WebhookRejected', answer, d.attempt, false);
 }

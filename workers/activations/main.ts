@@ -5,21 +5,25 @@
 //
 // Env: USPA_NAMESPACE, TEMPORAL_ADDRESS (+ TEMPORAL_NAMESPACE), KAFKA_BROKERS, USPA_TOPIC_PREFIX
 // (the namespace's: <installation>.<namespace>), CLICKHOUSE_URL/USER/PASSWORD, USPA_DATABASE,
-// PORT, HOST; Kubernetes from KUBECONFIG or the pod's service account.
+// PORT, HOST, USPA_WEBHOOK_PRIVATE_ADDRESSES (deny, loopback or allow); Kubernetes from KUBECONFIG or the pod's service account.
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Kafka } from 'kafkajs';
 import { Counter } from 'prom-client';
 import { topicPrefix } from '../../api/names.ts';
+import { WEBHOOK_ADDRESS_ENV, webhookAddressPolicy } from '../../api/activation-destinations.ts';
 import { CAMPAIGN, campaignWorkflowId, conversionsWorkflowId } from '../../api/workflows/activations.ts';
 import { BatchingProducer, type TopicNames, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { runTemporalWorker, serveTemporalWorker, type RunningTemporalWorker, type WorkerOptions } from '../../lib/temporal-worker.ts';
 import { conversions } from '../../workflows/activations.ts';
+import type { Activation } from '../../api/v1alpha1/activation.ts';
+import { apiMessage } from '../../lib/kubernetes/apply.ts';
+import { reportStatus } from '../../lib/kubernetes/report.ts';
 import { type Activities, createActivities } from './activities.ts';
 import { ActivationCache, SecretReader } from './cluster.ts';
-import { TriggerConsumer } from './consumer.ts';
+import { REPORTER, TriggerConsumer, consumes } from './consumer.ts';
 import type { Outcome } from './deliveries.ts';
 import { Mailer } from './destinations.ts';
 import type { Recommender } from './messages.ts';
@@ -51,6 +55,7 @@ export interface RunningActivationsWorker extends RunningTemporalWorker<Activiti
 
 /** What the setup opened that the worker's own parts (consumer, cancellations) use after it. */
 interface Opened {
+  kc: KubeConfig;
   client: Client;
   activations: ActivationCache;
   kafka: Kafka;
@@ -89,7 +94,7 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
         const outcomes = new Counter({ name: 'uspa_activation_outcomes_total', help: 'Deliveries recorded, by Activation and outcome (sent, failed, suppressed, holdout).', labelNames: ['activation', 'outcome'] as const, registers: [registry] });
         const records = new Counter({ name: 'uspa_activation_trigger_records_total', help: 'Records read by the trigger consumer, by kind (event, segment-change).', labelNames: ['kind'] as const, registers: [registry] });
         const actions = new Counter({ name: 'uspa_activation_trigger_actions_total', help: 'Campaigns started or joined (start) and cancelling signals sent (unless).', labelNames: ['action'] as const, registers: [registry] });
-        opened = { client, activations, kafka, topics, log, metrics: { records, actions } };
+        opened = { kc, client, activations, kafka, topics, log, metrics: { records, actions } };
 
         const mailer = new Mailer();
         const activities = createActivities({
@@ -99,6 +104,8 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
           activations,
           secrets: new SecretReader(kc, namespace),
           producer,
+          kafkaOutputs: topics.activationOutputs,
+          webhookAddresses: webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]),
           log,
           mailer,
           recommendations: options.recommendations ?? profileRecommender(warehouse),
@@ -120,7 +127,7 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
     options,
   );
 
-  const { client, activations, kafka, topics, log, metrics } = opened!;
+  const { kc, client, activations, kafka, topics, log, metrics } = opened!;
   const { taskQueue, database } = temporal;
   const cancelCampaigns = async (activation: string): Promise<number> => {
     const prefix = campaignWorkflowId(namespace, activation, '');
@@ -143,6 +150,14 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
   });
 
   let consumer: TriggerConsumer | undefined;
+  // Ready means live: an Activation's generation is reported loaded once this worker carries it
+  // out (for triggers: once nothing published since it was accepted can be skipped).
+  const reportLoaded = (a: Activation) => {
+    if (a.metadata.deletionTimestamp || (!consumer && consumes(a))) return;
+    (consumer ? consumer.load(a) : Promise.resolve())
+      .then(() => reportStatus(kc, { kind: 'Activation', namespace, name: a.metadata.name!, uid: a.metadata.uid }, { component: REPORTER, generation: a.metadata.generation ?? 0, state: 'Live' }))
+      .catch((err: unknown) => log.warn({ activation: `${namespace}/${a.metadata.name}`, err: apiMessage(err) }, 'could not report the Activation loaded'));
+  };
   try {
     if (options.conversionsIntervalMs !== false) {
       await client.workflow
@@ -159,6 +174,8 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
     }
     if (options.consumer !== false) {
       consumer = new TriggerConsumer({ kafka, topics, namespace, activations, temporal: client, taskQueue, log, staleAfterMs: options.staleAfterMs, topicRefreshMs: options.topicRefreshMs, metrics });
+      // Before start: an Activation that appears while the consumer starts is caught up on.
+      activations.informer.onChange((a, change) => change !== 'delete' && reportLoaded(a));
       await consumer.start();
     }
   } catch (err) {
@@ -166,6 +183,8 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
     throw err;
   }
   started = true;
+  if (!consumer) activations.informer.onChange((a, change) => change !== 'delete' && reportLoaded(a));
+  for (const a of activations.list()) reportLoaded(a);
   log.info({ taskQueue, database, topics: topics.prefix }, 'activations worker running');
 
   return {

@@ -3,6 +3,7 @@
 // by campaigns (one person) and audience syncs (a page of people).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
+import { type WebhookAddressPolicy, kafkaTopicProblem } from '../../api/activation-destinations.ts';
 import type { Trigger } from '../../api/workflows/activations.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -20,7 +21,10 @@ export interface MessagesDeps {
   /** Producer for Kafka destinations (acks=all). */
   producer: { send(records: OutgoingRecord[]): Promise<void> };
   mailer: Mailer;
-  fetch: typeof fetch;
+  /** Which private addresses webhooks may reach (USPA_WEBHOOK_PRIVATE_ADDRESSES). */
+  webhookAddresses: WebhookAddressPolicy;
+  /** Every Kafka destination must start with it (the namespace's topics.activationOutputs). */
+  kafkaOutputs: string;
   log: Logger;
   recommendations?: Recommender;
 }
@@ -99,10 +103,15 @@ export function createMessages(deps: MessagesDeps) {
       const missing = (field: string) => ApplicationFailure.create({ type: 'InvalidDestination', message: `${where}: spec.destination.${field} is required when destination.type is ${field}`, nonRetryable: true });
       if (dest.type === 'webhook') {
         if (!dest.webhook) throw missing('webhook');
-        const signing = dest.webhook.signingSecretRef ? await secret(dest.webhook.signingSecretRef, 'signingSecret', 'spec.destination.webhook.signingSecretRef') : undefined;
-        for (const d of deliveries) await sendWebhook(dest.webhook, signing, d, deps.fetch);
+        const signingSecret = dest.webhook.signingSecretRef ? await secret(dest.webhook.signingSecretRef, 'signingSecret', 'spec.destination.webhook.signingSecretRef') : undefined;
+        const headers: Record<string, string> = {};
+        for (const [i, h] of (dest.webhook.secretHeaders ?? []).entries()) headers[h.name] = await secret(h.valueFrom.secretKeyRef, h.valueFrom.secretKeyRef.key, `spec.destination.webhook.secretHeaders[${i}].valueFrom.secretKeyRef`);
+        for (const d of deliveries) await sendWebhook(dest.webhook, { signingSecret, headers }, d, { addresses: deps.webhookAddresses });
       } else if (dest.type === 'kafka') {
         if (!dest.kafka) throw missing('kafka');
+        // Checked again here: the operator may not have seen the latest edit yet.
+        const outside = kafkaTopicProblem(dest.kafka.topic, deps.kafkaOutputs);
+        if (outside) throw ApplicationFailure.create({ type: 'InvalidDestination', message: `${where}: ${outside}`, nonRetryable: true });
         await sendKafka(deps.producer, deliveries.map((d) => kafkaRecord(dest.kafka!.topic, d)), attempt);
       } else {
         if (!dest.email) throw missing('email');

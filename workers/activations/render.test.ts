@@ -51,8 +51,18 @@ describe('render', () => {
     assert.equal(m.to, 'ada@example.com');
     assert.equal(m.subject, 'Still thinking, Ada? Bcc: evil@example.com');
     assert.equal(m.body, 'Hello Ada');
+    const noAddress = await renderMessage(spec, '', { ...context, traits: { firstName: 'Bo' } });
+    assert.equal(noAddress.to, '', 'no address to send to (suppressed), not a failed render');
     const noBody = { ...spec, template: undefined };
     await assert.rejects(renderMessage(noBody, '', context), /spec\.template\.body: an email needs a body template/);
+  });
+
+  test('strict: a variable that is not there fails with its name; default and if accept a missing one', async () => {
+    // The quickstart's old template: profile has no userId, which used to render as "".
+    await assert.rejects(renderMessage(webhook('{"userId": "{{ profile.userId }}"}'), '', context), (err: unknown) => err instanceof TemplateError && err.message === 'spec.template.body: undefined variable: profile.userId, line:1, col:16');
+    await assert.rejects(renderMessage(webhook('Hi {{ traits.nickname }}'), '', context), /spec\.template\.body: undefined variable: traits\.nickname/);
+    const m = await renderMessage(webhook("Hi {{ traits.nickname | default: traits.firstName }}{% if traits.vip %}, VIP{% endif %}"), '', context);
+    assert.equal(m.body, 'Hi Ada');
   });
 
   test('errors name the field', async () => {
@@ -61,8 +71,8 @@ describe('render', () => {
   });
 
   test('prototype properties are out of reach and runaway loops are stopped', async () => {
-    const m = await renderMessage(webhook('[{{ traits.constructor }}][{{ traits.__proto__ }}]'), '', context);
-    assert.equal(m.body, '[][]');
+    await assert.rejects(renderMessage(webhook('[{{ traits.constructor }}]'), '', context), /undefined variable: traits\.constructor/);
+    await assert.rejects(renderMessage(webhook('[{{ traits.__proto__ }}]'), '', context), /undefined variable: traits\.__proto__/);
     await assert.rejects(renderMessage(webhook('{% for i in (1..100000000) %}{{ i }}{% endfor %}'), '', context), TemplateError);
   });
 });

@@ -9,6 +9,9 @@
 //   activation       { name, namespace, variant }
 // Templates are parsed once and cached; rendering is bounded in time and memory, and prototype
 // properties are out of reach (ownPropertyOnly), so a template cannot hang or probe the worker.
+// Rendering is strict: a variable that is not there (a trait this person lacks) fails the message
+// with its name instead of sending an empty string; `| default: …` and `{% if %}` accept a missing
+// value. The operator checks variables against api/activation-templates.ts when it is applied.
 import { Liquid, type Template } from 'liquidjs';
 import type { ActivationSpec } from '../../api/v1alpha1/activation.ts';
 
@@ -41,7 +44,10 @@ export class TemplateError extends Error {
   }
 }
 
-const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true, renderLimit: 2_000, memoryLimit: 32 * 1024 * 1024, parseLimit: 1024 * 1024 });
+const LIMITS = { strictFilters: true, ownPropertyOnly: true, renderLimit: 2_000, memoryLimit: 32 * 1024 * 1024, parseLimit: 1024 * 1024 };
+const liquid = new Liquid({ ...LIMITS, strictVariables: true, lenientIf: true });
+// The recipient alone renders a missing variable as "": a person without an address is suppressed, not failed.
+const lenient = new Liquid(LIMITS);
 const parsed = new Map<string, Template[]>();
 const MAX_CACHED = 1_000;
 
@@ -63,10 +69,10 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0]!;
 }
 
-export async function renderTemplate(text: string, where: string, context: RenderContext): Promise<string> {
+export async function renderTemplate(text: string, where: string, context: RenderContext, missing: 'fail' | 'empty' = 'fail'): Promise<string> {
   const templates = parse(text, where);
   try {
-    return String(await liquid.render(templates, context));
+    return String(await (missing === 'fail' ? liquid : lenient).render(templates, context));
   } catch (err) {
     throw new TemplateError(where, firstLine(err));
   }
@@ -121,7 +127,7 @@ export async function renderMessage(spec: ActivationSpec, variant: string, conte
     const [text, subject, to] = await Promise.all([
       renderTemplate(body.text, body.where, context),
       renderTemplate(email.subject, 'spec.destination.email.subject', context),
-      renderTemplate(email.to ?? '{{ traits.email }}', 'spec.destination.email.to', context),
+      renderTemplate(email.to ?? '{{ traits.email }}', 'spec.destination.email.to', context, 'empty'),
     ]);
     return { body: text, subject: subject.replace(/[\r\n]+/g, ' ').trim(), to: to.trim() };
   }
