@@ -4,7 +4,6 @@
 // events), so both modes publish each entry and exit once and agree on the members.
 import type { Warehouse } from '../clickhouse.ts';
 
-
 export interface SegmentDefinition {
   segment: string;
   sql: string;
@@ -18,9 +17,21 @@ export interface SegmentChange {
   change: 'entered' | 'exited';
 }
 
-export async function loadRealtimeDefinitions(w: Warehouse): Promise<SegmentDefinition[]> {
+/** The definitions the pipelines evaluate; one whose params are unreadable is left out and named in `unreadable`. */
+export async function loadRealtimeDefinitions(w: Warehouse): Promise<{ definitions: SegmentDefinition[]; unreadable: Array<{ segment: string; revision: string; error: string }> }> {
   const rows = await w.query<{ segment: string; sql: string; params: string; revision: string }>("SELECT segment, sql, params, revision FROM {db}.segment_definitions FINAL WHERE deleted = 0 AND mode = 'realtime'");
-  return rows.map((r) => ({ segment: r.segment, sql: r.sql, params: JSON.parse(r.params) as Record<string, unknown>, revision: r.revision }));
+  const definitions: SegmentDefinition[] = [];
+  const unreadable: Array<{ segment: string; revision: string; error: string }> = [];
+  for (const r of rows) {
+    try {
+      const params: unknown = JSON.parse(r.params);
+      if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new Error('params must be a JSON object');
+      definitions.push({ segment: r.segment, sql: r.sql, params: params as Record<string, unknown>, revision: r.revision });
+    } catch (err) {
+      unreadable.push({ segment: r.segment, revision: r.revision, error: (err as Error).message });
+    }
+  }
+  return { definitions, unreadable };
 }
 
 /** Current live membership of the given profiles in one Segment. */
@@ -33,30 +44,30 @@ async function liveMembers(w: Warehouse, segment: string, profileIds: string[]):
 }
 
 /**
- * Evaluates every realtime Segment for these profiles, records what changed in segment_live and
- * returns the changes (the caller publishes them). Profiles deleted by a merge simply stop matching.
+ * How one realtime Segment's membership of these profiles differs from segment_live. Writes
+ * nothing: the caller publishes the changes, then records them (recordLive), so a failed or
+ * interrupted publish leaves the difference in place for the next evaluation to publish again.
+ * Profiles deleted by a merge simply stop matching.
  */
-export async function evaluateRealtime(w: Warehouse, definitions: SegmentDefinition[], profileIds: string[], now = new Date()): Promise<SegmentChange[]> {
+export async function realtimeChanges(w: Warehouse, def: SegmentDefinition, profileIds: string[]): Promise<SegmentChange[]> {
   const ids = [...new Set(profileIds)];
-  if (ids.length === 0 || definitions.length === 0) return [];
   const changes: SegmentChange[] = [];
-  const at = now.toISOString().replace('T', ' ').replace('Z', '');
-  for (const def of definitions) {
-    for (let i = 0; i < ids.length; i += 1000) {
-      const chunk = ids.slice(i, i + 1000);
-      const matching = await w.query<{ profile_id: string }>(`SELECT DISTINCT profile_id FROM (${def.sql}) WHERE profile_id IN {uspa_ids:Array(String)}`, { ...def.params, uspa_ids: chunk });
-      const matches = new Set(matching.map((r) => r.profile_id));
-      const before = await liveMembers(w, def.segment, chunk);
-      const rows: object[] = [];
-      for (const id of chunk) {
-        if (matches.has(id) === before.has(id)) continue;
-        changes.push({ segment: def.segment, profileId: id, change: matches.has(id) ? 'entered' : 'exited' });
-        rows.push({ segment: def.segment, profile_id: id, member: matches.has(id) ? 1 : 0, changed_at: at, origin: 'realtime' });
-      }
-      await w.insert('segment_live', rows);
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const matching = await w.query<{ profile_id: string }>(`SELECT DISTINCT profile_id FROM (${def.sql}) WHERE profile_id IN {uspa_ids:Array(String)}`, { ...def.params, uspa_ids: chunk });
+    const matches = new Set(matching.map((r) => r.profile_id));
+    const before = await liveMembers(w, def.segment, chunk);
+    for (const id of chunk) {
+      if (matches.has(id) !== before.has(id)) changes.push({ segment: def.segment, profileId: id, change: matches.has(id) ? 'entered' : 'exited' });
     }
   }
   return changes;
+}
+
+/** Records published changes as the live state (after they were published, never before). */
+export async function recordLive(w: Warehouse, changes: SegmentChange[], origin: 'realtime' | 'batch', now = new Date()): Promise<void> {
+  const at = now.toISOString().replace('T', ' ').replace('Z', '');
+  await w.insert('segment_live', changes.map((c) => ({ segment: c.segment, profile_id: c.profileId, member: c.change === 'entered' ? 1 : 0, changed_at: at, origin })));
 }
 
 /**

@@ -6,6 +6,7 @@ export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
 export function pipelineMetrics(registry: Registry, pipeline: string) {
   const labels = { pipeline };
   return {
+    pipeline,
     events: new Counter({ name: 'uspa_pipeline_events_written_total', help: 'Events written to ClickHouse', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     duplicates: new Counter({ name: 'uspa_pipeline_events_duplicate_total', help: 'Events skipped because their messageId was already stored', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     dead: new Counter({ name: 'uspa_pipeline_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['pipeline', 'reason'], registers: [registry] }),
@@ -16,7 +17,7 @@ export function pipelineMetrics(registry: Registry, pipeline: string) {
     segmentChanges: new Counter({ name: 'uspa_pipeline_segment_changes_total', help: 'Realtime Segment entries and exits published', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     stalled: new Gauge({ name: 'uspa_pipeline_stalled', help: '1 while writes keep failing and offsets do not move (see the log for the cause)', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     writeFailures: new Counter({ name: 'uspa_pipeline_write_failures_total', help: 'Batch writes that failed and will be retried as a whole', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
-    unreadable: new Counter({ name: 'uspa_pipeline_unreadable_records_total', help: 'Records a consumer of the pipeline could not read, skipped and logged', labelNames: ['pipeline', 'consumer'], registers: [registry] }),
+    skipped: new Counter({ name: 'uspa_pipeline_skipped_total', help: 'Records (or realtime Segment definitions) a part of the pipeline could not read or evaluate: skipped, logged with where they are', labelNames: ['pipeline', 'consumer'], registers: [registry] }),
     rebuilt: new Counter({ name: 'uspa_pipeline_profiles_rebuilt_total', help: 'Profile rows rebuilt', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
   };
 }

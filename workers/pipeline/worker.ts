@@ -43,7 +43,7 @@ export class PipelineWorker {
     const metrics = pipelineMetrics(registry, spec.name);
     this.stall = new StallWatch(metrics, log);
     this.identity = new IdentityStore(warehouse, { keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 }, log);
-    const realtime = new RealtimeSegments(warehouse, producer, topics, metrics);
+    const realtime = new RealtimeSegments(warehouse, producer, topics, metrics, log);
     this.profiles = new ProfileBuilder(spec.name, warehouse, spec.batch?.profileIntervalMs ?? 1000, (ids) => realtime.evaluate(ids), metrics, log);
     this.writer = new BatchWriter({
       pipeline: spec.name,
