@@ -11,6 +11,7 @@ import { database, type WorkerKind } from '../api/names.ts';
 import { FIELD_MANAGER, isNotFound, ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
 import { activationsWorkerRbac, workerManifests } from './manifests/workers.ts';
 import { hashOf } from './manifests/workload.ts';
+import { ttlOf, ttlStatement } from './manifests/retention.ts';
 
 /** How many resources (the oldest) own a namespace's shared worker Deployment. */
 const WORKER_OWNERS = 10;
@@ -86,6 +87,19 @@ export class OperatorContext {
       entry.schema = undefined; // try again on the next reconcile
       throw err;
     }
+  }
+
+  /**
+   * Gives the namespace's events table this TTL (seconds by event time; undefined: none) when it
+   * has another, and returns what it has now. Level-based: the table says what is in force.
+   */
+  async eventsRetention(namespace: string, seconds: number | undefined): Promise<number | undefined> {
+    const { warehouse } = await this.warehouse(namespace);
+    const rows = await warehouse.query<{ create_table_query: string }>("SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = 'events'", { db: warehouse.database });
+    if (ttlOf(rows[0]?.create_table_query ?? '') === seconds) return seconds;
+    await warehouse.command(ttlStatement(seconds));
+    this.log.info({ namespace, ttlSeconds: seconds ?? 'none' }, 'events retention changed');
+    return seconds;
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   boolean,
   customResourceDefinition,
   dateTime,
+  DURATION,
   int32,
   int64,
   map,
@@ -66,6 +67,8 @@ export interface PipelineSpec extends CommonSpec {
   identity?: PipelineIdentity;
   batch?: PipelineBatch;
   resources?: ResourceRequirements;
+  /** How long stored events are kept, by event time: a duration ("730d") or "forever". */
+  retention?: string;
 }
 
 export interface PipelineStatus extends CommonStatus {
@@ -80,6 +83,8 @@ export interface PipelineStatus extends CommonStatus {
   deployment?: string;
   /** Re-enrichment of stored events after the enrichment rules changed. */
   backfill?: PipelineBackfill;
+  /** The retention in force on the namespace's events table ("730d", "forever"). */
+  retention?: string;
 }
 
 export interface PipelineBackfill {
@@ -125,6 +130,7 @@ export const PIPELINE_DEFAULTS = {
   enrich: { geoip: true, userAgent: true, anonymizeIp: false },
   identity: { maxProfilesPerMerge: 10 },
   batch: { maxEvents: 5000, maxWaitMs: 1000, profileIntervalMs: 1000 },
+  retention: '730d',
 } as const;
 
 // The pattern controller-gen gives resource.Quantity.
@@ -187,6 +193,10 @@ const pipelineSpec = specSchema<PipelineSpec>('Desired state of the Pipeline.', 
     maxWaitMs: int32('Longest an event waits in a batch before it is written, in milliseconds: the floor on end-to-end latency.', { minimum: 1, maximum: 60000, default: PIPELINE_DEFAULTS.batch.maxWaitMs }),
     profileIntervalMs: int32('How often changed profiles are rebuilt from events, in milliseconds (off the ingest path).', { minimum: 10, maximum: 3600000, default: PIPELINE_DEFAULTS.batch.profileIntervalMs }),
   }),
+  retention: string(
+    'How long stored events are kept, by event time (a ClickHouse TTL on the events table, applied to events already stored too): a duration such as "730d" (2 years, the default) or "90d" (units ms, s, m, h, d), or "forever". The Pipelines of a namespace share its events table, which keeps events as long as the longest retention among them (forever if one says forever); status.retention shows what is in force.',
+    { maxLength: 32, pattern: `^forever$|${DURATION}`, default: PIPELINE_DEFAULTS.retention },
+  ),
   resources: object<ResourceRequirements>('CPU and memory of the worker container, as in a Pod\'s resources (e.g. requests: {cpu: 250m, memory: 512Mi}). Unset by default.', {
     limits: quantities('Most compute resources the worker may use, e.g. memory: 1Gi.'),
     requests: quantities('Compute resources reserved for the worker, e.g. cpu: 250m.'),
@@ -207,6 +217,7 @@ const pipelineStatus = statusSchema<PipelineStatus>('Observed state of the Pipel
     processed: int64('Events re-enriched so far.', { minimum: 0 }),
     total: int64('Events to re-enrich, as counted when the backfill started.', { minimum: 0 }),
   }),
+  retention: string('Retention in force on the namespace\'s events table ("730d", "forever"): the longest spec.retention of the namespace\'s Pipelines.'),
 });
 
 export const pipelineCrd = customResourceDefinition({
@@ -222,6 +233,7 @@ export const pipelineCrd = customResourceDefinition({
     { name: 'Sources', type: 'string', jsonPath: '.spec.sources', description: 'Sources processed.' },
     { name: 'Ready-Replicas', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Worker pods ready.' },
     { name: 'Lag', type: 'integer', jsonPath: '.status.consumerLag', description: 'Events not yet processed.' },
+    { name: 'Retention', type: 'string', jsonPath: '.status.retention', description: 'How long stored events are kept (the events table\'s TTL).' },
     { name: 'Schema', type: 'integer', jsonPath: '.status.schemaVersion', description: 'ClickHouse schema version applied.', priority: 1 },
   ],
 });

@@ -10,6 +10,7 @@ import { backfillWorkflowId, progressQuery, type BackfillInput } from '../../api
 import { backfillEnrichment } from '../../workflows/enrichment.ts';
 import { retrainPersonas, retrainRecommendations } from '../../workflows/models.ts';
 import { pipelineManifests } from '../manifests/pipeline.ts';
+import { formatRetention, namespaceRetention } from '../manifests/retention.ts';
 import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../../api/names.ts';
 import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
@@ -74,6 +75,13 @@ export class PipelineReconciler implements Reconciler {
       status.schemaVersion = (await ctx.warehouse(namespace)).schemaVersion;
     } catch (err) {
       await write('degraded', 'ClickHouseError', `could not apply the ClickHouse schema: ${apiMessage(err)}`);
+      throw err;
+    }
+    try {
+      const live = ctx.caches.pipelines.list(namespace).filter((p) => !isDeleting(p));
+      status.retention = formatRetention(await ctx.eventsRetention(namespace, namespaceRetention(live)));
+    } catch (err) {
+      await write('degraded', 'ClickHouseError', `could not set the events retention (TTL): ${apiMessage(err)}`);
       throw err;
     }
 

@@ -133,6 +133,29 @@ spec: { type: server }
     assert.doesNotMatch(config, /writeKey/);
   });
 
+  test('Pipeline retention: a TTL on the events table (2 years by default), changed with the spec, in status; forever removes it', async () => {
+    const ttl = async () => {
+      const [row] = await h.warehouse.query<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = 'events'", { db: h.warehouse.database });
+      return /TTL toDateTime\(timestamp\) \+ toIntervalSecond\((\d+)\)/.exec(row!.q)?.[1];
+    };
+    await eventually('retention 730d in status', async () => (await h.get('pipelines', 'main')).status!.retention === '730d');
+    assert.equal(await ttl(), String(730 * 86_400));
+    // Two events, 100 days and 1 day old: a 30-day retention deletes the first only, already stored.
+    const day = 86_400_000;
+    const at = (ms: number) => new Date(Date.now() - ms).toISOString().replace('T', ' ').replace('Z', '');
+    await h.warehouse.command(`INSERT INTO {db}.events (message_id, timestamp, received_at) VALUES ('old', '${at(100 * day)}', now64(3)), ('recent', '${at(day)}', now64(3))`);
+    await kubectl(['patch', 'pipeline', 'main', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"retention":"30d"}}']);
+    await eventually('retention 30d in status', async () => (await h.get('pipelines', 'main')).status!.retention === '30d');
+    assert.equal(await ttl(), String(30 * 86_400));
+    const kept = async () => (await h.warehouse.query<{ message_id: string }>("SELECT message_id FROM {db}.events WHERE message_id IN ('old', 'recent') ORDER BY message_id")).map((r) => r.message_id);
+    await eventually('the 100-day-old event to be deleted', async () => (await kept()).join() === 'recent', 30_000);
+    await kubectl(['patch', 'pipeline', 'main', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"retention":"forever"}}']);
+    await eventually('retention forever in status', async () => (await h.get('pipelines', 'main')).status!.retention === 'forever');
+    assert.equal(await ttl(), undefined);
+    await assert.rejects(kubectl(['patch', 'pipeline', 'main', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"retention":"2 years"}}']), /spec\.retention/);
+    await h.warehouse.command("DELETE FROM {db}.events WHERE message_id = 'recent'");
+  });
+
   test('changing spec.enrich starts one backfill workflow for the new rules, shown in status', async () => {
     const first = (await h.get('pipelines', 'main')).status!.backfill as { revision: string; state: string; workflowId: string };
     assert.equal(first.state, 'Completed', 'a new Pipeline has no history to re-enrich');
@@ -268,7 +291,7 @@ metadata: { name: welcome }
 spec:
   segment: newcomers
   trigger: { type: segmentEntered }
-  destination: { type: kafka, kafka: { topic: welcome } }
+  destination: { type: kafka, kafka: { topic: ${h.settings.topicPrefix}.${h.namespace}.out.welcome } }
 `);
     const c = await h.ready('activations', 'welcome', 'SegmentNotFound');
     assert.match(c.message, /"newcomers"/);
@@ -294,7 +317,7 @@ spec: { rule: { profile: event_count, op: lt, value: 3 } }
     const out = await kubectl(['get', 'sources,pipelines,segments,activations', '-n', h.namespace]);
     assert.match(out, /TYPE\s+TOPIC\s+PARTITIONS\s+READY\s+AGE/);
     assert.match(out, new RegExp(`web\\s+web\\s+${topicOf('web').replace(/\./g, '\\.')}\\s+6`));
-    assert.match(out, /SOURCES\s+READY-REPLICAS\s+LAG/);
+    assert.match(out, /SOURCES\s+READY-REPLICAS\s+LAG\s+RETENTION/);
     assert.match(out, /MODE\s+SIZE\s+LAST-COMPUTED/);
     assert.match(out, /TRIGGER\s+DESTINATION\s+SENT\s+FAILED/);
     assert.match(out, /sync\s+schedule\s+kafka\s+0\s+0\s+True/);

@@ -146,7 +146,7 @@ metadata: { name: sync }
 spec:
   segment: buyers
   trigger: { type: schedule, schedule: { interval: 1h } }
-  destination: { type: kafka, kafka: { topic: audience-sync } }
+  destination: { type: kafka, kafka: { topic: ${h.settings.topicPrefix}.${h.namespace}.out.audience-sync } }
 `);
     await h.ready('sources', 'web', 'CollectorNotAvailable');
     await h.ready('sources', 'app', 'SecretNotFound');
