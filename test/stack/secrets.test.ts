@@ -1,7 +1,7 @@
 // Secrets never leak (PRODUCT.md), on the local stack: the operator and the local runtime run here,
 // every Pod they start runs as a process with its log captured. Recognisable secrets are planted —
 // a write key, the ClickHouse password the operator hands to workloads, a webhook's signing secret
-// and Authorization header — and the paths that handle them are driven: collector authentication
+// and its Authorization header (both from a Secret) — and the paths that handle them are driven: collector authentication
 // failing and succeeding, a Pipeline starting, an Activation sending (its first attempt refused).
 // Then no log line, custom resource status, Event, ConfigMap, workload spec, stored row or campaign
 // history may hold any secret, in clear or base64.
@@ -92,7 +92,7 @@ spec:
     webhook:
       url: "${hook.url}"
       signingSecretRef: { name: hook-credentials, key: signingSecret }
-      headers: { Authorization: "${authorization}" }
+      secretHeaders: [{ name: Authorization, valueFrom: { secretKeyRef: { name: hook-credentials, key: authorization } } }]
   template: { body: '{"plan": "{{ event.properties.plan }}"}' }
 `);
     await h.ready('sources', 'web', undefined, 120_000);
