@@ -12,6 +12,7 @@ import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, SECRET_RECHECK_MS, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
+import { workerVerdict } from '../machinery/conditions.ts';
 import { syncAudience } from '../../workflows/activations.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 
@@ -147,7 +148,10 @@ export class ActivationReconciler implements Reconciler {
       ctx.log.warn({ activation: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read delivery counts');
     }
     const how = spec.trigger.type === 'schedule' ? `syncs by schedule ${scheduleId}` : `registered for ${spec.trigger.type} triggers`;
-    if (spec.suspend) await write('ready', 'Suspended', `suspended: nothing is sent (${how})`);
+    // Ready means live: the activations worker has loaded this generation (it reports in status.workers).
+    const waiting = workerVerdict(activation.status?.workers, 'activations', gen ?? 0);
+    if (waiting) await write(waiting.state, waiting.reason, waiting.message);
+    else if (spec.suspend) await write('ready', 'Suspended', `suspended: nothing is sent (${how})`);
     else await write('ready', 'Active', `${how} → ${spec.destination.type}`);
     return { requeueAfterMs: STATUS_REFRESH_MS * (0.8 + Math.random() * 0.4) };
   }

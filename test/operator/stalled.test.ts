@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { reportStatus } from '../../lib/kubernetes/report.ts';
 import { eventually } from '../support/env.ts';
+import { SOURCE_AND_PIPELINE } from '../support/manifests.ts';
 import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
 import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
 
@@ -18,18 +19,7 @@ describe('a stalled Pipeline', { timeout: 400_000 }, () => {
     h.settings.stallAfterMs = 4_000;
     await h.startOperator();
     runtime = await h.startRuntime();
-    await h.apply(`apiVersion: uspa.tech/v1alpha1
-kind: Source
-metadata: { name: web }
-spec: { type: web }
----
-apiVersion: uspa.tech/v1alpha1
-kind: Pipeline
-metadata: { name: main }
-spec:
-  sources: [web]
-  batch: { maxWaitMs: 100, profileIntervalMs: 200 }
-`);
+    await h.apply(SOURCE_AND_PIPELINE);
     await h.ready('sources', 'web', undefined, 120_000);
     await h.ready('pipelines', 'main', undefined, 120_000);
   });
