@@ -333,6 +333,19 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
     assert.deepEqual(JSON.parse(forActivation('recs')[0]!.body), { profile: 'p-recs', recommended: ['sku-2', 'sku-7'] });
   });
 
+  test('records the trigger consumer cannot use are skipped and counted, and what follows them on the partition still triggers', async () => {
+    const skipped = worker.consumer!.recordsSkipped;
+    const now = new Date().toISOString();
+    const event = (userId: string, messageId: string) => JSON.stringify({ type: 'track', event: 'Newsletter Opened', userId, messageId, timestamp: now, receivedAt: now, properties: {}, traits: {}, context: {}, integrations: {}, source: 'web' });
+    const one = (topic: string, values: Array<string | Buffer>) => s.producer.send({ topic, acks: -1, messages: values.map((value) => ({ partition: 0, value })) });
+    await one(`${s.topicPrefix}.segment-changes`, ['{"segment": "vip", "change": "sideways"}', 'not json at all']);
+    // Not JSON, invalid UTF-8, and a userId so long Temporal refuses its campaign's workflow id.
+    await one(`${s.topicPrefix}.events.web`, ['{"type": "track",', Buffer.from([0xff, 0xfe, 0x7b]), event(`u-${'x'.repeat(4_000)}`, 'm-poison-long'), event('u-after-poison', 'm-after-poison')]);
+    const after = worker.client.workflow.getHandle(campaignWorkflowId(s.namespace, 'later', 'userId:u-after-poison'));
+    await eventually('the event after the bad ones starts its campaign', async () => (await after.describe().catch(() => undefined))?.status.name === 'RUNNING', 30_000);
+    await eventually('the five bad records counted', async () => worker.consumer!.recordsSkipped - skipped === 5, 10_000);
+  });
+
   test('the spec at send time decides: a campaign of an Activation suspended meanwhile sends nothing', async () => {
     await s.send('web', { event: 'Review Requested', userId: 'u-paused' });
     const handle = worker.client.workflow.getHandle(campaignWorkflowId(s.namespace, 'paused', 'userId:u-paused'));

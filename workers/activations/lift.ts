@@ -14,13 +14,14 @@ export interface ArmLift {
 
 /**
  * Conversion rate per arm (each variant and the holdout group) of an Activation, and each
- * variant's lift over the holdout: sends and holdout decisions from activation_deliveries,
- * their conversions from activation_conversions.
+ * variant's lift over the holdout, counted per person: someone sent to twice (or held out twice)
+ * is one person assigned, and converted once however many of their deliveries converted. A
+ * person keeps their arm (variantFor is sticky), so no one counts in two arms.
  */
 export async function liftByVariant(warehouse: Warehouse, activationKey: string): Promise<ArmLift[]> {
   const rows = await warehouse.query<{ arm: string; assigned: string; converted: string }>(
-    `SELECT if(d.outcome = 'holdout', '(holdout)', d.variant) AS arm, count() AS assigned, countIf(c.message_id != '') AS converted
-     FROM (SELECT message_id, variant, outcome FROM {db}.activation_deliveries FINAL WHERE activation = {key:String} AND outcome IN ('sent', 'holdout')) AS d
+    `SELECT if(d.outcome = 'holdout', '(holdout)', d.variant) AS arm, uniqExact(d.profile_id) AS assigned, uniqExactIf(d.profile_id, c.message_id != '') AS converted
+     FROM (SELECT message_id, profile_id, variant, outcome FROM {db}.activation_deliveries FINAL WHERE activation = {key:String} AND outcome IN ('sent', 'holdout')) AS d
      LEFT JOIN (SELECT message_id FROM {db}.activation_conversions FINAL WHERE activation = {key:String}) AS c ON c.message_id = d.message_id
      GROUP BY arm ORDER BY arm`,
     { key: activationKey },
