@@ -47,6 +47,10 @@ interface DoorLetter {
   fieldErrors: FieldError[];
 }
 
+function isObject(value: unknown): value is { [key: string]: Json } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -212,8 +216,11 @@ export function createCollector(deps: CollectorDeps): Express {
     if (result.event) payload = result.event as unknown as Json;
     else if (read.problems.items.has(index)) payload = span ? read.text.slice(span.start, Math.min(span.end, span.start + PREVIEW_CHARS)) : null;
     else if (jsonBytes(item) > LIMITS.eventBytes) payload = JSON.stringify(item).slice(0, PREVIEW_CHARS);
-    else payload = item as Json;
-    const sent = item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : {};
+    else if (isObject(item)) {
+      const { writeKey: _writeKey, ...asSent } = item; // a beacon's key stays out of the dead-letter topic
+      payload = asSent;
+    } else payload = item as Json;
+    const sent = isObject(item) ? item : {};
     const messageId =
       result.event?.messageId ??
       (typeof sent.messageId === 'string' && sent.messageId && sent.messageId.length <= LIMITS.messageIdChars ? sent.messageId : undefined) ??

@@ -83,15 +83,18 @@ describe('readJsonBody', () => {
     assert.deepEqual(r.problems.spans.get(0), { start: 11, end: 27 });
   });
 
-  test('invalid UTF-8 is found in the event that holds it, valid U+FFFD is not', () => {
+  test('invalid UTF-8 is found in the string that holds it; a valid U+FFFD elsewhere in the body is not', () => {
     const good = Buffer.from('{"batch": [{"type":"track","event":"caf\u00e9 \ufffd"}, {"type":"track","event":"');
     const bad = Buffer.concat([good, Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}, {"type":"page"}]}')]);
     const r = read(bad);
-    assert.deepEqual([...r.problems.items], [
-      [0, [{ path: 'batch[0].event', message: 'holds bytes that are not UTF-8' }]],
-      [1, [{ path: 'batch[1].event', message: 'holds bytes that are not UTF-8' }]],
-    ], 'a body with invalid bytes cannot tell a sent U+FFFD from a replaced byte: both events are refused');
+    assert.deepEqual([...r.problems.items], [[1, [{ path: 'batch[1].event', message: 'holds bytes that are not UTF-8' }]]], 'a U+FFFD sent as such is not mistaken for a replaced byte');
+    assert.equal((r.value.batch as Array<{ event: string }>)[1]!.event, '\ufffd(\ufffd', 'the text keeps one U+FFFD per invalid sequence');
     assert.deepEqual([...read(Buffer.concat([good, Buffer.from('x"}]}')])).problems.items], [], 'valid UTF-8 with U+FFFD is accepted');
+  });
+
+  test('invalid UTF-8 in a key, or in an escaped string, is found too', () => {
+    const body = Buffer.concat([Buffer.from('{"batch": [{"ok":"a\\"b"}, {"k'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('":1}, {"s":"x\\"'), Buffer.from([0xf8]), Buffer.from('"}]}')]);
+    assert.deepEqual([...read(body).problems.items.keys()], [1, 2]);
   });
 
   test('spans locate each batch item in the text (its dead letter when it cannot be re-serialized)', () => {

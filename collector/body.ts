@@ -27,9 +27,7 @@ const MAX_PROBLEMS = 5;
  * (the event object is level 1; in a batch, from the batch's elements).
  */
 export function readJsonBody(bytes: Buffer, options: { maxDepth: number; batchKey?: string }): ReadBody {
-  // Invalid sequences decode to U+FFFD; they are located below, inside the strings that hold them.
-  const invalidUtf8 = !isUtf8(bytes);
-  const text = bytes.toString('utf8');
+  const { text, notUtf8 } = decode(bytes);
   if (!text.trim()) return { ok: false, error: { path: 'body', message: 'is empty; send a JSON object' } };
   let value: unknown;
   try {
@@ -38,7 +36,28 @@ export function readJsonBody(bytes: Buffer, options: { maxDepth: number; batchKe
     return { ok: false, error: { path: 'body', message: `is not valid JSON: ${jsonErrorMessage(err as Error)}` } };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: { path: 'body', message: 'must be a JSON object' } };
-  return { ok: true, value: value as Record<string, unknown>, text, problems: scanJson(text, { ...options, invalidUtf8 }) };
+  return { ok: true, value: value as Record<string, unknown>, text, problems: scanJson(text, { ...options, notUtf8 }) };
+}
+
+/**
+ * UTF-8 → text, and where in the text invalid bytes were (each decoded to U+FFFD, which a client
+ * may also have sent on purpose). Bodies are cut at '"' bytes, which never occur inside a UTF-8
+ * character, so every string of the JSON text is checked apart from the others.
+ */
+function decode(bytes: Buffer): { text: string; notUtf8: Array<[number, number]> } {
+  if (isUtf8(bytes)) return { text: bytes.toString('utf8'), notUtf8: [] };
+  const notUtf8: Array<[number, number]> = [];
+  let text = '';
+  for (let start = 0; start <= bytes.length; ) {
+    const quote = bytes.indexOf(0x22, start);
+    const end = quote === -1 ? bytes.length : quote;
+    const piece = bytes.subarray(start, end);
+    const decoded = piece.toString('utf8');
+    if (!isUtf8(piece)) notUtf8.push([text.length, text.length + decoded.length]);
+    text += quote === -1 ? decoded : `${decoded}"`;
+    start = end + 1;
+  }
+  return { text, notUtf8 };
 }
 
 /**
@@ -60,10 +79,12 @@ type Frame = { kind: 'object'; keys: Set<string>; key: string | undefined; expec
  * One pass over text that JSON.parse accepted (so it is well-formed): tracks the path to the
  * current value without recursion, so a body nested a million levels deep costs no stack.
  */
-export function scanJson(text: string, options: { maxDepth: number; batchKey?: string; invalidUtf8: boolean }): BodyProblems {
+export function scanJson(text: string, options: { maxDepth: number; batchKey?: string; notUtf8?: Array<[number, number]> }): BodyProblems {
   const problems: BodyProblems = { request: [], items: new Map(), spans: new Map() };
   const stack: Frame[] = [];
   const tooDeep = new Set<number>();
+  const notUtf8 = options.notUtf8 ?? [];
+  let nextBad = 0;
   // Frames above an event: the body object and its batch array.
   const eventBase = options.batchKey === undefined ? 0 : 2;
 
@@ -106,7 +127,6 @@ export function scanJson(text: string, options: { maxDepth: number; batchKey?: s
     if (c === 0x22 /* " */) {
       let j = i + 1;
       let escaped = false;
-      let replacement = false;
       for (;;) {
         const d = text.charCodeAt(j);
         if (d === 0x22) break;
@@ -115,7 +135,6 @@ export function scanJson(text: string, options: { maxDepth: number; batchKey?: s
           j += 2;
           continue;
         }
-        if (d === 0xfffd) replacement = true;
         j++;
       }
       const top = stack[stack.length - 1];
@@ -126,7 +145,8 @@ export function scanJson(text: string, options: { maxDepth: number; batchKey?: s
         if (top.keys.has(key)) report(`duplicate key "${clip(key)}": JSON.parse would keep only the last; send each key once`);
         top.keys.add(key);
       }
-      if (replacement && options.invalidUtf8) report('holds bytes that are not UTF-8');
+      while (nextBad < notUtf8.length && notUtf8[nextBad]![1] <= i) nextBad++;
+      if (nextBad < notUtf8.length && notUtf8[nextBad]![0] <= j) report('holds bytes that are not UTF-8');
       i = j;
     } else if (c === 0x7b /* { */) {
       open({ kind: 'object', keys: new Set(), key: undefined, expectKey: true }, i);

@@ -2,15 +2,16 @@
 import { once } from 'node:events';
 import { loadConfigFile } from '../lib/config.ts';
 import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
 import { createRegistry, runMain } from '../lib/service.ts';
 import { createCollector } from './app.ts';
 import { SourceRegistry } from './sources.ts';
 
-const log = createLogger('collector');
+const defaultLog = createLogger('collector');
 
-export async function startCollector(options: { configPath: string; port: number; host?: string; env?: NodeJS.ProcessEnv }) {
+export async function startCollector(options: { configPath: string; port: number; host?: string; env?: NodeJS.ProcessEnv; log?: Logger }) {
   const env = options.env ?? process.env;
+  const log = options.log ?? defaultLog;
   const config = loadConfigFile(options.configPath, env);
   // Fail a request to a dead or frozen broker in seconds, not kafkajs's default 30 s: callers get 503.
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-collector', env), log, { requestTimeoutMs: 5_000 });
@@ -36,7 +37,7 @@ export async function startCollector(options: { configPath: string; port: number
 
 /** `uspa collector`: the container entrypoint (USPA_CONFIG, PORT, HOST, KAFKA_BROKERS, USPA_TOPIC_PREFIX, write keys). */
 export async function serveCollector(): Promise<void> {
-  await runMain(log, 'collector', (configPath) => startCollector({ configPath, port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '0.0.0.0' }));
+  await runMain(defaultLog, 'collector', (configPath) => startCollector({ configPath, port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '0.0.0.0' }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await serveCollector();
