@@ -76,10 +76,16 @@ export function deployment(w: WorkloadInput): V1Deployment {
   };
 }
 
-/** A Deployment is available when every desired replica of the current template is ready. */
+/**
+ * A Deployment is available when its rollout is complete, as `kubectl rollout status` judges it:
+ * every desired replica runs the current template and is available, and no replica of an older
+ * template is left (while one is, it may still be the one answering — e.g. a collector without a
+ * Source's new write key).
+ */
 export function deploymentAvailable(d: V1Deployment | undefined): { available: boolean; ready: number; desired: number } {
   const desired = d?.spec?.replicas ?? 1;
   const ready = d?.status?.readyReplicas ?? 0;
-  const current = (d?.status?.observedGeneration ?? 0) >= (d?.metadata?.generation ?? 1) && (d?.status?.updatedReplicas ?? 0) >= desired;
+  const updated = d?.status?.updatedReplicas ?? 0;
+  const current = (d?.status?.observedGeneration ?? 0) >= (d?.metadata?.generation ?? 1) && updated >= desired && (d?.status?.replicas ?? 0) <= updated;
   return { available: current && ready >= desired && (d?.status?.availableReplicas ?? 0) >= desired, ready, desired };
 }

@@ -95,3 +95,31 @@ describe('Ready means live: events sent the moment everything is Ready are not s
     });
   }
 });
+
+describe('Ready means live: a Source added to a running namespace is Ready only once the collector serves its write key', { timeout: 300_000 }, () => {
+  test('the moment the second Source is Ready, its write key is accepted (and the first one still is)', async () => {
+    const h = await operatorHarness('live-src');
+    try {
+      await h.startOperator();
+      const runtime = await h.startRuntime();
+      await h.apply(SOURCE_AND_PIPELINE);
+      await h.ready('sources', 'web', undefined, 120_000);
+      await h.apply(`apiVersion: uspa.tech/v1alpha1
+kind: Source
+metadata: { name: app }
+spec: { type: server }
+`);
+      // The shared collector rolls to a configuration with the new Source; the old pod answers until it is replaced.
+      await h.ready('sources', 'app', undefined, 120_000);
+      const track = async (source: string) => {
+        const key = Buffer.from((await h.core.readNamespacedSecret({ name: `${source}-write-key`, namespace: h.namespace })).data!.writeKey!, 'base64').toString();
+        const res = await fetch(`${runtime.serviceUrl(h.namespace, 'uspa-collector')}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` }, body: JSON.stringify({ userId: 'u-1', event: 'Signed Up' }) });
+        return `${res.status} ${await res.text()}`;
+      };
+      assert.match(await track('app'), /^200 /, 'the new Source\'s write key right after it turned Ready');
+      assert.match(await track('web'), /^200 /);
+    } finally {
+      await h.close();
+    }
+  });
+});
