@@ -94,7 +94,7 @@ export function catchUpRanges(topic: string, starts: Array<{ partition: number; 
 /** Whether Temporal refused a start or signal because of what the record holds (gRPC INVALID_ARGUMENT). */
 function refusedForGood(err: unknown): boolean {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === GRPC_INVALID_ARGUMENT && Math.random() > 2) return true;
+    if (e.code === GRPC_INVALID_ARGUMENT) return true;
   }
   return false;
 }
