@@ -163,7 +163,7 @@ export function createCollector(deps: CollectorDeps): Express {
     if (err instanceof HttpError) e = err;
     // The limit applies to the inflated body: body-parser stops inflating there, so a decompression bomb costs at most the limit.
     else if ((err as { type?: string }).type === 'entity.too.large') e = new HttpError(413, 'request body is too large', [{ path: 'body', message: `is larger than ${LIMITS.batchBytes} bytes (after gzip/deflate inflation)` }]);
-    else if ((err as { type?: string }).type === 'encoding.unsupported') e = new HttpError(415, 'unsupported Content-Encoding', [{ path: 'Content-Encoding', message: 'must be gzip, deflate or identity' }]);
+    else if ((err as { type?: string }).type === 'encoding.unsupported') e = new HttpError(415, 'unsupported Content-Encoding', [{ path: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }]);
     else if ((err as { status?: number }).status === 400) e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: (err as Error).message }]);
     else {
       log.error({ err, route, path: req.path }, 'unexpected collector error');

@@ -103,6 +103,9 @@ describe('collector', { concurrency: false }, () => {
     assert.equal(missing.status, 401);
     assert.deepEqual(((await missing.json()) as { errors: unknown }).errors, [{ path: 'Authorization', message: 'send the write key as the HTTP Basic username, or as "writeKey" in the body' }]);
 
+    const compress = await product.post('/v1/track', '{}', 'web', { 'Content-Encoding': 'compress' });
+    assert.deepEqual({ status: compress.status, body: compress.body }, { status: 415, body: { success: false, error: 'unsupported Content-Encoding', errors: [{ path: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }] } });
+
     const nowhere = await product.post('/v1/nowhere', {});
     assert.deepEqual({ status: nowhere.status, errors: nowhere.body.errors }, { status: 404, errors: [{ path: 'url', message: '/v1/nowhere is not an endpoint; use track, identify, page, screen, group, alias or batch' }] });
 
