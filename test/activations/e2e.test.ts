@@ -21,6 +21,7 @@ import { deliveries, scratch, smtpReceiver, webhookReceiver, type Scratch, type 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const SIGNING_SECRET = 'whsec-e2e-0123456789';
+const AUTH_HEADER = 'Bearer tok-e2e-9876543210';
 let s: Scratch;
 let hook: WebhookReceiver;
 let smtp: SmtpReceiver;
@@ -46,7 +47,7 @@ spec:
     unless: { event: Order Completed, within: 2s }
   destination:
     type: webhook
-    webhook: { url: "${hook.url}", signingSecretRef: { name: hook-signing } }
+    webhook: { url: "${hook.url}", signingSecretRef: { name: hook-signing }, secretHeaders: [{ name: Authorization, valueFrom: { secretKeyRef: { name: hook-auth, key: header } } }] }
   template:
     body: '{"text": {{ "Hi " | append: traits.firstName | append: ", your " | append: event.properties.name | append: " is waiting" | json }}, "profile": {{ profile.id | json }}}'
 ---
@@ -132,6 +133,7 @@ before(async () => {
   hook = await webhookReceiver();
   smtp = await smtpReceiver();
   await kubectl(['create', 'secret', 'generic', 'hook-signing', '-n', s.namespace, `--from-literal=signingSecret=${SIGNING_SECRET}`]);
+  await kubectl(['create', 'secret', 'generic', 'hook-auth', '-n', s.namespace, `--from-literal=header=${AUTH_HEADER}`]);
   await kubectl(['create', 'secret', 'generic', 'smtp', '-n', s.namespace, `--from-literal=url=${smtp.url}`]);
   const admin = s.kafka.admin();
   await admin.connect();
@@ -181,6 +183,7 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
     assert.equal(delivered.length, 1, 'received exactly once');
     const body = JSON.parse(delivered[0]!.body);
     assert.deepEqual(body, { text: 'Hi Ada, your Shoes is waiting', profile: 'p-ada' });
+    assert.equal(delivered[0]!.headers.authorization, AUTH_HEADER, 'the header read from the Secret at send time');
     assert.equal(delivered[0]!.headers['x-uspa-signature'], `sha256=${createHmac('sha256', SIGNING_SECRET).update(delivered[0]!.body).digest('hex')}`);
     const rows = await deliveries(s.warehouse, `${s.namespace}/cart`);
     assert.deepEqual(rows.map((r) => [r.profile_id, r.outcome, Number(r.attempt)]), [['p-ada', 'sent', 2]], 'one send recorded (attempt 2); bob cancelled, the cheap item never triggered');

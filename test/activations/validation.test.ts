@@ -6,7 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import type { Activation } from '../../api/v1alpha1/activation.ts';
 import { topicNames, topicPrefix } from '../../api/names.ts';
+import { destinationErrors, templateErrors } from '../../operator/controllers/activation.ts';
 import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 
@@ -83,4 +87,18 @@ ${extra}`;
     assert.equal(segment.reason, 'TemplateInvalid');
     assert.match(segment.message, /^spec\.template\.body: unknown variable segment\.name \(known: traits, profile, event, events, recommendations, activation\)$/, 'an event trigger has no segment');
   });
+});
+
+test('the examples\' Activations pass the same checks (templates; destinations for namespace shop with the default prefix)', async () => {
+  const outputs = topicNames(topicPrefix('uspa', 'shop')).activationOutputs;
+  let checked = 0;
+  for (const file of ['quickstart.yaml', 'activations.yaml']) {
+    const docs = parseAllDocuments(await readFile(new URL(`../../examples/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS() as Activation);
+    for (const a of docs.filter((d) => d?.kind === 'Activation')) {
+      assert.deepEqual(templateErrors(a.spec), [], `${file}: ${a.metadata.name}`);
+      assert.deepEqual(destinationErrors(a.spec, outputs, 'deny'), [], `${file}: ${a.metadata.name}`);
+      checked++;
+    }
+  }
+  assert.equal(checked, 4);
 });
