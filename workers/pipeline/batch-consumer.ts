@@ -19,6 +19,9 @@ export interface BatchConsumerOptions {
   log: Logger;
 }
 
+/** Well inside the 30 s session timeout. */
+const HEARTBEAT_WHILE_WAITING_MS = 3_000;
+
 interface Waiter {
   records: ConsumedRecord[];
   resolve: () => void;
@@ -53,12 +56,19 @@ export class BatchConsumer {
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const records = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, message: { offset: m.offset, value: m.value } }));
-    await new Promise<void>((resolve, reject) => {
-      this.waiters.push({ records, resolve, reject });
-      this.buffered += records.length;
-      if (this.buffered >= this.o.maxEvents) this.scheduleFlush(0);
-      else this.scheduleFlush(this.o.maxWaitMs);
-    });
+    // A write can take longer than the session timeout (a backlog, a slow ClickHouse): keep the
+    // membership alive meanwhile, or the group rebalances and the commit after the write fails.
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_WHILE_WAITING_MS);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiters.push({ records, resolve, reject });
+        this.buffered += records.length;
+        if (this.buffered >= this.o.maxEvents) this.scheduleFlush(0);
+        else this.scheduleFlush(this.o.maxWaitMs);
+      });
+    } finally {
+      clearInterval(beat);
+    }
     const last = batch.messages[batch.messages.length - 1]!;
     // Both: resolving moves this consumer's fetch position, committing moves the group's.
     resolveOffset(last.offset);
@@ -85,7 +95,11 @@ export class BatchConsumer {
     this.buffered = 0;
     if (waiters.length === 0) return;
     try {
-      await this.o.write(waiters.flatMap((w) => w.records));
+      // One fetch can hold far more than maxEvents (a backlog, compressed batches): written in
+      // slices of maxEvents, so one write's memory and duration stay bounded. All or nothing for
+      // the offsets: a failure re-consumes every slice, and the slices already stored are skipped.
+      const records = waiters.flatMap((w) => w.records);
+      for (let i = 0; i < records.length; i += this.o.maxEvents) await this.o.write(records.slice(i, i + this.o.maxEvents));
       for (const w of waiters) w.resolve();
     } catch (err) {
       // Nothing is committed: the records are consumed again after the consumer restarts them.
