@@ -71,10 +71,10 @@ export async function recordLive(w: Warehouse, changes: SegmentChange[], origin:
 }
 
 /**
- * The batch side for a realtime Segment: brings segment_live to a computed version's members (for
- * the profiles whose id hash falls in `chunk`) and returns what changed.
+ * The batch side for a realtime Segment: how segment_live differs from a computed version's members
+ * (for the profiles whose id hash falls in `chunk`). Writes nothing: publish, then recordLive.
  */
-export async function reconcileLive(w: Warehouse, segment: string, version: number, chunk: number, chunks: number, now = new Date()): Promise<SegmentChange[]> {
+export async function liveDifferences(w: Warehouse, segment: string, version: number, chunk: number, chunks: number): Promise<SegmentChange[]> {
   const rows = await w.query<{ profile_id: string; in_version: number; live: number }>(
     `SELECT profile_id, max(in_version) AS in_version, max(live) AS live FROM (
        SELECT profile_id, 1 AS in_version, 0 AS live FROM {db}.segment_members FINAL
@@ -85,7 +85,15 @@ export async function reconcileLive(w: Warehouse, segment: string, version: numb
      ) GROUP BY profile_id HAVING in_version != live`,
     { s: segment, v: version, n: chunks, c: chunk },
   );
-  const at = now.toISOString().replace('T', ' ').replace('Z', '');
-  await w.insert('segment_live', rows.map((r) => ({ segment, profile_id: r.profile_id, member: Number(r.in_version), changed_at: at, origin: 'batch' })));
   return rows.map((r) => ({ segment, profileId: r.profile_id, change: Number(r.in_version) ? 'entered' : 'exited' }));
+}
+
+/**
+ * liveDifferences, recorded at once. It records before its caller publishes, so a failed publish
+ * loses the change: callers should use liveDifferences, publish, then recordLive.
+ */
+export async function reconcileLive(w: Warehouse, segment: string, version: number, chunk: number, chunks: number, now = new Date()): Promise<SegmentChange[]> {
+  const changes = await liveDifferences(w, segment, version, chunk, chunks);
+  await recordLive(w, changes, 'batch', now);
+  return changes;
 }
