@@ -125,21 +125,18 @@ export function scanJson(text: string, options: { maxDepth: number; batchKey?: s
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let j = i + 1;
-      let escaped = false;
+      // The closing quote is the first one not escaped (preceded by an even run of backslashes).
+      let j = text.indexOf('"', i + 1);
       for (;;) {
-        const d = text.charCodeAt(j);
-        if (d === 0x22) break;
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          j += 2;
-          continue;
-        }
-        j++;
+        let backslashes = 0;
+        while (text.charCodeAt(j - 1 - backslashes) === 0x5c /* \ */) backslashes++;
+        if (backslashes % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
       }
       const top = stack[stack.length - 1];
       if (top?.kind === 'object' && top.expectKey) {
-        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        const raw = text.slice(i + 1, j);
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
         top.expectKey = false;
         top.key = key;
         if (top.keys.has(key)) report(`duplicate key "${clip(key)}": JSON.parse would keep only the last; send each key once`);
