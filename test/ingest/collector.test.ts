@@ -31,6 +31,7 @@ describe('collector', { concurrency: false }, () => {
         { name: 'lenient', type: 'server', trackingPlan: { mode: 'dlq', events: ORDER_PLAN } },
         { name: 'payments', type: 'webhook', webhook: { type: 'track', event: { value: 'Payment Succeeded' }, userId: { path: 'data.customer' }, messageId: { path: 'id' }, timestamp: { path: 'created', format: 'unix' }, properties: { amount: { path: 'data.amount' }, currency: { path: 'data.currency' } } } },
         { name: 'files', type: 'batch' },
+        { name: 'hooks', type: 'webhook', webhook: { type: 'track', event: { value: 'Hooked' }, userId: { path: 'user' }, properties: { n: { path: 'n' } } } },
       ],
     });
   });
@@ -222,6 +223,20 @@ describe('collector', { concurrency: false }, () => {
     assert.ok(bad.body.errors?.some((e) => e.path === 'created'), JSON.stringify(bad.body));
     const wrongKey = await product.post(`/v1/webhook/${product.sources.payments!.name}`, { id: 'y' }, 'web');
     assert.equal(wrongKey.status, 401, 'another source’s write key does not open this webhook');
+  });
+
+  test('a webhook re-delivered without an id the mapping can read is stored once; another payload is another event', { timeout: 60_000 }, async () => {
+    const user = id('hook-user');
+    const post = (payload: object) => product.post(`/v1/webhook/${product.sources.hooks!.name}`, payload, 'hooks') as Promise<{ status: number; body: { messageId?: string } }>;
+    const first = await post({ user, n: 1, deliveredAt: 'first' });
+    const again = await post({ user, n: 1, deliveredAt: 'first' });
+    const other = await post({ user, n: 1, deliveredAt: 'second' });
+    assert.deepEqual([first.status, again.status, other.status], [200, 200, 200]);
+    assert.equal(again.body.messageId, first.body.messageId, 'the same payload, the same id');
+    assert.notEqual(other.body.messageId, first.body.messageId, 'a payload that differs in any field is another event');
+    await product.waitForEvents([first.body.messageId!, other.body.messageId!]);
+    const rows = await product.rows<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE user_id = {u:String}', { u: user });
+    assert.equal(Number(rows[0]!.n), 2);
   });
 
   test('uspa import: CSV with a bad row → per-row report, the rest imported once even when run twice', { timeout: 90_000 }, async () => {
