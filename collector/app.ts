@@ -9,7 +9,7 @@ import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType, type
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
-import { LIMITS, contentMessageId, jsonBytes, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
+import { LIMITS, contentMessageId, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
 import { readJsonBody, type ReadBody } from './body.ts';
 import type { SourceRegistry, CollectorSource } from './sources.ts';
 import { mapWebhook } from './webhook.ts';
@@ -212,14 +212,16 @@ export function createCollector(deps: CollectorDeps): Express {
   function refusedLetter(source: CollectorSource, read: Extract<ReadBody, { ok: true }>, index: number, result: Extract<Normalized, { ok: false }>): DoorLetter {
     const item: unknown = ((read.value.batch as unknown[] | undefined) ?? [])[index];
     const span = read.problems.spans.get(index);
+    // An event out of the time window is kept whole, so `uspa dlq replay` can deliver it once someone
+    // decides to; an invalid one is kept as text, which replay refuses: only its sender can fix it.
     let payload: Json;
     if (result.event) payload = result.event as unknown as Json;
     else if (read.problems.items.has(index)) payload = span ? read.text.slice(span.start, Math.min(span.end, span.start + PREVIEW_CHARS)) : null;
-    else if (jsonBytes(item) > LIMITS.eventBytes) payload = JSON.stringify(item).slice(0, PREVIEW_CHARS);
     else if (isObject(item)) {
       const { writeKey: _writeKey, ...asSent } = item; // a beacon's key stays out of the dead-letter topic
-      payload = asSent;
-    } else payload = item as Json;
+      const text = JSON.stringify(asSent);
+      payload = Buffer.byteLength(text) > LIMITS.eventBytes ? text.slice(0, PREVIEW_CHARS) : text;
+    } else payload = JSON.stringify(item);
     const sent = isObject(item) ? item : {};
     const messageId =
       result.event?.messageId ??

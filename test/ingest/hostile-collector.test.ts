@@ -87,6 +87,7 @@ describe('hostile batches at the collector', { concurrency: false }, () => {
     const unstorable = 'must be between 1900-01-01 and 2299-12-31 (the dates the event log can store)';
     assert.deepEqual([letters.get(bad.unstorable)?.reason, letters.get(bad.unstorable)?.errors], ['invalid_event', [`batch[4].timestamp: ${unstorable}`]]);
     assert.deepEqual([letters.get(bad.nan)?.reason, letters.get(bad.nan)?.errors], ['invalid_event', ['batch[5].timestamp: must be an ISO 8601 date-time']]);
+    assert.deepEqual(JSON.parse(JSON.parse(letters.get(bad.nan)!.payload) as string), batch[5], 'an invalid event is kept as the text it was sent as');
     assert.deepEqual(letters.get(bad.month13)?.errors, ['batch[6].originalTimestamp: must be an ISO 8601 date-time']);
     assert.deepEqual(letters.get(bad.number)?.errors, ['batch[7].sentAt: must be an ISO 8601 date-time']);
     assert.deepEqual(await storedIds([...good, ...Object.values(bad)]), [...good].sort(), 'only the good events are in the event log');
