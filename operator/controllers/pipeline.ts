@@ -117,7 +117,9 @@ export class PipelineReconciler implements Reconciler {
       const progress = await this.lag(namespace, name, pipeline.spec.sources);
       status.consumerLag = progress.lag;
       status.lagUpdatedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      stalledSince = pipeline.spec.suspend ? undefined : this.progress.observe(key, progress.committed, progress.lag);
+      // A suspended Pipeline waits on purpose: its stall window starts again when it resumes.
+      if (pipeline.spec.suspend) this.progress.forget(key);
+      else stalledSince = this.progress.observe(key, progress.committed, progress.lag);
     } catch (err) {
       ctx.log.warn({ pipeline: key, err: apiMessage(err) }, 'could not read consumer lag');
     }

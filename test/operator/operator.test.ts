@@ -254,7 +254,8 @@ spec:
   destination: { type: webhook, webhook: { url: "https://example.com/hook" } }
   template: { body: "Hi {{ traits.firstName " }
 `);
-    await h.ready('activations', 'sync');
+    // No activations worker runs here: the operator has done its part and waits for the worker's report.
+    await h.ready('activations', 'sync', 'WaitingForWorker');
     const sync = await h.get('activations', 'sync');
     assert.equal(sync.status!.schedule, `uspa-activation-${h.namespace}-sync`);
     assert.equal(sync.status!.sent, 0);
@@ -264,7 +265,7 @@ spec:
     const bad = await h.ready('activations', 'abandoned-cart', 'TemplateInvalid');
     assert.match(bad.message, /spec\.template\.body/);
     await kubectl(['patch', 'activation', 'abandoned-cart', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"template":{"body":"Hi {{ traits.firstName }}"}}}']);
-    await h.ready('activations', 'abandoned-cart');
+    await h.ready('activations', 'abandoned-cart', 'WaitingForWorker');
     const triggers = (await h.core.readNamespacedConfigMap({ name: 'uspa-triggers', namespace: h.namespace })).data!['triggers.yaml']!;
     assert.match(triggers, /activation: abandoned-cart/);
     assert.match(triggers, /Product Added/);
@@ -301,7 +302,7 @@ kind: Segment
 metadata: { name: newcomers }
 spec: { rule: { profile: event_count, op: lt, value: 3 } }
 `);
-    await h.ready('activations', 'welcome');
+    await h.ready('activations', 'welcome', 'WaitingForWorker');
   });
 
   test('/metrics counts reconciles, errors and durations per kind; /readyz says ready', async () => {
@@ -320,7 +321,7 @@ spec: { rule: { profile: event_count, op: lt, value: 3 } }
     assert.match(out, /SOURCES\s+READY-REPLICAS\s+LAG\s+RETENTION/);
     assert.match(out, /MODE\s+SIZE\s+LAST-COMPUTED/);
     assert.match(out, /TRIGGER\s+DESTINATION\s+SENT\s+FAILED/);
-    assert.match(out, /sync\s+schedule\s+kafka\s+0\s+0\s+True/);
+    assert.match(out, /sync\s+schedule\s+kafka\s+0\s+0\s+False/, 'not Ready: no activations worker runs here to report it loaded');
   });
 
   test('a restarted operator converges with no duplicate side effects', async () => {

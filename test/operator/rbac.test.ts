@@ -155,7 +155,7 @@ spec:
     await h.ready('sources', 'app', 'CollectorNotAvailable', 30_000);
     await h.ready('pipelines', 'main', 'WorkersNotReady', 90_000);
     await h.ready('segments', 'buyers', undefined, 90_000);
-    await h.ready('activations', 'sync', undefined, 90_000);
+    await h.ready('activations', 'sync', 'WaitingForWorker', 90_000); // no worker runs here
     // What the operator applied as that ServiceAccount: workers, the activations worker's RBAC, the Lease.
     await h.apps.readNamespacedDeployment({ name: 'uspa-pipeline-main', namespace: h.namespace });
     await kubectl(['get', 'role,rolebinding,serviceaccount', 'uspa-worker-activations', '-n', h.namespace]);
