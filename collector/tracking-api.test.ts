@@ -589,6 +589,14 @@ describe('contentMessageId: the id of an event sent without one', () => {
     const batch = normalizeBatch({ batch: [event], sentAt: '2024-03-01T12:00:00Z' }, ctx);
     assert.equal(ok(batch.results[0]!).messageId, a, 'the same event in a batch gets the same id');
   });
+
+  test('the type is part of the content: the same body sent to two endpoints is two events', () => {
+    const ctx = makeCtx({ newMessageId: (body) => contentMessageId('s', body) });
+    const body = { userId: 'u', name: 'Home' };
+    const ids = (['identify', 'page', 'screen'] as const).map((type) => ok(normalizeEvent(type, body, ctx)).messageId);
+    assert.equal(new Set(ids).size, 3, ids.join(' '));
+    assert.equal(ok(normalizeEvent('page', { ...body, type: 'identify' }, ctx)).messageId, ids[1], 'a stray "type" field does not change what the endpoint says');
+  });
 });
 
 describe('normalizeBatch: items refused while reading the body', () => {

@@ -278,7 +278,8 @@ function validate(type: EventType, body: Obj, ctx: NormalizeContext, prefix: str
 
   const out: CanonicalEvent = {
     type,
-    messageId: messageId ?? ctx.newMessageId(body),
+    // The type is content too: /v1/page and /v1/identify with the same body are two events.
+    messageId: messageId ?? ctx.newMessageId({ ...body, type }),
     timestamp: corrected.toISOString(),
     receivedAt: ctx.receivedAt.toISOString(),
     properties,
