@@ -82,6 +82,17 @@ export function workerWorkload(kind: WorkerKind): string {
   return `uspa-worker-${kind}`;
 }
 
+/**
+ * The Secret holding a namespace's own ClickHouse user and password, which the operator creates
+ * (deleting it rotates the password); the workloads get them through their own Secrets.
+ */
+export const NAMESPACE_CLICKHOUSE_SECRET = 'uspa-clickhouse';
+
+/** The ClickHouse user of namespace N's workloads: named after, and reaching only, its database. */
+export function clickhouseUser(prefix: string, namespace: string): string {
+  return database(prefix, namespace);
+}
+
 /** The Secret holding a workload's ClickHouse credentials. */
 export function clickhouseSecret(workload: string): string {
   return `${workload}-clickhouse`;

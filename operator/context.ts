@@ -7,11 +7,12 @@ import type { Logger } from '../lib/log.ts';
 import { MIGRATIONS } from '../api/tables/migrations.ts';
 import { migrate } from '../lib/schema.ts';
 import { API_VERSION, GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
-import { database, type WorkerKind } from '../api/names.ts';
+import { NAMESPACE_CLICKHOUSE_SECRET, PART_OF, clickhouseUser, database, type WorkerKind } from '../api/names.ts';
 import { FIELD_MANAGER, isNotFound, ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
 import { activationsWorkerRbac, workerManifests } from './manifests/workers.ts';
 import { hashOf } from './manifests/workload.ts';
 import { ttlOf, ttlStatement } from './manifests/retention.ts';
+import { newPassword, redact, tenantUserStatements } from './manifests/tenancy.ts';
 
 /** How many resources (the oldest) own a namespace's shared worker Deployment. */
 const WORKER_OWNERS = 10;
@@ -46,6 +47,10 @@ export class OperatorContext {
   readonly schedules: ScheduleMemo = new Map();
   private readonly workers = new Map<string, { hash: string; generation?: number }>();
   private readonly warehouses = new Map<string, { warehouse: Warehouse; schema?: Promise<number> }>();
+  /** Per namespace, the hash of the password its ClickHouse user was last given by this process. */
+  private readonly namespaceUsers = new Map<string, string>();
+  /** Called when a namespace's ClickHouse password changed, so that every workload using it is re-applied. */
+  onCredentialsRotated?: (namespace: string) => void;
 
   constructor(
     readonly kc: KubeConfig,
@@ -87,6 +92,43 @@ export class OperatorContext {
       entry.schema = undefined; // try again on the next reconcile
       throw err;
     }
+  }
+
+  /**
+   * The ClickHouse credentials of the namespace's workloads: its own user, which reaches only its
+   * database (created, and given the password of the namespace's Secret uspa-clickhouse, which is
+   * generated when absent: deleting it rotates the password) — or the operator's own, when the
+   * installation says its ClickHouse cannot enforce users (settings.namespaceUsers false).
+   */
+  async clickhouseCredentials(namespace: string): Promise<OperatorSettings['clickhouse']> {
+    const shared = this.settings.clickhouse;
+    if (!this.settings.namespaceUsers) return shared;
+    const user = clickhouseUser(this.settings.databasePrefix, namespace);
+    let secret = await this.readSecret(namespace, NAMESPACE_CLICKHOUSE_SECRET);
+    if (!secret) {
+      const body = { metadata: { name: NAMESPACE_CLICKHOUSE_SECRET, namespace, labels: { ...PART_OF, 'app.kubernetes.io/component': 'clickhouse-user' } }, type: 'Opaque', stringData: { username: user, password: newPassword() } };
+      secret = await this.core.createNamespacedSecret({ namespace, body }).catch(async (err: unknown) => {
+        if ((err as { code?: number }).code !== 409) throw err;
+        return this.readSecret(namespace, NAMESPACE_CLICKHOUSE_SECRET); // another replica or reconcile made it first
+      });
+    }
+    const encoded = secret?.data?.password;
+    if (!encoded) throw new Error(`Secret ${NAMESPACE_CLICKHOUSE_SECRET} in namespace ${namespace} has no key "password": delete it and the operator generates a new one`);
+    const password = Buffer.from(encoded, 'base64').toString();
+    const hash = hashOf(password);
+    const before = this.namespaceUsers.get(namespace);
+    if (before !== hash) {
+      const { warehouse } = await this.warehouse(namespace);
+      try {
+        for (const sql of tenantUserStatements(user, password, warehouse.database)) await warehouse.command(sql);
+      } catch (err) {
+        throw new Error(`could not create or update the namespace's ClickHouse user ${user}: ${redact(String((err as Error).message ?? err).split('\n')[0]!, password)}`);
+      }
+      this.namespaceUsers.set(namespace, hash);
+      this.log.info({ namespace, user }, before ? 'namespace ClickHouse password rotated' : 'namespace ClickHouse user ready');
+      if (before) this.onCredentialsRotated?.(namespace);
+    }
+    return { url: shared.url, username: user, password };
   }
 
   /**
@@ -143,7 +185,7 @@ export class OperatorContext {
       .slice(0, WORKER_OWNERS);
     if (live.length === 0) return;
     const refs = live.map((o) => ownerRef(o, false));
-    const m = workerManifests(namespace, kind, refs, this.settings);
+    const m = workerManifests(namespace, kind, refs, { ...this.settings, clickhouse: await this.clickhouseCredentials(namespace) });
     const rbac = kind === 'activations' ? activationsWorkerRbac(namespace, refs) : undefined;
     // Applied only when the desired objects changed or the Deployment was edited or deleted by hand.
     const hash = hashOf(JSON.stringify([m, rbac]));

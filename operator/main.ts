@@ -123,6 +123,12 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     return temporal;
   };
   const ctx = new OperatorContext(kc, settings, log, new Applier(kc), new EventRecorder(kc, 'uspa-operator', log), caches, kafka, temporalClient);
+  // A rotated ClickHouse password reaches every workload of the namespace, not only the one that noticed.
+  ctx.onCredentialsRotated = (ns) => {
+    for (const p of caches.pipelines.list(ns)) controllers.Pipeline.enqueue(ns, p.metadata.name);
+    for (const s of caches.segments.list(ns)) controllers.Segment.enqueue(ns, s.metadata.name);
+    for (const a of caches.activations.list(ns)) controllers.Activation.enqueue(ns, a.metadata.name);
+  };
   const metrics = controllerMetrics(registry);
   const segments = new SegmentReconciler(ctx);
   const controllers = {

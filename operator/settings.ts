@@ -12,6 +12,12 @@ export interface OperatorSettings {
   image: string;
   kafkaBrokers: string[];
   clickhouse: { url: string; username: string; password: string };
+  /**
+   * Each namespace's workloads connect as a ClickHouse user of its own that reaches only its
+   * database (USPA_CLICKHOUSE_NAMESPACE_USERS, default true). false: they share the operator's
+   * credentials — only for an engine that cannot enforce users (the local stack's embedded one).
+   */
+  namespaceUsers: boolean;
   temporal: { address: string; namespace: string };
   /** Lease namespace for leader election (the operator's own namespace). */
   namespace: string;
@@ -41,6 +47,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
     image: env.USPA_IMAGE || `ghcr.io/uspa-tech/uspa:${VERSION}`,
     kafkaBrokers: env.KAFKA_BROKERS!.split(',').map((b) => b.trim()).filter(Boolean),
     clickhouse: { url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '' },
+    namespaceUsers: env.USPA_CLICKHOUSE_NAMESPACE_USERS !== 'false',
     temporal: { address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE || 'default' },
     namespace: env.POD_NAMESPACE || 'default',
     identity: env.POD_NAME || `uspa-operator-${process.pid}`,

@@ -85,6 +85,13 @@ export interface PipelineStatus extends CommonStatus {
   backfill?: PipelineBackfill;
   /** The retention in force on the namespace's events table ("730d", "forever"). */
   retention?: string;
+  /** Who the workers connect to ClickHouse as. */
+  clickhouse?: PipelineClickHouse;
+}
+
+export interface PipelineClickHouse {
+  user: string;
+  isolation: 'NamespaceUser' | 'Shared';
 }
 
 export interface PipelineBackfill {
@@ -218,6 +225,15 @@ const pipelineStatus = statusSchema<PipelineStatus>('Observed state of the Pipel
     total: int64('Events to re-enrich, as counted when the backfill started.', { minimum: 0 }),
   }),
   retention: string('Retention in force on the namespace\'s events table ("730d", "forever"): the longest spec.retention of the namespace\'s Pipelines.'),
+  clickhouse: object<PipelineClickHouse>('Who the namespace\'s workers connect to ClickHouse as.', {
+    user: required(string('The ClickHouse user.')),
+    isolation: required(
+      enumOf(
+        'NamespaceUser: a user of the namespace\'s own that can reach only its database (password in Secret uspa-clickhouse; deleting it rotates the password). Shared: the operator\'s own credentials, because the installation says its ClickHouse cannot enforce users (Helm clickhouse.namespaceUsers: false, as in the local stack); every namespace can then read every other\'s database.',
+        ['NamespaceUser', 'Shared'],
+      ),
+    ),
+  }),
 });
 
 export const pipelineCrd = customResourceDefinition({

@@ -15,7 +15,8 @@ import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, so
 import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
-import { apiMessage } from '../../lib/kubernetes/apply.ts';
+import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
+import { pipelineWorkerRbac } from '../manifests/workers.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { workerVerdict } from '../machinery/conditions.ts';
 import { ProgressWatch } from '../machinery/progress.ts';
@@ -85,7 +86,19 @@ export class PipelineReconciler implements Reconciler {
       throw err;
     }
 
-    const m = pipelineManifests(namespace, pipeline, sources, ctx.settings);
+    let clickhouse;
+    try {
+      clickhouse = await ctx.clickhouseCredentials(namespace);
+    } catch (err) {
+      await write('degraded', 'ClickHouseError', apiMessage(err));
+      throw err;
+    }
+    status.clickhouse = { user: clickhouse.username, isolation: ctx.settings.namespaceUsers ? 'NamespaceUser' : 'Shared' };
+    const m = pipelineManifests(namespace, pipeline, sources, { ...ctx.settings, clickhouse });
+    const rbac = pipelineWorkerRbac(namespace, name, [ownerRef(pipeline)]);
+    await ctx.applier.apply(rbac.account);
+    await ctx.applier.apply(rbac.role);
+    await ctx.applier.apply(rbac.binding);
     await ctx.applier.apply(m.secret);
     await ctx.applier.apply(m.configMap);
     await ctx.applier.apply(m.deployment);

@@ -186,6 +186,7 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.equal(value('USPA_IMAGE'), 'ghcr.io/uspa-tech/uspa:0.1.0');
   assert.equal(value('USPA_LEADER_ELECTION'), 'true');
   assert.equal(value('USPA_RESYNC_SECONDS'), '600');
+  assert.equal(value('USPA_CLICKHOUSE_NAMESPACE_USERS'), 'true', 'each namespace gets its own ClickHouse user unless the installation says otherwise');
   assert.equal(value('PORT'), '8081');
   assert.deepEqual(env.get('POD_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   assert.deepEqual(env.get('POD_NAMESPACE')?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
@@ -250,6 +251,8 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   const singleEnv = only<Deployment>(single.objects, 'Deployment').spec.template.spec.containers[0]!.env;
   assert.deepEqual(singleEnv.find((e) => e.name === 'CLICKHOUSE_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'ch-creds', key: 'pw' } });
   assert.equal(singleEnv.find((e) => e.name === 'KAFKA_BROKERS')?.value, 'kafka:9092');
+  const shared = await template('rel', 'uspa-system', ['--set', 'clickhouse.namespaceUsers=false']);
+  assert.equal(only<Deployment>(shared.objects, 'Deployment').spec.template.spec.containers[0]!.env.find((e) => e.name === 'USPA_CLICKHOUSE_NAMESPACE_USERS')?.value, 'false');
   assert.equal(only(single.objects, 'ServiceMonitor').apiVersion, 'monitoring.coreos.com/v1');
 });
 

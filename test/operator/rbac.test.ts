@@ -88,6 +88,13 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['create', 'serviceaccounts', '--subresource=token', '-n', ns],
       ['list', 'leases.coordination.k8s.io', '-n', system],
       ['update', 'leases.coordination.k8s.io/other', '-n', system],
+      ['get', 'leases.coordination.k8s.io/other', '-n', system],
+      ['delete', 'leases.coordination.k8s.io/uspa-operator', '-n', system],
+      ['delete', 'configmaps', '-n', ns],
+      ['delete', 'services', '-n', ns],
+      ['delete', 'serviceaccounts', '-n', ns],
+      ['delete', 'roles.rbac.authorization.k8s.io', '-n', ns],
+      ['delete', 'events', '-n', ns],
       ['get', 'leases.coordination.k8s.io', '-n', 'kube-system'],
       ['create', 'events.events.k8s.io', '-n', ns],
     ];

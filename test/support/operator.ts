@@ -73,6 +73,8 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
     image: 'ghcr.io/uspa-tech/uspa:test',
     kafkaBrokers: process.env.KAFKA_BROKERS!.split(','),
     clickhouse: { url: process.env.CLICKHOUSE_URL!, username: process.env.CLICKHOUSE_USER ?? 'default', password: process.env.CLICKHOUSE_PASSWORD ?? '' },
+    // The embedded engine cannot enforce users (README); test/operator/tenancy.test.ts covers true.
+    namespaceUsers: false,
     temporal: { address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
     namespace,
     identity: `test-${tag}`,
