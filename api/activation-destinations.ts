@@ -4,9 +4,9 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Which private addresses webhooks may reach (USPA_WEBHOOK_PRIVATE_ADDRESSES, the chart's
- * activations.webhookPrivateAddresses): deny (the default: public addresses only), loopback (also
- * 127.0.0.0/8 and ::1: the local mode and the tests) or allow (every address).
+ * Which private addresses webhooks and SMTP servers may reach (USPA_WEBHOOK_PRIVATE_ADDRESSES,
+ * the chart's activations.webhookPrivateAddresses): deny (the default: public addresses only), loopback
+ * (also 127.0.0.0/8 and ::1: the local mode and the tests) or allow (every address).
  */
 export const WEBHOOK_ADDRESS_POLICIES = ['deny', 'loopback', 'allow'] as const;
 export type WebhookAddressPolicy = (typeof WEBHOOK_ADDRESS_POLICIES)[number];
@@ -46,7 +46,7 @@ function unmapped(ip: string): string {
   return m ? m[1]! : ip;
 }
 
-/** Why a webhook may not connect to this IP address under the policy, or undefined when it may. */
+/** Why a destination may not connect to this IP address under the policy, or undefined when it may. */
 export function addressProblem(address: string, policy: WebhookAddressPolicy): string | undefined {
   if (policy === 'allow') return undefined;
   const ip = unmapped(address.replace(/^\[|\]$/g, ''));

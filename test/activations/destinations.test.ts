@@ -158,7 +158,7 @@ describe('kafka destination', () => {
 
 describe('email destination', () => {
   let smtp: SmtpReceiver;
-  const mailer = new Mailer();
+  const mailer = new Mailer('loopback');
   before(async () => {
     smtp = await smtpReceiver();
   });
@@ -181,6 +181,29 @@ describe('email destination', () => {
     assert.match(mail.raw, /Hi Ada/);
     await sendEmail(mailer, smtp.url, 'hello@shop.example', delivery({ key: 'k-html', message: { ...message, body: '<p>Hi <b>Ada</b></p>' } }));
     assert.match(smtp.mails.at(-1)!.header('Content-Type') ?? '', /text\/html/);
+  });
+
+  test('the SMTP server is held to the address policy: a loopback IP or a name resolving to one is refused before connecting', { timeout: 30_000 }, async () => {
+    const strict = new Mailer('deny');
+    const mails = smtp.mails.length;
+    const message = { to: 'ada@example.com', subject: 's', body: 'b' };
+    try {
+      for (const url of [smtp.url, smtp.url.replace('127.0.0.1', 'localhost')]) {
+        const refused = await failureOf(sendEmail(strict, url, 'hello@shop.example', delivery({ message })));
+        assert.equal(refused.type, 'SmtpAddressNotAllowed');
+        assert.equal(refused.nonRetryable, true);
+        assert.match(refused.message, /^SMTP (127\.0\.0\.1|localhost):\d+: (localhost resolves to )?(127\.0\.0\.1|::1) is a loopback address \(not allowed by this installation\)$/);
+        assert.doesNotMatch(refused.message, /s3cret-pass/);
+      }
+      const metadata = await failureOf(sendEmail(new Mailer('loopback', async () => [{ address: '169.254.169.254', family: 4 }]), smtp.url.replace('127.0.0.1', 'mail.example'), 'hello@shop.example', delivery({ message })));
+      assert.match(metadata.message, /mail\.example resolves to 169\.254\.169\.254 is a private, link-local or reserved address/);
+      assert.equal(smtp.mails.length, mails, 'nothing reached the server');
+      // Through a name under loopback: the socket goes to the checked address.
+      await sendEmail(new Mailer('loopback', async () => [{ address: '127.0.0.1', family: 4 }]), smtp.url.replace('127.0.0.1', 'mail.example'), 'hello@shop.example', delivery({ message }));
+      assert.equal(smtp.mails.length, mails + 1);
+    } finally {
+      strict.close();
+    }
   });
 
   test('a refused recipient or bad credentials fail for good; an unreachable server is retried; no password in messages', { timeout: 30_000 }, async () => {

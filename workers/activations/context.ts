@@ -24,7 +24,7 @@ export interface ActivationsDeps {
   producer: { send(records: OutgoingRecord[]): Promise<void> };
   log: Logger;
   recommendations?: Recommender;
-  /** Which private addresses webhooks may reach (default deny). */
+  /** Which private addresses webhooks and SMTP servers may reach (default deny). */
   webhookAddresses?: WebhookAddressPolicy;
   /** Every Kafka destination must start with it (the namespace's topics.activationOutputs). */
   kafkaOutputs: string;
@@ -56,6 +56,6 @@ export function createContext(deps: ActivationsDeps): ActivitiesContext {
       return deps.activations.get(name);
     },
     ledger: deliveryLedger(deps.namespace, deps.onOutcome),
-    messages: createMessages({ ...deps, mailer: deps.mailer ?? new Mailer(), webhookAddresses: deps.webhookAddresses ?? 'deny' }),
+    messages: createMessages({ ...deps, mailer: deps.mailer ?? new Mailer(deps.webhookAddresses), webhookAddresses: deps.webhookAddresses ?? 'deny' }),
   };
 }

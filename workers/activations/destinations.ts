@@ -11,7 +11,7 @@ import { type LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { type LookupFunction, isIP } from 'node:net';
+import { type LookupFunction, type Socket, connect, isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { WebhookDestination } from '../../api/v1alpha1/activation.ts';
@@ -214,9 +214,18 @@ export async function sendKafka(producer: { send(records: OutgoingRecord[]): Pro
   }
 }
 
-/** nodemailer transports by SMTP URL (pooled connections); a changed Secret makes a new one. */
+/**
+ * nodemailer transports by SMTP URL (pooled connections); a changed Secret makes a new one. The
+ * SMTP server is held to the same address policy as webhooks: the worker resolves its name,
+ * checks every address and hands nodemailer a socket connected to a checked one (getSocket).
+ */
 export class Mailer {
   private readonly transports = new Map<string, Transporter>();
+
+  constructor(
+    private readonly addresses: WebhookAddressPolicy = 'deny',
+    private readonly resolve = systemResolve,
+  ) {}
 
   transport(url: string): Transporter {
     let t = this.transports.get(url);
@@ -229,6 +238,19 @@ export class Mailer {
       }
       if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw failure('InvalidDestination', `the SMTP Secret holds a ${parsed.protocol} URL (expected smtp:// or smtps://)`, 0, false);
       t = nodemailer.createTransport(url, {});
+      t.transporter.getSocket = (options: { host?: string; port?: number }, callback: (err: Error | null, socket?: { connection: Socket }) => void) => {
+        const host = String(options.host ?? '').replace(/^\[|\]$/g, '');
+        const answers = isIP(host) ? Promise.resolve([{ address: host, family: isIP(host) }]) : this.resolve(host);
+        answers.then((all) => {
+          for (const a of all) {
+            const why = addressProblem(a.address, this.addresses);
+            if (why) throw new AddressNotAllowed(isIP(host) ? why : `${host} resolves to ${why}`);
+          }
+          const socket = connect({ host: all[0]!.address, port: Number(options.port) });
+          socket.once('connect', () => callback(null, { connection: socket }));
+          socket.once('error', (err) => callback(err));
+        }).catch((err: Error) => callback(err));
+      };
       this.transports.set(url, t);
     }
     return t;
@@ -274,6 +296,7 @@ export async function sendEmail(mailer: Mailer, smtpUrl: string, from: string, d
     });
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
+    if (err instanceof AddressNotAllowed) throw failure('SmtpAddressNotAllowed', `SMTP ${host}: ${err.message} (not allowed by this installation)`, d.attempt, false);
     const e = err as Error & { responseCode?: number; code?: string; response?: string };
     const why = e.response ?? e.message;
     const permanent = (e.responseCode !== undefined && e.responseCode >= 500) || e.code === 'EAUTH' || e.code === 'EENVELOPE';

@@ -96,7 +96,8 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
         const actions = new Counter({ name: 'uspa_activation_trigger_actions_total', help: 'Campaigns started or joined (start) and cancelling signals sent (unless).', labelNames: ['action'] as const, registers: [registry] });
         opened = { kc, client, activations, kafka, topics, log, metrics: { records, actions } };
 
-        const mailer = new Mailer();
+        const webhookAddresses = webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]);
+        const mailer = new Mailer(webhookAddresses);
         const activities = createActivities({
           namespace,
           database,
@@ -105,7 +106,7 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
           secrets: new SecretReader(kc, namespace),
           producer,
           kafkaOutputs: topics.activationOutputs,
-          webhookAddresses: webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]),
+          webhookAddresses,
           log,
           mailer,
           recommendations: options.recommendations ?? profileRecommender(warehouse),

@@ -21,7 +21,7 @@ export interface MessagesDeps {
   /** Producer for Kafka destinations (acks=all). */
   producer: { send(records: OutgoingRecord[]): Promise<void> };
   mailer: Mailer;
-  /** Which private addresses webhooks may reach (USPA_WEBHOOK_PRIVATE_ADDRESSES). */
+  /** Which private addresses webhooks and SMTP servers may reach (USPA_WEBHOOK_PRIVATE_ADDRESSES). */
   webhookAddresses: WebhookAddressPolicy;
   /** Every Kafka destination must start with it (the namespace's topics.activationOutputs). */
   kafkaOutputs: string;
