@@ -8,6 +8,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { CanonicalEvent, DeadLetter } from '../../api/event.ts';
 import type { UnmergeCommand } from '../../api/control.ts';
 import { topicNames } from '../../lib/kafka.ts';
+import { startPipelines } from '../../workers/pipeline/main.ts';
 import { profileByIdentity } from '../../workers/pipeline/profiles.ts';
 import { eventually, required } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
@@ -159,5 +160,49 @@ describe('hostile records on the pipeline topics', { concurrency: false, timeout
       const rows = await product.rows<{ n: string }>('SELECT count() AS n FROM {db}.dead_letters WHERE message_id = {m:String}', { m: letter.messageId });
       return Number(rows[0]!.n) === 1;
     });
+  });
+});
+
+describe('a Pipeline that cannot write says so, and dead-letters nothing for it', { timeout: 180_000 }, () => {
+  let own: Product;
+  let pipelines: Awaited<ReturnType<typeof startPipelines>> | undefined;
+  let kafkaProducer: Producer;
+  before(async () => {
+    own = await startProduct({ sources: [{ name: 'web', type: 'web' }], withPipeline: false });
+    pipelines = await startPipelines({ configPath: own.configPath, port: 0, env: own.env });
+    kafkaProducer = new Kafka({ clientId: 'uspa-tests', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).producer();
+    await kafkaProducer.connect();
+  });
+  after(async () => {
+    await kafkaProducer?.disconnect();
+    await pipelines?.close();
+    await own?.close();
+  });
+
+  test('writes failing for a reason that is not the rows: uspa_pipeline_stalled is 1 with the cause; once they succeed, 0 and every event stored once', { timeout: 150_000 }, async () => {
+    const src = own.sources.web!.name;
+    const metric = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${pipelines!.port}/metrics`)).text();
+      return /^uspa_pipeline_stalled\{[^}]*\} (\d)/m.exec(text)?.[1];
+    };
+    assert.equal(await metric(), '0');
+    // Inserts into events fail for a reason that is not the rows (a materialized view's target table
+    // is gone: UNKNOWN_TABLE), while reading events still works: the write must be retried, not bisected.
+    await own.warehouse.command('CREATE TABLE {db}.events_copy (message_id String) ENGINE = MergeTree ORDER BY message_id');
+    await own.warehouse.command('CREATE MATERIALIZED VIEW {db}.events_copy_mv TO {db}.events_copy AS SELECT message_id FROM {db}.events');
+    await own.warehouse.command('DROP TABLE {db}.events_copy');
+    const events = Array.from({ length: 3 }, () => ({ ...event({}), source: src }));
+    await kafkaProducer.send({ topic: topicNames(own.env).source(src), acks: -1, messages: events.map((e) => ({ value: JSON.stringify(e) })) });
+    await eventually('the stalled gauge', async () => (await metric()) === '1', 90_000);
+    const worker = pipelines!.workers[0]!;
+    assert.equal(worker.stallState.stalled, true);
+    assert.match(worker.stallState.cause ?? '', /events_copy/);
+    await own.warehouse.command('CREATE TABLE {db}.events_copy (message_id String) ENGINE = MergeTree ORDER BY message_id');
+    await own.waitForEvents(events.map((e) => e.messageId), 90_000);
+    const [r] = await own.rows<{ rows: string; unique: string }>('SELECT count() AS rows, uniqExact(message_id) AS unique FROM {db}.events');
+    assert.deepEqual([Number(r!.unique), Number(r!.rows)], [3, 3]);
+    await eventually('the gauge back to 0', async () => (await metric()) === '0', 30_000);
+    const [dead] = await own.rows<{ n: string }>('SELECT count() AS n FROM {db}.dead_letters');
+    assert.equal(Number(dead!.n), 0, 'a failure that is not the records dead-letters none of them');
   });
 });

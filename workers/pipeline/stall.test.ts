@@ -10,6 +10,7 @@ test('consecutive failed writes stall the Pipeline with the last cause; one succ
   const reports: StallState[] = [];
   const seen = () => reports.map((r) => r.stalled);
   const watch = new StallWatch(pipelineMetrics(registry, 'main'), createLogger('test', 'silent'), (s) => reports.push(s));
+  assert.match(await registry.metrics(), /uspa_pipeline_stalled\{pipeline="main"\} 0/, 'the series exists before any failure');
   const fail = (message: string) => assert.rejects(watch.track(Promise.reject(new Error(message))));
   for (let i = 1; i < STALL_AFTER; i++) await fail('connect ECONNREFUSED 127.0.0.1:8123');
   assert.equal(watch.state.stalled, false);

@@ -27,7 +27,10 @@ export class StallWatch {
     private readonly log: Logger,
     /** Called when the Pipeline stalls, when its cause changes, and when it moves again. */
     private readonly report: (state: StallState) => void = () => undefined,
-  ) {}
+  ) {
+    // Present from the start, so an alert rule sees 0 rather than no series.
+    this.metrics.stalled.set(0);
+  }
 
   get state(): StallState {
     return this.current;
