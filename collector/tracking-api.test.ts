@@ -395,6 +395,11 @@ describe('normalizeBatch', () => {
     assert.deepEqual(normalizeBatch({ batch }, makeCtx()), { results: [], errors: [{ path: 'body', message: `must be at most ${LIMITS.batchBytes} bytes` }] });
   });
 
+  test(`at most LIMITS.batchEvents events: a batch of 10,001 empty objects is refused whole, not dead-lettered one by one`, () => {
+    assert.equal(normalizeBatch({ batch: Array.from({ length: LIMITS.batchEvents }, () => ({})) }, makeCtx()).results.length, LIMITS.batchEvents);
+    assert.deepEqual(normalizeBatch({ batch: Array.from({ length: LIMITS.batchEvents + 1 }, () => ({})) }, makeCtx()), { results: [], errors: [{ path: 'batch', message: 'holds 10001 events; the limit is 10000 per batch' }] });
+  });
+
   test('one result per item; bad items do not sink good ones', () => {
     const { results, errors } = normalizeBatch(
       {

@@ -31,10 +31,12 @@ export type Normalized = { ok: true; event: CanonicalEvent } | { ok: false; erro
 
 const HOUR_MS = 3_600_000;
 
-/** Segment's documented limits, plus the field lengths, nesting and event times we accept. No item-count limit: batchBytes bounds the work. */
+/** Segment's documented limits, plus the field lengths, nesting, events per batch and event times we accept. */
 export const LIMITS = {
   eventBytes: 32 * 1024,
   batchBytes: 500 * 1024,
+  /** 50 bytes an event on average: no real event is smaller, and each refused one costs a dead letter of a few hundred bytes. */
+  batchEvents: 10_000,
   idChars: 512,
   eventNameChars: 200,
   messageIdChars: 100,
@@ -328,6 +330,7 @@ export function normalizeBatch(body: unknown, ctx: NormalizeContext, refused: Re
   const measured = refused.size && Array.isArray(batch) ? { ...body, batch: batch.map((item: unknown, i) => (refused.has(i) ? null : item)) } : body;
   if (jsonBytes(measured) > LIMITS.batchBytes) top.fail('body', `must be at most ${LIMITS.batchBytes} bytes`);
   if (!Array.isArray(batch) || batch.length === 0) top.fail('batch', 'must be a non-empty array');
+  else if (batch.length > LIMITS.batchEvents) top.fail('batch', `holds ${batch.length} events; the limit is ${LIMITS.batchEvents} per batch`);
   const batchContext = top.object(body, 'context');
   top.object(body, 'integrations');
   top.timestamp(body, 'sentAt');

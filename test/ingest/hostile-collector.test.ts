@@ -132,6 +132,11 @@ describe('hostile batches at the collector', { concurrency: false }, () => {
     assert.equal(note[0]?.note, 'caf\u00e9 \u2603 \ufffd', 'valid UTF-8, a sent U+FFFD included, is stored as sent');
   });
 
+  test('a batch of 20,000 empty events is refused whole (400), not turned into 20,000 dead letters', { timeout: 30_000 }, async () => {
+    const r = await send('/v1/batch', JSON.stringify({ batch: Array.from({ length: 20_000 }, () => ({})) }));
+    assert.deepEqual(r, { status: 400, body: { success: false, error: 'invalid batch', errors: [{ path: 'batch', message: 'holds 20000 events; the limit is 10000 per batch' }] } });
+  });
+
   test('a 10 MB string after gzip inflation: the request is refused with 413 and a JSON body; the next batch flows', { timeout: 60_000 }, async () => {
     const hidden = id('z-10mb');
     const zipped = gzipSync(JSON.stringify({ batch: [track(id('z-ok')), track(hidden, { properties: { s: 'a'.repeat(10 * 1024 * 1024) } })] }));
