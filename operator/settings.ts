@@ -32,7 +32,7 @@ export interface OperatorSettings {
   resyncMs: number;
   /** A Pipeline whose committed offsets stay put this long while events wait is Degraded/Stalled (USPA_STALL_AFTER_SECONDS, 120). */
   stallAfterMs?: number;
-  /** Which private addresses Activation webhooks may reach (default deny); passed on to the activations workers. */
+  /** Which private addresses Activation webhooks and SMTP servers may reach (default deny); passed on to the activations workers. */
   webhookAddresses?: WebhookAddressPolicy;
 }
 
