@@ -40,6 +40,7 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
     { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
     { name: 'USPA_PIPELINE', value: p.metadata.name! },
+    { name: 'USPA_NAMESPACE', value: namespace },
     fromSecret('CLICKHOUSE_URL'),
     fromSecret('CLICKHOUSE_USER'),
     fromSecret('CLICKHOUSE_PASSWORD'),
@@ -61,6 +62,8 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
       configHash: hashOf(configText, JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
       resources: p.spec.resources as never,
       extraLabels: { 'uspa.tech/pipeline': p.metadata.name! },
+      // Its own account (operator/manifests/workers.ts pipelineWorkerRbac): it reports on its Pipeline's status.
+      serviceAccount: name,
     }),
   };
 }

@@ -1,7 +1,7 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { clickhouseSecret, database, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
+import { clickhouseSecret, database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy } from '../../api/activation-destinations.ts';
 import { deployment, hashOf, labelsFor } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
@@ -72,6 +72,30 @@ export function activationsWorkerRbac(namespace: string, owners: V1OwnerReferenc
         // It reports each Activation's loaded generation (status.workers, server-side apply).
         { apiGroups: ['uspa.tech'], resources: ['activations/status'], verbs: ['patch'] },
         { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      ],
+    },
+    binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
+  };
+}
+
+/**
+ * What a Pipeline's worker may do: read its own Pipeline and report on it (status.workers:
+ * stalled or live), nothing else — its account and Role are named after its Deployment and
+ * limited to that one Pipeline by resourceNames.
+ */
+export function pipelineWorkerRbac(namespace: string, pipeline: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
+  const name = pipelineWorkload(pipeline);
+  const labels = labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': pipeline });
+  const metadata = { name, namespace, labels, ownerReferences: owners };
+  return {
+    account: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    role: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata,
+      rules: [
+        { apiGroups: ['uspa.tech'], resources: ['pipelines'], resourceNames: [pipeline], verbs: ['get'] },
+        { apiGroups: ['uspa.tech'], resources: ['pipelines/status'], resourceNames: [pipeline], verbs: ['patch'] },
       ],
     },
     binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },

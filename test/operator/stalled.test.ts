@@ -5,10 +5,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
 import { reportStatus } from '../../lib/kubernetes/report.ts';
 import { eventually } from '../support/env.ts';
 import { SOURCE_AND_PIPELINE } from '../support/manifests.ts';
-import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
+import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
 
 describe('a stalled Pipeline', { timeout: 400_000 }, () => {
@@ -25,6 +26,14 @@ describe('a stalled Pipeline', { timeout: 400_000 }, () => {
   });
   after(async () => h?.close());
 
+  /** The pipeline worker's identity, as its pod gets it: a token of its ServiceAccount. */
+  const workerKubeConfig = async () => {
+    const token = (await kubectl(['create', 'token', 'uspa-pipeline-main', '-n', h.namespace, '--duration=10m'])).trim();
+    const cluster = h.kc.getCurrentCluster()!;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ clusters: [{ ...cluster, name: 'local' }], users: [{ name: 'pipeline', token }], contexts: [{ name: 'pipeline', cluster: 'local', user: 'pipeline' }], currentContext: 'pipeline' });
+    return kc;
+  };
   const condition = async (type: string) => (await h.get('pipelines', 'main')).status?.conditions?.find((c) => c.type === type);
   const metric = async () => {
     const text = await (await fetch(`http://127.0.0.1:${h.operator!.port}/metrics`)).text();
@@ -71,11 +80,12 @@ describe('a stalled Pipeline', { timeout: 400_000 }, () => {
     await eventually('the waiting events in ClickHouse', async () => Number((await h.warehouse.query<{ n: string }>('SELECT uniqExact(message_id) AS n FROM {db}.events WHERE message_id IN {ids:Array(String)}', { ids }))[0]!.n) === ids.length, 60_000);
   });
 
-  test('a stall the worker reports is Degraded with its cause (the operator\'s own status writes keep the report); a Live report makes it Ready again', async () => {
+  test('a stall the worker reports, as its own ServiceAccount, is Degraded with its cause (the operator\'s own status writes keep the report); a Live report makes it Ready again', async () => {
     const target = { kind: 'Pipeline' as const, namespace: h.namespace, name: 'main' };
+    const worker = await workerKubeConfig();
     const generation = (await h.get<{ metadata: { generation: number } }>('pipelines', 'main')).metadata.generation;
     const cause = 'Code: 252. DB::Exception: Too many partitions for single INSERT block (more than 100)';
-    await reportStatus(h.kc, target, { component: 'pipeline', generation, state: 'Stalled', reason: 'ClickHouseError', message: cause });
+    await reportStatus(worker, target, { component: 'pipeline', generation, state: 'Stalled', reason: 'ClickHouseError', message: cause });
     const ready = await h.ready('pipelines', 'main', 'Stalled', 30_000);
     assert.equal(ready.status, 'False');
     assert.ok(ready.message.endsWith(`ClickHouseError: ${cause}`), ready.message);
@@ -85,9 +95,22 @@ describe('a stalled Pipeline', { timeout: 400_000 }, () => {
     assert.deepEqual(workers.map((w) => [w.component, w.state, w.reason]), [['pipeline', 'Stalled', 'ClickHouseError']]);
     assert.equal(await metric(), 1);
 
-    await reportStatus(h.kc, target, { component: 'pipeline', generation, state: 'Live' });
+    await reportStatus(worker, target, { component: 'pipeline', generation, state: 'Live' });
     const back = await h.ready('pipelines', 'main', undefined, 30_000);
     assert.equal(back.reason, 'Reconciled');
     assert.equal(await metric(), 0);
+  });
+
+  test('the pipeline worker\'s account may read its Pipeline and report on it, and nothing more', async () => {
+    const as = `--as=system:serviceaccount:${h.namespace}:uspa-pipeline-main`;
+    const can = async (verb: string, resource: string, ...extra: string[]) => (await kubectl(['auth', 'can-i', verb, resource, '-n', h.namespace, as, ...extra]).catch((err: Error) => err.message)).trim().endsWith('yes');
+    assert.equal(await can('get', 'pipelines.uspa.tech/main'), true);
+    assert.equal(await can('patch', 'pipelines.uspa.tech/main', '--subresource=status'), true);
+    assert.equal(await can('patch', 'pipelines.uspa.tech/main'), false, 'not its spec');
+    assert.equal(await can('patch', 'pipelines.uspa.tech/other', '--subresource=status'), false, 'not another Pipeline');
+    assert.equal(await can('get', 'secrets'), false);
+    assert.equal(await can('patch', 'activations.uspa.tech'), false);
+    const pod = (await h.core.listNamespacedPod({ namespace: h.namespace, labelSelector: 'app.kubernetes.io/name=uspa-pipeline-main' })).items.find((p) => !p.metadata!.deletionTimestamp)!;
+    assert.equal(pod.spec!.serviceAccountName, 'uspa-pipeline-main');
   });
 });
