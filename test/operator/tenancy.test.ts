@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Warehouse } from '../../lib/clickhouse.ts';
+import { tenantUserStatements } from '../../operator/manifests/tenancy.ts';
 import { eventually } from '../support/env.ts';
 import { SOURCE_AND_PIPELINE } from '../support/manifests.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
@@ -84,6 +85,15 @@ describe('ClickHouse users: one per namespace', { timeout: 300_000 }, () => {
       await old.close();
       await fresh.close();
     }
+  });
+
+  test('the statements are ClickHouse SQL: its own parser (formatQuery) reads each as meant, a hostile user name as one identifier', async () => {
+    const formatted = async (sql: string) => (await h.warehouse.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: sql }))[0]!.f;
+    const [create, alter, grant] = await Promise.all(tenantUserStatements('uspa_shop', 'pw', 'uspa_shop').map(formatted));
+    assert.match(create!, /^CREATE USER IF NOT EXISTS uspa_shop IDENTIFIED WITH sha256_hash BY '[0-9a-f]{64}' DEFAULT DATABASE uspa_shop$/);
+    assert.match(alter!, /^ALTER USER uspa_shop IDENTIFIED WITH sha256_hash BY '[0-9a-f]{64}' DEFAULT DATABASE uspa_shop$/);
+    assert.equal(grant, 'GRANT ALL ON uspa_shop.* TO uspa_shop');
+    assert.equal(await formatted(tenantUserStatements('x` ON *.* TO `y', 'pw', 'db')[2]!), 'GRANT ALL ON db.* TO `x\\` ON *.* TO \\`y`');
   });
 
   test('shared credentials (an engine that cannot enforce users) are stated in status', async () => {
