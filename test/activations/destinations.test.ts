@@ -56,6 +56,20 @@ describe('webhook destination', () => {
     assert.equal(hook.requests.at(-1)!.headers.authorization, `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`, 'credentials in the URL become Basic auth');
   });
 
+  test('a receiver echoing a Secret\'s value (a 401 quoting the token) does not put it in the failure', async () => {
+    const server = createServer((req, res) => res.writeHead(401).end(`invalid credentials: ${req.headers.authorization} (signed ${req.headers[SIGNATURE_HEADER.toLowerCase()]})`));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const f = await failureOf(sendWebhook({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }, { signingSecret: 'whsec-echo', headers: { Authorization: 'Bearer tok-echo-123456' } }, delivery(), LOCAL));
+      assert.equal(f.type, 'WebhookRejected');
+      assert.match(f.message, /answered 401: invalid credentials: \[redacted\]/);
+      assert.doesNotMatch(f.message, /tok-echo-123456/);
+    } finally {
+      server.close();
+    }
+  });
+
   test('4xx is not retried; 408, 429 and 5xx are (Retry-After honoured)', async () => {
     hook.answer = () => 400;
     const rejected = await failureOf(sendWebhook({ url: hook.url }, {}, delivery(), LOCAL));

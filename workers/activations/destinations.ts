@@ -179,7 +179,9 @@ export async function sendWebhook(cfg: WebhookDestination, secrets: WebhookSecre
     target.username = '';
     target.password = '';
   }
-  const scrub = (text: string) => text.split(cfg.url).join(where).split(target.href).join(where);
+  // A receiver may echo what it got (a 401 quoting the token): values from Secrets never reach a failure.
+  const secretValues = [...Object.values(secrets.headers ?? {}), secrets.signingSecret ?? ''].filter((v) => v.length >= 4);
+  const scrub = (text: string) => secretValues.reduce((t, v) => t.split(v).join('[redacted]'), text.split(cfg.url).join(where).split(target.href).join(where));
   const timeoutSeconds = cfg.timeoutSeconds ?? 10;
   let res: Answer;
   try {
@@ -192,7 +194,7 @@ export async function sendWebhook(cfg: WebhookDestination, secrets: WebhookSecre
   }
   const text = res.text;
   if (res.status >= 200 && res.status < 300) return { status: res.status };
-  const answer = `webhook ${where} answered ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
+  const answer = `webhook ${where} answered ${res.status}${text ? `: ${scrub(text).slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
   if (res.status === 408 || res.status === 429) throw failure('WebhookBusy', answer, d.attempt, true, retryAfterMs(res.retryAfter ?? null));
   if (res.status >= 500) throw failure('WebhookServerError', answer, d.attempt, true, retryAfterMs(res.retryAfter ?? null));
   if (res.status >= 300 && res.status < 400) throw failure('WebhookRedirect', `${answer} (redirects are not followed: point spec.destination.webhook.url at the final URL)`, d.attempt, false);
