@@ -167,6 +167,11 @@ spec:
     await h.apps.readNamespacedDeployment({ name: 'uspa-pipeline-main', namespace: h.namespace });
     await kubectl(['get', 'role,rolebinding,serviceaccount', 'uspa-worker-activations', '-n', h.namespace]);
     await kubectl(['get', 'lease', 'uspa-operator', '-n', system]);
+    // Deletion as that ServiceAccount: the finalizer deletes the Source's topics and lets it go.
+    const appTopic = `${h.settings.topicPrefix}.${h.namespace}.events.app`;
+    assert.ok((await h.kafka.listTopics()).includes(appTopic));
+    await kubectl(['delete', 'source', 'app', '-n', h.namespace, '--wait=true', '--timeout=60s']);
+    assert.ok(!(await h.kafka.listTopics()).includes(appTopic), 'the Source\'s topic outlived it');
     assert.deepEqual(logs.filter((l) => /forbidden/i.test(l)), [], 'the operator was refused something');
   });
 });
