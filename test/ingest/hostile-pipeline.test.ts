@@ -9,6 +9,10 @@ import type { CanonicalEvent, DeadLetter } from '../../api/event.ts';
 import type { UnmergeCommand } from '../../api/control.ts';
 import { topicNames } from '../../lib/kafka.ts';
 import { startPipelines } from '../../workers/pipeline/main.ts';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
+import type { WorkerReport } from '../../api/v1alpha1/meta.ts';
+import { installCrds, kubeConfig } from '../support/operator.ts';
 import { profileByIdentity } from '../../workers/pipeline/profiles.ts';
 import { eventually, required } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
@@ -167,9 +171,18 @@ describe('a Pipeline that cannot write says so, and dead-letters nothing for it'
   let own: Product;
   let pipelines: Awaited<ReturnType<typeof startPipelines>> | undefined;
   let kafkaProducer: Producer;
+  let pipelineName: string;
+  const namespace = `hostile-${Date.now().toString(36)}`;
+  const kc = kubeConfig();
+  const workersOf = async () => ((await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'pipelines', name: pipelineName })) as { status?: { workers?: WorkerReport[] } }).status?.workers?.find((w) => w.component === 'pipeline');
   before(async () => {
     own = await startProduct({ sources: [{ name: 'web', type: 'web' }], withPipeline: false });
-    pipelines = await startPipelines({ configPath: own.configPath, port: 0, env: own.env });
+    pipelineName = (await import('yaml')).parse((await import('node:fs')).readFileSync(own.configPath, 'utf8')).pipelines[0].name as string;
+    // The Pipeline resource the worker reports to, as the operator would have created it (generation 1).
+    await installCrds();
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'pipelines', body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name: pipelineName }, spec: { sources: [own.sources.web!.name] } } });
+    pipelines = await startPipelines({ configPath: own.configPath, port: 0, env: { ...own.env, USPA_NAMESPACE: namespace, USPA_PIPELINE_GENERATION: '1' } });
     kafkaProducer = new Kafka({ clientId: 'uspa-tests', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).producer();
     await kafkaProducer.connect();
   });
@@ -177,15 +190,20 @@ describe('a Pipeline that cannot write says so, and dead-letters nothing for it'
     await kafkaProducer?.disconnect();
     await pipelines?.close();
     await own?.close();
+    await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
   });
 
-  test('writes failing for a reason that is not the rows: uspa_pipeline_stalled is 1 with the cause; once they succeed, 0 and every event stored once', { timeout: 150_000 }, async () => {
+  test('writes failing for a reason that is not the rows: uspa_pipeline_stalled is 1 and the Pipeline reports Stalled with the cause; once they succeed, 0, Live, and every event stored once', { timeout: 150_000 }, async () => {
     const src = own.sources.web!.name;
     const metric = async () => {
       const text = await (await fetch(`http://127.0.0.1:${pipelines!.port}/metrics`)).text();
       return /^uspa_pipeline_stalled\{[^}]*\} (\d)/m.exec(text)?.[1];
     };
     assert.equal(await metric(), '0');
+    await eventually('the worker reporting its Pipeline Live at generation 1', async () => {
+      const w = await workersOf();
+      return w?.state === 'Live' && w.generation === 1;
+    }, 30_000);
     // Inserts into events fail for a reason that is not the rows (a materialized view's target table
     // is gone: UNKNOWN_TABLE), while reading events still works: the write must be retried, not bisected.
     await own.warehouse.command('CREATE TABLE {db}.events_copy (message_id String) ENGINE = MergeTree ORDER BY message_id');
@@ -197,11 +215,18 @@ describe('a Pipeline that cannot write says so, and dead-letters nothing for it'
     const worker = pipelines!.workers[0]!;
     assert.equal(worker.stallState.stalled, true);
     assert.match(worker.stallState.cause ?? '', /events_copy/);
+    const stalled = await eventually('the Stalled report on the Pipeline', async () => {
+      const w = await workersOf();
+      return w?.state === 'Stalled' ? w : undefined;
+    }, 30_000);
+    assert.equal(stalled.reason, 'WritesFailing');
+    assert.match(stalled.message ?? '', /consecutive writes failed, offsets not moving: .*events_copy/);
     await own.warehouse.command('CREATE TABLE {db}.events_copy (message_id String) ENGINE = MergeTree ORDER BY message_id');
     await own.waitForEvents(events.map((e) => e.messageId), 90_000);
     const [r] = await own.rows<{ rows: string; unique: string }>('SELECT count() AS rows, uniqExact(message_id) AS unique FROM {db}.events');
     assert.deepEqual([Number(r!.unique), Number(r!.rows)], [3, 3]);
     await eventually('the gauge back to 0', async () => (await metric()) === '0', 30_000);
+    await eventually('the Pipeline reported Live again', async () => (await workersOf())?.state === 'Live', 30_000);
     const [dead] = await own.rows<{ n: string }>('SELECT count() AS n FROM {db}.dead_letters');
     assert.equal(Number(dead!.n), 0, 'a failure that is not the records dead-letters none of them');
   });

@@ -8,6 +8,7 @@ import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp, runMain } from '../../lib/service.ts';
 import { mirrorDeadLetters } from './dead-letter-mirror.ts';
+import { pipelineStatusReporter } from './status-report.ts';
 import { PipelineWorker } from './worker.ts';
 
 const log = createLogger('pipeline');
@@ -25,7 +26,8 @@ export async function startPipelines(options: { configPath: string; port: number
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('pipeline');
-  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics));
+  const reporter = pipelineStatusReporter(env, log);
+  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporter && ((state) => reporter(spec.name, state))));
   for (const w of workers) await w.start();
   const mirrors = await Promise.all(specs.map((spec) => mirrorDeadLetters(kafka, warehouse, log, topics, spec.sources, spec.name)));
   let ready = true;

@@ -38,10 +38,12 @@ export class PipelineWorker {
     private readonly log: Logger,
     registry: Registry,
     private readonly topics: TopicNames,
+    /** Where the stall state goes besides the metric (the Pipeline's status), if anywhere. */
+    private readonly report?: (state: StallState) => void,
   ) {
     const keys = resolveIdentityKeys(spec.identity?.keys, `pipeline ${spec.name}: identity.keys`);
     const metrics = pipelineMetrics(registry, spec.name);
-    this.stall = new StallWatch(metrics, log);
+    this.stall = new StallWatch(metrics, log, report);
     this.identity = new IdentityStore(warehouse, { keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 }, log);
     const realtime = new RealtimeSegments(warehouse, producer, topics, metrics, log);
     this.profiles = new ProfileBuilder(spec.name, warehouse, spec.batch?.profileIntervalMs ?? 1000, (ids) => realtime.evaluate(ids), metrics, log);
@@ -97,6 +99,7 @@ export class PipelineWorker {
     await this.batches.start(this.kafka);
     await this.unmerges.start(this.kafka, this.topics.pipelineControlGroup(this.spec.name), this.topics.control(this.spec.name));
     this.log.info({ pipeline: this.spec.name, sources: this.spec.sources, group: this.groupId }, 'pipeline consuming');
+    this.report?.(this.stall.state);
   }
 
   async stop(): Promise<void> {
