@@ -6,10 +6,12 @@
 // local runtime and every worker (collector, pipeline, activations, …) run for real.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createLogger } from '../../lib/log.ts';
+import { startActivationsWorker, type RunningActivationsWorker } from '../../workers/activations/main.ts';
 import { eventually } from '../support/env.ts';
 import { SOURCE_AND_PIPELINE } from '../support/manifests.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
-import { webhookReceiver, type WebhookReceiver } from './support.ts';
+import { scratch, webhookReceiver, type Scratch, type WebhookReceiver } from './support.ts';
 
 const RUNS = 3;
 
@@ -120,6 +122,54 @@ spec: { type: server }
       assert.match(await track('web'), /^200 /);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('Ready means live: an Activation added to a running trigger consumer', { timeout: 240_000 }, () => {
+  test('sees what was published between its acceptance and its load (a catch-up read for it alone), and is reported loaded', async () => {
+    const s: Scratch = await scratch('catch');
+    const hook = await webhookReceiver();
+    let worker: RunningActivationsWorker | undefined;
+    const activation = (name: string, event: string) => `apiVersion: uspa.tech/v1alpha1
+kind: Activation
+metadata: { name: ${name} }
+spec:
+  trigger: { type: event, event: { name: ${event} } }
+  destination: { type: webhook, webhook: { url: "${hook.url}" } }
+  template: { body: '{"name": {{ traits.name | json }}}' }
+`;
+    const loaded = async (name: string) => {
+      const a = JSON.parse(await kubectl(['get', 'activation', name, '-n', s.namespace, '-o', 'json'])) as { metadata: { generation: number }; status?: { workers?: Array<{ component: string; generation: number; state: string }> } };
+      return a.status?.workers?.some((w) => w.component === 'activations' && w.state === 'Live' && w.generation === a.metadata.generation);
+    };
+    try {
+      await s.profile('p-late', ['userId:u-late'], { name: 'Late' });
+      await s.apply(activation('first', 'Page Viewed'));
+      worker = await startActivationsWorker({ namespace: s.namespace, env: s.env, log: createLogger('worker-activations', process.env.USPA_TEST_LOGS ? 'debug' : 'error'), conversionsIntervalMs: false, topicRefreshMs: 1_000 });
+      await eventually('the first Activation reported loaded', () => loaded('first'), 60_000);
+
+      // A record the consumer reads before it knows the second Activation, stamped (as Kafka
+      // records are, by their producer) as published once that Activation was accepted.
+      const before = worker.consumer!.recordsSeen;
+      const now = new Date().toISOString();
+      const event = { type: 'track', event: 'Product Added', userId: 'u-late', messageId: `late-${Date.now()}`, timestamp: now, receivedAt: now, properties: {}, traits: {}, context: {}, integrations: {}, source: 'web' };
+      await s.producer.send({ topic: `${s.topicPrefix}.events.web`, acks: -1, messages: [{ key: 'u-late', value: JSON.stringify(event), timestamp: String(Date.now() + 5_000) }] });
+      await eventually('the consumer read it', async () => worker!.consumer!.recordsSeen > before, 30_000);
+      assert.equal(worker.activations.get('second'), undefined, 'read before the second Activation existed');
+
+      await s.apply(activation('second', 'Product Added'));
+      await eventually('the second Activation reported loaded', () => loaded('second'), 60_000);
+      const of = (name: string) => [...hook.delivered.values()].filter((r) => r.headers['x-uspa-activation'] === `${s.namespace}/${name}`);
+      await eventually('the second Activation fired for the record', async () => of('second').length >= 1, 60_000);
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.deepEqual(of('second').map((r) => JSON.parse(r.body)), [{ name: 'Late' }], 'once');
+      assert.equal(of('first').length, 0);
+    } finally {
+      await worker?.cancelCampaigns('second').catch(() => undefined);
+      await worker?.close();
+      await hook.close();
+      await s.close();
     }
   });
 });
