@@ -225,6 +225,11 @@ export class IdentityGraph {
   private profiles = new Map<string, ProfileState>();
   /** identities that ever founded a profile; see ProfileState.founders */
   private founders = new Set<Identity>();
+  /**
+   * Link and unlink edges: what merges, unmerges and load decide by. Refused edges are returned
+   * (and persisted) but not kept: one arrives with every refused event, so keeping them would grow
+   * memory with the events (a shared device, or anyone sending conflicting ids), not the people.
+   */
   private edges = new Map<string, Edge>();
   /** link edge ids that an unlink edge undoes */
   private undone = new Set<string>();
@@ -256,7 +261,7 @@ export class IdentityGraph {
 
     const earliest = new Map<Identity, string>();
     for (const edge of [...edges].sort(compareEdges)) {
-      this.edges.set(edge.id, edge);
+      if (edge.action !== 'refused') this.edges.set(edge.id, edge);
       if (edge.action === 'unlink' && edge.undoes !== undefined) this.undone.add(edge.undoes);
       for (const identity of [edge.a, edge.b]) if (!earliest.has(identity)) earliest.set(identity, edge.eventTime);
     }
@@ -316,7 +321,7 @@ export class IdentityGraph {
       const edge: Edge = { id: edgeIdFor(event.messageId, a, b), a, b, action, rule, messageId: event.messageId, eventTime: event.timestamp };
       if (reason !== undefined) edge.reason = reason;
       if (merge !== undefined) edge.merge = merge;
-      this.edges.set(edge.id, edge);
+      if (action === 'link') this.edges.set(edge.id, edge);
       edges.push(edge);
     };
 
@@ -384,7 +389,7 @@ export class IdentityGraph {
    */
   unlink(edgeId: string, at: string, reason: string): UnlinkResult {
     const link = this.edges.get(edgeId);
-    if (link === undefined) throw new Error(`unknown edge ${edgeId}`);
+    if (link === undefined) throw new Error(`unknown edge ${edgeId}: no link edge has this id (only link edges can be undone)`);
     if (link.action !== 'link') throw new Error(`edge ${edgeId} is a ${link.action} edge; only link edges can be undone`);
     if (this.undone.has(edgeId)) return { edges: [], assignments: [], profiles: [] };
 

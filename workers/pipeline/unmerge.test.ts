@@ -56,6 +56,6 @@ test('an unreadable control record is logged and skipped; the next command is st
   assert.match(String(row!.event_time), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
   assert.deepEqual({ ...row, event_time: undefined }, {
     id: 'unmerge-failed-r-2', a: '', b: '', action: 'unlink_failed', rule: 'unmerge', message_id: 'r-2', event_time: undefined,
-    reason: 'unknown edge e-404', undoes: 'e-404', merge_from: '', merge_into: '',
+    reason: 'unknown edge e-404: no link edge has this id (only link edges can be undone)', undoes: 'e-404', merge_from: '', merge_into: '',
   });
 });
