@@ -226,7 +226,12 @@ const destination = object<ActivationDestination>(
   {
     type: required(enumOf('Kind of destination: webhook (HTTP POST), kafka (a record per message) or email (SMTP).', DESTINATION_TYPES)),
     webhook: object<WebhookDestination>('HTTP POST of each rendered message; failed attempts are retried with backoff.', {
-      url: required(string('URL to POST to, http:// or https://.', { maxLength: 2048, pattern: '^https?://' })),
+      url: required(
+        string(
+          'URL to POST to, http:// or https://. Public addresses only: loopback, link-local (e.g. 169.254.169.254), private and reserved ones are refused, here for a literal IP or localhost and at each send for every address the name resolves to, unless the installation allows them (Helm value activations.webhookPrivateAddresses).',
+          { maxLength: 2048, pattern: '^https?://' },
+        ),
+      ),
       signingSecretRef: secretKeyRef(
         'Secret key to sign requests with: each request then carries X-USPA-Signature: sha256=<hex>, an HMAC-SHA256 of the exact body, so the receiver can verify it came from USPA; every request also carries an Idempotency-Key. Unsigned when omitted.',
         ACTIVATION_DEFAULTS.webhook.signingSecretKey,
