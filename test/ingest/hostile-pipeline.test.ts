@@ -148,7 +148,9 @@ describe('hostile records on the pipeline topics', { concurrency: false, timeout
   test('the control loop skips records it cannot read and answers the next command', { timeout: 60_000 }, async () => {
     const pipeline = (await import('yaml')).parse((await import('node:fs')).readFileSync(product.configPath, 'utf8')).pipelines[0].name as string;
     const command: UnmergeCommand = { kind: 'unmerge', requestId: randomUUID(), edgeId: 'no-such-edge', reason: 'test', requestedAt: new Date().toISOString() };
-    await produce(topics.control(pipeline), ['{not json', null, JSON.stringify({ kind: 'unmerge' }), JSON.stringify(command)]);
+    // A well-formed command whose ids ClickHouse cannot store (a lone surrogate): its answer cannot be written either.
+    const unstorable = JSON.stringify({ ...command, requestId: 'r-\ud800', edgeId: 'e-\ud800' });
+    await produce(topics.control(pipeline), ['{not json', null, JSON.stringify({ kind: 'unmerge' }), unstorable, JSON.stringify(command)]);
     await eventually('the refusal of the command', async () => {
       const rows = await product.rows<{ reason: string }>("SELECT reason FROM {db}.identity_edges WHERE id = {id:String} AND action = 'unlink_failed'", { id: `unmerge-failed-${command.requestId}` });
       return rows[0]?.reason.includes('unknown edge');

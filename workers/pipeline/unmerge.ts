@@ -7,6 +7,7 @@ import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { IdentityStore } from './identity-store.ts';
+import { isRefusal } from './refusals.ts';
 import { rebuildProfiles } from './profiles.ts';
 import type { SerialQueue } from './serial-queue.ts';
 
@@ -49,16 +50,27 @@ export class UnmergeLoop {
 
   private async apply(command: UnmergeCommand): Promise<void> {
     const graph = this.identity.graph;
+    let changed = false;
     try {
       const result = graph.unlink(command.edgeId, new Date().toISOString(), command.reason);
+      changed = result.edges.length > 0;
       await this.identity.insertEdges(result.edges);
       if (result.assignments.length) await this.identity.insertAssignments(result.assignments);
       const live = result.profiles.filter((p) => graph.identitiesOf(p).length > 0);
       await rebuildProfiles(this.warehouse, live, result.profiles.filter((p) => !live.includes(p)));
       this.log.info({ edge: command.edgeId, profiles: result.profiles, requestId: command.requestId }, 'unmerge applied');
     } catch (err) {
+      // The graph in memory may hold an unlink ClickHouse never got: start again from what is stored.
+      if (changed) await this.identity.load();
       this.log.error({ err: (err as Error).message, edge: command.edgeId, requestId: command.requestId }, 'unmerge refused');
-      await this.warehouse.insert('identity_edges', [refusedUnmergeRow(command, (err as Error).message, new Date().toISOString())]);
+      try {
+        await this.warehouse.insert('identity_edges', [refusedUnmergeRow(command, (err as Error).message, new Date().toISOString())]);
+      } catch (answerErr) {
+        // A command ClickHouse cannot even store the answer of (say, an id that is not valid
+        // Unicode) is skipped, or it would be retried forever in front of every command after it.
+        if (!isRefusal(answerErr)) throw answerErr;
+        this.log.error({ requestId: command.requestId, cause: (answerErr as Error).message }, 'unmerge command skipped: its answer cannot be stored');
+      }
     }
   }
 }
