@@ -150,6 +150,7 @@ const CASES: Record<Kind, Case[]> = {
     { name: 'bad pattern: a Source name', spec: { sources: ['Web_App'] }, expect: ['spec.sources[0]', 'should match'] },
     { name: 'too many sources', spec: { sources: Array.from({ length: 51 }, (_, i) => `s${i}`) }, expect: ['spec.sources', 'must have at most 50 items'] },
     { name: 'out of bounds: replicas 2', spec: { ...PIPELINE, replicas: 2 }, expect: ['spec.replicas', 'less than or equal to 1'] },
+    { name: 'bad pattern: retention "2 years"', spec: { ...PIPELINE, retention: '2 years' }, expect: ['spec.retention', 'should match'] },
     { name: 'out of bounds: batch.maxEvents 0', spec: { ...PIPELINE, batch: { maxEvents: 0 } }, expect: ['spec.batch.maxEvents', 'greater than or equal to 1'] },
     { name: 'out of bounds: batch.profileIntervalMs 5', spec: { ...PIPELINE, batch: { profileIntervalMs: 5 } }, expect: ['spec.batch.profileIntervalMs', 'greater than or equal to 10'] },
     { name: 'bad pattern: urlTopics match', spec: { ...PIPELINE, enrich: { urlTopics: [{ match: 'blog/**', topic: 'blog' }] } }, expect: ['spec.enrich.urlTopics[0].match', 'should match'] },
@@ -252,7 +253,7 @@ describe('uspa.tech CRDs on the real kube-apiserver', { timeout: 300_000 }, () =
     const backend = await read('Source', 'backend');
     assert.deepEqual(backend.spec.rateLimit, { eventsPerSecond: 500, burst: 2000 });
     const main = await read('Pipeline', 'main');
-    assert.deepEqual(main.spec, { sources: ['web', 'backend'], replicas: 1, suspend: false });
+    assert.deepEqual(main.spec, { sources: ['web', 'backend'], replicas: 1, suspend: false, retention: '730d' });
     const shop = await read('Pipeline', 'shop');
     assert.deepEqual(shop.spec.batch, { maxEvents: 10000, maxWaitMs: 2000, profileIntervalMs: 5000 });
     const pro = await read('Segment', 'pro-users');
@@ -323,7 +324,7 @@ describe('uspa.tech CRDs on the real kube-apiserver', { timeout: 300_000 }, () =
     const headers = out.split('\n').filter((l) => l.startsWith('NAME')).map((l) => l.trim().split(/\s+/));
     assert.deepEqual(headers, [
       ['NAME', 'TYPE', 'TOPIC', 'PARTITIONS', 'READY', 'AGE'],
-      ['NAME', 'SOURCES', 'READY-REPLICAS', 'LAG', 'READY', 'AGE'],
+      ['NAME', 'SOURCES', 'READY-REPLICAS', 'LAG', 'RETENTION', 'READY', 'AGE'],
       ['NAME', 'MODE', 'SIZE', 'LAST-COMPUTED', 'READY', 'AGE'],
       ['NAME', 'TRIGGER', 'DESTINATION', 'SENT', 'FAILED', 'READY', 'AGE'],
     ]);
