@@ -12,7 +12,7 @@ import { retrainPersonas, retrainRecommendations } from '../../workflows/models.
 import { pipelineManifests } from '../manifests/pipeline.ts';
 import { formatRetention, namespaceRetention } from '../manifests/retention.ts';
 import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../../api/names.ts';
-import { deploymentAvailable, hashOf } from '../manifests/workload.ts';
+import { deploymentAvailable, freshest, hashOf } from '../manifests/workload.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
@@ -101,7 +101,7 @@ export class PipelineReconciler implements Reconciler {
     await ctx.applier.apply(rbac.binding);
     await ctx.applier.apply(m.secret);
     await ctx.applier.apply(m.configMap);
-    await ctx.applier.apply(m.deployment);
+    const applied = await ctx.applier.apply(m.deployment);
 
     // Personas and recommendations are retrained daily over the namespace's profiles.
     await ctx.applyWorker(namespace, 'models', ctx.caches.pipelines.list(namespace));
@@ -137,7 +137,7 @@ export class PipelineReconciler implements Reconciler {
       ctx.log.warn({ pipeline: key, err: apiMessage(err) }, 'could not read consumer lag');
     }
 
-    const d = deploymentAvailable(ctx.caches.deployments.get(pipelineWorkload(name), namespace));
+    const d = deploymentAvailable(freshest(applied, ctx.caches.deployments.get(pipelineWorkload(name), namespace)));
     status.replicas = d.desired;
     status.readyReplicas = d.ready;
     // The worker's own report says why it is stuck; the offsets say that it is, even when it cannot report.

@@ -5,7 +5,8 @@ import { deleteTopics, ensureTopics } from '../../lib/kafka.ts';
 import type { Source, SourceStatus } from '../../api/v1alpha1/index.ts';
 import { collectorManifests, secretRefOf } from '../manifests/collector.ts';
 import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../../api/names.ts';
-import { deploymentAvailable } from '../manifests/workload.ts';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { deploymentAvailable, freshest } from '../manifests/workload.ts';
 import { type OperatorContext, SECRET_RECHECK_MS, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
@@ -18,7 +19,10 @@ export class SourceReconciler implements Reconciler {
   async reconcile({ namespace, name }: Request): Promise<Result | void> {
     const { ctx } = this;
     const source = ctx.caches.sources.get(name, namespace);
-    if (!source) return this.applyCollector(namespace); // gone: the collector forgets it
+    if (!source) {
+      await this.applyCollector(namespace); // gone: the collector forgets it
+      return;
+    }
     const topic = sourceTopic(ctx.settings.topicPrefix, namespace, name);
     const dlq = deadLetterTopic(ctx.settings.topicPrefix, namespace, name);
 
@@ -74,12 +78,12 @@ export class SourceReconciler implements Reconciler {
       throw err;
     }
 
-    await this.applyCollector(namespace);
+    const applied = await this.applyCollector(namespace);
     status.endpoint = `http://${COLLECTOR}.${namespace}.svc:8080/v1/batch`;
     if (source.spec.suspend) {
       return ctx.report(source, status, 'ready', 'Suspended', "suspended: the collector refuses this Source's events (401); topics are kept");
     }
-    const collector = deploymentAvailable(ctx.caches.deployments.get(COLLECTOR, namespace));
+    const collector = deploymentAvailable(freshest(applied, ctx.caches.deployments.get(COLLECTOR, namespace)));
     if (!collector.available) {
       // The Deployment's own changes re-queue us.
       return ctx.report(source, status, 'progressing', 'CollectorNotAvailable', `topics ready; waiting for the collector Deployment (${collector.ready}/${collector.desired} ready)`);
@@ -93,7 +97,8 @@ export class SourceReconciler implements Reconciler {
   }
 
   /** The shared collector from every live, unsuspended Source of the namespace. */
-  private async applyCollector(namespace: string): Promise<void> {
+  /** Applies the namespace's collector; returns its Deployment as the API server has it now. */
+  private async applyCollector(namespace: string): Promise<V1Deployment | undefined> {
     const { ctx } = this;
     const sources = ctx.caches.sources.list(namespace).filter((s) => !isDeleting(s));
     // A Source whose write key is missing is left out, so that it cannot keep the collector (and
@@ -107,6 +112,6 @@ export class SourceReconciler implements Reconciler {
     for (const obj of [m.configMap, m.service, m.deployment]) obj.metadata!.ownerReferences = owners;
     await ctx.applier.apply(m.configMap);
     await ctx.applier.apply(m.service);
-    await ctx.applier.apply(m.deployment);
+    return ctx.applier.apply(m.deployment);
   }
 }

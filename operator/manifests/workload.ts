@@ -77,6 +77,16 @@ export function deployment(w: WorkloadInput): V1Deployment {
 }
 
 /**
+ * The fresher of the Deployment the apply just returned and the one in the cache: right after an
+ * apply the cache can still hold the previous generation with its finished rollout.
+ */
+export function freshest(applied: V1Deployment | undefined, cached: V1Deployment | undefined): V1Deployment | undefined {
+  if (!applied) return cached;
+  if (!cached) return applied;
+  return (cached.metadata?.generation ?? 0) > (applied.metadata?.generation ?? 0) ? cached : applied;
+}
+
+/**
  * A Deployment is available when its rollout is complete, as `kubectl rollout status` judges it:
  * every desired replica runs the current template and is available, and no replica of an older
  * template is left (while one is, it may still be the one answering — e.g. a collector without a
