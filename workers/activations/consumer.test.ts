@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
-import { acceptedAt, catchUpRanges, reportedLoaded } from './consumer.ts';
+import { acceptedAt, catchUpRanges, readFrom, reportedLoaded } from './consumer.ts';
 
 const meta = (m: Partial<Activation['metadata']>): Pick<Activation, 'metadata'> => ({ metadata: { name: 'cart', ...m } });
 
@@ -26,4 +26,11 @@ test('reportedLoaded: a worker process reported this generation (or a newer one)
   assert.equal(reportedLoaded(a(2, 2)), true);
   assert.equal(reportedLoaded(a(3, 2)), false);
   assert.equal(reportedLoaded(a(1)), false);
+});
+
+test('readFrom: the acceptance less 2 s of clock skew, but never older than what could still trigger (wait + staleness)', () => {
+  const now = Date.parse('2026-01-08T00:00:00Z');
+  const cart = (created: string) => ({ metadata: { name: 'cart', generation: 1, creationTimestamp: created as never }, spec: { trigger: { type: 'event' as const, delay: '30m', unless: { event: 'Order Completed', within: '1h' } } } }) as unknown as Pick<Activation, 'metadata' | 'spec'>;
+  assert.equal(readFrom(cart('2026-01-07T23:59:00Z'), 3_600_000, now), Date.parse('2026-01-07T23:58:58Z'));
+  assert.equal(readFrom(cart('2026-01-01T00:00:00Z'), 3_600_000, now), now - 2 * 3_600_000, 'accepted a week ago: back to the 1 h unless window plus the 1 h staleness bound only');
 });

@@ -17,6 +17,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import type { CanonicalEvent } from '../../api/event.ts';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
+import { durationMs } from '../../api/duration.ts';
 import type { TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ActivationLookup } from './cluster.ts';
@@ -59,6 +60,17 @@ export function acceptedAt(a: Pick<Activation, 'metadata'>): number {
   if ((a.metadata.generation ?? 1) <= 1) return created;
   const writes = (a.metadata.managedFields ?? []).filter((f) => !f.subresource && f.time).map((f) => Date.parse(String(f.time)));
   return Math.max(created, ...writes.filter((t) => !Number.isNaN(t)));
+}
+
+/**
+ * Where reading for this Activation must start (epoch ms): its acceptance less the clock skew, but
+ * no earlier than the oldest record it could still act on (its wait plus the staleness bound: an
+ * older trigger is skipped anyway), so an Activation accepted long ago is not read back for days.
+ */
+export function readFrom(a: Pick<Activation, 'metadata' | 'spec'>, staleAfterMs: number, now: number = Date.now()): number {
+  const t = a.spec.trigger;
+  const wait = Math.max(t.delay ? durationMs(t.delay) : 0, t.unless ? durationMs(t.unless.within) : 0);
+  return Math.max(acceptedAt(a) - CLOCK_SKEW_MS, now - wait - staleAfterMs);
 }
 
 /** Whether the trigger consumer carries the Activation out (event and segment triggers). */
@@ -130,6 +142,10 @@ export class TriggerConsumer {
     this.o.log.warn({ topic, partition, offset, cause: (err as Error)?.message ?? String(err) }, 'skipping a trigger record it cannot use');
   }
 
+  private get staleAfterMs(): number {
+    return this.o.staleAfterMs ?? 3_600_000;
+  }
+
   /** Records read so far (all topics). */
   get recordsSeen(): number {
     return this.seen;
@@ -168,8 +184,8 @@ export class TriggerConsumer {
 
   /** Where a partition without committed offsets starts: where the oldest trigger Activation became effective. */
   private startTime(): number {
-    const times = this.o.activations.list().filter(consumes).map(acceptedAt).filter((t) => !Number.isNaN(t));
-    return Math.min(Date.now(), ...times) - CLOCK_SKEW_MS;
+    const times = this.o.activations.list().filter(consumes).map((a) => readFrom(a, this.staleAfterMs)).filter((t) => !Number.isNaN(t));
+    return Math.min(Date.now() - CLOCK_SKEW_MS, ...times);
   }
 
   /**
@@ -213,7 +229,7 @@ export class TriggerConsumer {
       await new Promise((r) => setTimeout(r, 100));
     }
     if ((this.loaded.get(name) ?? -1) >= generation) return;
-    if (consumes(a) && !a.spec.suspend) await this.catchUp(a, acceptedAt(a) - CLOCK_SKEW_MS);
+    if (consumes(a) && !a.spec.suspend) await this.catchUp(a, readFrom(a, this.staleAfterMs));
     this.loaded.set(name, Math.max(generation, this.loaded.get(name) ?? 0));
   }
 
@@ -332,7 +348,7 @@ export class TriggerConsumer {
     this.o.metrics?.records.inc({ kind: 'event' });
     const event = parsed as CanonicalEvent;
     if (!event || typeof event !== 'object' || typeof event.messageId !== 'string') return [];
-    const stale = this.o.staleAfterMs ?? 3_600_000;
+    const stale = this.staleAfterMs;
     return actionsForEvent(this.o.namespace, activations, event).filter((a) => {
       if (a.kind !== 'start') return true;
       const wait = Math.max(a.input.delayMs, a.input.unless?.withinMs ?? 0);
