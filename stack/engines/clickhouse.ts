@@ -56,7 +56,9 @@ export const clickhouse: Engine = {
     await waitFor('clickhouse', { pid, log, timeoutMs: 60_000 }, async () => (await httpGet(`${url}/ping`)).body === 'Ok.\n');
     return {
       processes: [{ name: 'clickhouse', pid, log }],
-      env: { CLICKHOUSE_URL: url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: password },
+      // The embedded engine cannot store users or enforce grants: the operator must not try to give
+      // each namespace its own (README "Tenants and ClickHouse"); an external server leaves it unset.
+      env: { CLICKHOUSE_URL: url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: password, USPA_CLICKHOUSE_NAMESPACE_USERS: 'false' },
       endpoints: { clickhouse: `${url} (HTTP interface, chdb ${CHDB_VERSION})` },
     };
   },

@@ -24,7 +24,7 @@ const h = await operatorHarness('bench');
 const log = join(tmpdir(), `uspa-bench-operator-${h.namespace}.log`);
 const port = await freePort();
 const operator = spawn(process.execPath, [join(repoRoot, 'bin', 'uspa.js'), 'operator'], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', USPA_WATCH_NAMESPACE: h.namespace, USPA_LEADER_ELECTION: 'false', USPA_TOPIC_PREFIX: h.settings.topicPrefix, USPA_DATABASE_PREFIX: h.settings.databasePrefix },
+  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', USPA_WATCH_NAMESPACE: h.namespace, USPA_LEADER_ELECTION: 'false', USPA_TOPIC_PREFIX: h.settings.topicPrefix, USPA_DATABASE_PREFIX: h.settings.databasePrefix, USPA_CLICKHOUSE_NAMESPACE_USERS: String(h.settings.namespaceUsers) },
   stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
 });
 console.log(`bench: operator pid ${operator.pid} (log ${log}), namespace ${h.namespace}, ${cpus().length} cores`);

@@ -25,7 +25,7 @@ describe('operator leader election', { timeout: 300_000 }, () => {
   const start = (identity: string) => {
     const log = createWriteStream(join(tmpdir(), `uspa-${h.namespace}-${identity}.log`));
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'uspa.js'), 'operator'], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', POD_NAME: identity, POD_NAMESPACE: h.namespace, USPA_WATCH_NAMESPACE: h.namespace, USPA_LEADER_ELECTION: 'true', USPA_TOPIC_PREFIX: h.settings.topicPrefix, USPA_DATABASE_PREFIX: h.settings.databasePrefix },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', POD_NAME: identity, POD_NAMESPACE: h.namespace, USPA_WATCH_NAMESPACE: h.namespace, USPA_LEADER_ELECTION: 'true', USPA_TOPIC_PREFIX: h.settings.topicPrefix, USPA_DATABASE_PREFIX: h.settings.databasePrefix, USPA_CLICKHOUSE_NAMESPACE_USERS: String(h.settings.namespaceUsers) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(log);
