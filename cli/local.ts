@@ -51,8 +51,8 @@ export async function runLocal(): Promise<number> {
     'upgrade', '--install', 'uspa', join(repoRoot, 'helm', 'uspa'), '--namespace', RELEASE_NAMESPACE, '--create-namespace', '--skip-crds',
     '--set', 'replicas=1', '--set', `kafka.brokers=${vars.KAFKA_BROKERS}`, '--set', `clickhouse.url=${vars.CLICKHOUSE_URL}`,
     '--set', `clickhouse.user=${vars.CLICKHOUSE_USER ?? 'default'}`, '--set-string', `clickhouse.password=${vars.CLICKHOUSE_PASSWORD ?? ''}`,
-    // The embedded ClickHouse cannot enforce users (its stack env says so): namespaces then share the operator's credentials (README).
-    '--set', `clickhouse.namespaceUsers=${vars.USPA_CLICKHOUSE_NAMESPACE_USERS !== 'false'}`,
+    // The local mode shares the operator's ClickHouse credentials between namespaces: the embedded engine cannot enforce users (README).
+    '--set', 'clickhouse.namespaceUsers=false',
     '--set', `temporal.address=${vars.TEMPORAL_ADDRESS}`,
     // Webhooks to this machine (a receiver on localhost) work locally; other private addresses do not.
     '--set', 'activations.webhookPrivateAddresses=loopback',
