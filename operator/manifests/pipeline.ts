@@ -41,6 +41,8 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
     { name: 'USPA_PIPELINE', value: p.metadata.name! },
     { name: 'USPA_NAMESPACE', value: namespace },
+    // The generation the worker reports loaded (status.workers): a new spec rolls the worker, as a Deployment's rollout follows its template.
+    { name: 'USPA_PIPELINE_GENERATION', value: String(p.metadata.generation ?? 0) },
     fromSecret('CLICKHOUSE_URL'),
     fromSecret('CLICKHOUSE_USER'),
     fromSecret('CLICKHOUSE_PASSWORD'),

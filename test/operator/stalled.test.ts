@@ -53,6 +53,9 @@ describe('a stalled Pipeline', { timeout: 400_000 }, () => {
   };
 
   test('a worker that stops consuming while events wait (it cannot even report) turns the Pipeline Degraded/Stalled with an Event and the metric; Ready again once it moves', async () => {
+    // The worker itself reports the generation it consumes for (its own account, USPA_PIPELINE_GENERATION).
+    const generation = (await h.get<{ metadata: { generation: number } }>('pipelines', 'main')).metadata.generation;
+    await eventually('the pipeline worker reports itself Live', async () => ((await h.get('pipelines', 'main')).status?.workers as Array<{ component: string; state: string; generation: number }> | undefined)?.some((w) => w.component === 'pipeline' && w.state === 'Live' && w.generation === generation), 30_000);
     const pods = await h.core.listNamespacedPod({ namespace: h.namespace, labelSelector: 'app.kubernetes.io/name=uspa-pipeline-main' });
     const pod = pods.items.find((p) => !p.metadata!.deletionTimestamp)!;
     const proc = runtime.processOf(h.namespace, pod.metadata!.name!)!;
