@@ -131,7 +131,6 @@ spec:
 `);
       await h.ready('activations', 'welcome');
       await eventually('the activations worker pod ready', async () => (await h.apps.readNamespacedDeployment({ name: 'uspa-worker-activations', namespace: h.namespace })).status?.readyReplicas === 1, 120_000);
-      await new Promise((r) => setTimeout(r, 5_000)); // its trigger consumer joins its group and starts at the newest offsets
       const url = runtime.serviceUrl(h.namespace, 'uspa-collector')!;
       const res = await fetch(`${url}/v1/identify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${await writeKey()}:`).toString('base64')}` }, body: JSON.stringify({ userId: 'u-pro-3', traits: { plan: 'pro', consent: { marketing: true } } }) });
       assert.equal(res.status, 200);
