@@ -143,7 +143,8 @@ before(async () => {
   worker = await startActivationsWorker({ namespace: s.namespace, env: s.env, log: createLogger('worker-activations', process.env.USPA_TEST_LOGS ? 'debug' : 'error'), workflowBundle: bundle, conversionsIntervalMs: false, topicRefreshMs: 1_000 });
   await eventually('the worker sees the 9 Activations', async () => worker.activations.list().length === 9, 30_000);
   await worker.consumer!.joinedWithin(30_000);
-  // The group starts at the latest offsets: make sure it reads before the tests produce.
+  // The group starts where its Activations were accepted, so nothing is skipped; waiting until it
+  // reads keeps the tests' delays measured from a consuming worker.
   await eventually('the trigger consumer reads', async () => {
     await s.send('web', { event: 'Warm Up', userId: 'nobody' });
     await new Promise((r) => setTimeout(r, 300));

@@ -91,7 +91,7 @@ console.log(`bench: activations worker pid ${worker.pid} (log ${log}), namespace
 
 try {
   await eventually('the worker to be ready', async () => out.includes('ready'), 120_000);
-  // The consumer group starts at the latest offsets: warm up until events flow end to end.
+  // Warm up until events flow end to end, so the figures measure a consuming worker, not its start.
   const sent = new Map<string, number>();
   let n = 0;
   const fire = async (phase: string) => {
