@@ -5,7 +5,7 @@ import type { Producer } from 'kafkajs';
 import type { SegmentChangeRecord } from '../../api/segment-changes.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { quoteString } from '../../lib/segments/compile.ts';
-import { reconcileLive } from '../../lib/segments/realtime.ts';
+import { liveDifferences, recordLive, type SegmentChange } from '../../lib/segments/realtime.ts';
 
 export interface SegmentsDeps {
   warehouse: (database: string) => Warehouse;
@@ -69,32 +69,39 @@ interface PublishInput {
   mode?: 'batch' | 'realtime';
 }
 
-/** Publishes one chunk (by profile id hash) of entered and exited records to the changes topic. */
+/**
+ * Publishes one chunk (by profile id hash) of entered and exited records to the changes topic. For
+ * a realtime Segment the chunk is what segment_live still lacks, published first and recorded as
+ * live only after (a slice at a time): a failed send, or a crash between the two, leaves the
+ * difference for the retry or the next run to publish again — at least once, never lost. A retry
+ * publishes only what earlier attempts did not record, so its counts cover that attempt alone.
+ */
 async function publishChanges(deps: SegmentsDeps, input: PublishInput): Promise<{ entered: number; exited: number }> {
   const { warehouse, producer, changesTopic } = deps;
   const w = warehouse(input.database);
   const params = { key: input.key, version: input.version, previous: input.previous, chunk: input.chunk, chunks: input.chunks };
+  // Taken before the difference is read: a realtime change the pipeline records meanwhile is newer, and wins.
+  const computedAt = new Date();
+  const realtime = input.mode === 'realtime';
   // A realtime Segment's pipelines already published what they saw: the batch run reconciles the
   // live state (e.g. time windows that expired) and publishes only what is still different.
-  const rows = input.mode === 'realtime'
-    ? (await reconcileLive(w, input.key, input.version, input.chunk, input.chunks)).map((c) => ({ profile_id: c.profileId, change: c.change }))
-    : await w.query<{ profile_id: string; change: 'entered' | 'exited' }>(
+  const rows: SegmentChange[] = realtime
+    ? await liveDifferences(w, input.key, input.version, input.chunk, input.chunks)
+    : (await w.query<{ profile_id: string; change: 'entered' | 'exited' }>(
     `SELECT profile_id, if(countIf(version = {version:UInt64}) > 0, 'entered', 'exited') AS change
      FROM {db}.segment_members FINAL
      WHERE segment = {key:String} AND version IN ({version:UInt64}, {previous:UInt64}) AND cityHash64(profile_id) % {chunks:UInt32} = {chunk:UInt32}
      GROUP BY profile_id
      HAVING count() = 1`,
     params,
-  );
-  const at = new Date().toISOString();
+  )).map((r) => ({ segment: input.key, profileId: r.profile_id, change: r.change }));
+  const at = computedAt.toISOString();
   const topic = changesTopic(input.namespace);
   for (let i = 0; i < rows.length; i += 5000) {
+    const slice = rows.slice(i, i + 5000);
     // At least once: a retried chunk may publish again; consumers deduplicate by (segment, version, profile).
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: rows.slice(i, i + 5000).map((r) => ({ key: r.profile_id, value: JSON.stringify(changeRecord(input, r.profile_id, r.change, at)) })),
-    });
+    await producer.send({ topic, acks: -1, messages: slice.map((c) => ({ key: c.profileId, value: JSON.stringify(changeRecord(input, c.profileId, c.change, at)) })) });
+    if (realtime) await recordLive(w, slice, 'batch', computedAt);
     Context.current().heartbeat(i);
   }
   return { entered: rows.filter((r) => r.change === 'entered').length, exited: rows.filter((r) => r.change === 'exited').length };
