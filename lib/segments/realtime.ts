@@ -9,6 +9,8 @@ export interface SegmentDefinition {
   sql: string;
   params: Record<string, unknown>;
   revision: string;
+  /** The Segment's metadata.generation it was written for (0 or absent: not recorded). */
+  generation?: number;
 }
 
 export interface SegmentChange {
@@ -18,17 +20,20 @@ export interface SegmentChange {
 }
 
 /** The definitions the pipelines evaluate; one whose params are unreadable is left out and named in `unreadable`. */
-export async function loadRealtimeDefinitions(w: Warehouse): Promise<{ definitions: SegmentDefinition[]; unreadable: Array<{ segment: string; revision: string; error: string }> }> {
-  const rows = await w.query<{ segment: string; sql: string; params: string; revision: string }>("SELECT segment, sql, params, revision FROM {db}.segment_definitions FINAL WHERE deleted = 0 AND mode = 'realtime'");
+export async function loadRealtimeDefinitions(w: Warehouse): Promise<{ definitions: SegmentDefinition[]; unreadable: Array<{ segment: string; revision: string; generation: number; error: string }> }> {
+  const rows = await w.query<{ segment: string; sql: string; params: string; revision: string; generation: string }>(
+    "SELECT segment, sql, params, revision, generation FROM {db}.segment_definitions FINAL WHERE deleted = 0 AND mode = 'realtime'",
+  );
   const definitions: SegmentDefinition[] = [];
-  const unreadable: Array<{ segment: string; revision: string; error: string }> = [];
+  const unreadable: Array<{ segment: string; revision: string; generation: number; error: string }> = [];
   for (const r of rows) {
+    const generation = Number(r.generation);
     try {
       const params: unknown = JSON.parse(r.params);
       if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new Error('params must be a JSON object');
-      definitions.push({ segment: r.segment, sql: r.sql, params: params as Record<string, unknown>, revision: r.revision });
+      definitions.push({ segment: r.segment, sql: r.sql, params: params as Record<string, unknown>, revision: r.revision, generation });
     } catch (err) {
-      unreadable.push({ segment: r.segment, revision: r.revision, error: (err as Error).message });
+      unreadable.push({ segment: r.segment, revision: r.revision, generation, error: (err as Error).message });
     }
   }
   return { definitions, unreadable };
@@ -86,14 +91,4 @@ export async function liveDifferences(w: Warehouse, segment: string, version: nu
     { s: segment, v: version, n: chunks, c: chunk },
   );
   return rows.map((r) => ({ segment, profileId: r.profile_id, change: Number(r.in_version) ? 'entered' : 'exited' }));
-}
-
-/**
- * liveDifferences, recorded at once. It records before its caller publishes, so a failed publish
- * loses the change: callers should use liveDifferences, publish, then recordLive.
- */
-export async function reconcileLive(w: Warehouse, segment: string, version: number, chunk: number, chunks: number, now = new Date()): Promise<SegmentChange[]> {
-  const changes = await liveDifferences(w, segment, version, chunk, chunks);
-  await recordLive(w, changes, 'batch', now);
-  return changes;
 }

@@ -8,7 +8,7 @@ import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { compileSegment } from '../../lib/segments/compile.ts';
-import { realtimeChanges, reconcileLive, recordLive } from '../../lib/segments/realtime.ts';
+import { liveDifferences, realtimeChanges, recordLive } from '../../lib/segments/realtime.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
 import { profileByIdentity } from '../../workers/pipeline/profiles.ts';
 import { startProduct, type Product } from '../support/product.ts';
@@ -57,7 +57,7 @@ describe('realtime and batch modes agree on the same data', { timeout: 180_000 }
       assert.deepEqual([...realtime].sort(), [...batch].sort());
       // The batch run of a realtime Segment then finds nothing left to publish.
       let left = 0;
-      for (let chunk = 0; chunk < 4; chunk++) left += (await reconcileLive(w, key, 1, chunk, 4)).length;
+      for (let chunk = 0; chunk < 4; chunk++) left += (await liveDifferences(w, key, 1, chunk, 4)).length;
       assert.equal(left, 0);
     });
   }
