@@ -1,11 +1,11 @@
 // The ClickHouse schema of a namespace's database, as numbered migrations. Each runs once
 // (recorded in schema_migrations) and each statement is idempotent on its own, so a crash halfway
-// through is repaired by running again. A new table is a new migration appended here; a released
-// migration is never edited.
+// through is repaired by running again. A new table (or column: ADD COLUMN IF NOT EXISTS) is a new
+// migration appended here; a released migration is never edited.
 import { ACTIVATION_DELIVERY_TABLES, ACTIVATION_TABLES } from './activations.ts';
 import { DEAD_LETTER_REPLAY_TABLES, EVENT_TABLES, PIPELINE_STATE_TABLES } from './events.ts';
 import { MODEL_TABLES } from './models.ts';
-import { REALTIME_TABLES, SEGMENT_TABLES } from './segments.ts';
+import { REALTIME_TABLES, SEGMENT_DEFINITION_GENERATION, SEGMENT_TABLES } from './segments.ts';
 
 export interface Migration {
   version: number;
@@ -21,10 +21,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'realtime segments: definitions and live membership', statements: REALTIME_TABLES },
   { version: 6, name: 'model versions, personas, recommendations', statements: MODEL_TABLES },
   { version: 7, name: 'activation conversions and audience syncs', statements: ACTIVATION_TABLES },
+  { version: 8, name: 'segment definitions carry their Segment generation', statements: SEGMENT_DEFINITION_GENERATION },
 ];
 
 /** Every table of a namespace's database, by name, in creation order (schema_migrations aside). */
-export const TABLES: readonly string[] = MIGRATIONS.flatMap((m) => m.statements.map(tableOf));
+export const TABLES: readonly string[] = MIGRATIONS.flatMap((m) => m.statements.filter((s) => !s.startsWith('ALTER TABLE')).map(tableOf));
 
 function tableOf(statement: string): string {
   const name = /CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)/.exec(statement)?.[1];

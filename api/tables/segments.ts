@@ -42,3 +42,9 @@ export const REALTIME_TABLES: string[] = [
   ) ENGINE = ReplacingMergeTree(changed_at)
   ORDER BY (segment, profile_id)`,
 ];
+
+// The Segment's metadata.generation a definition was written for, so the pipeline worker can
+// report which generation it evaluates (the Segment is Ready only then). 0: written before this.
+export const SEGMENT_DEFINITION_GENERATION: string[] = [
+  "ALTER TABLE {db}.segment_definitions ADD COLUMN IF NOT EXISTS generation UInt64 DEFAULT 0 COMMENT 'metadata.generation of the Segment it was written for'",
+];

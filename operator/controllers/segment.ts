@@ -6,6 +6,7 @@ import type { Segment, SegmentStatus } from '../../api/v1alpha1/index.ts';
 import { FINALIZER, database, segmentSchedule, taskQueue } from '../../api/names.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
+import { workerVerdict } from '../machinery/conditions.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { computeSegment } from '../../workflows/segments.ts';
@@ -29,6 +30,16 @@ export function segmentReferences(segment: Segment): string[] {
   return refs;
 }
 
+/**
+ * What the pipeline worker says of a realtime Segment: it reports the generation of the definition
+ * it evaluates (Live) or why it cannot (Stalled). A Stalled report of an earlier generation is
+ * about a rule since replaced: the new one is waited for, not blamed.
+ */
+function realtimeVerdict(segment: Segment, generation: number) {
+  const workers = segment.status?.workers?.map((w) => (w.component === 'pipeline' && w.state === 'Stalled' && w.generation < generation ? { ...w, state: 'Live' as const } : w));
+  return workerVerdict(workers, 'pipeline', generation);
+}
+
 const POLL_MS = 10_000;
 
 /** Size and last computed time come from ClickHouse; refreshed this often (with jitter). */
@@ -37,7 +48,7 @@ const STATUS_REFRESH_MS = 5 * 60_000;
 export class SegmentReconciler implements Reconciler {
   readonly kind = 'Segment';
 
-  /** Segment key → revision of the definition this operator instance last wrote. */
+  /** Segment key → revision and generation of the definition this operator instance last wrote. */
   private readonly definitions = new Map<string, string>();
 
   constructor(private readonly ctx: OperatorContext) {}
@@ -106,12 +117,13 @@ export class SegmentReconciler implements Reconciler {
       throw err;
     }
 
-    // The definition the pipelines evaluate for realtime Segments (written when it changes).
+    // The definition the pipelines evaluate for realtime Segments (written when it or the
+    // generation changes: the pipeline worker reports the generation it carries).
     const definitionRevision = hashOf(compiled.sql, JSON.stringify(compiled.params), mode);
-    if (this.definitions.get(input.key) !== definitionRevision) {
+    if (this.definitions.get(input.key) !== `${definitionRevision}@${gen}`) {
       const { warehouse } = await ctx.warehouse(namespace);
-      await warehouse.insert('segment_definitions', [{ segment: input.key, sql: compiled.sql, params: JSON.stringify(compiled.params), mode, revision: definitionRevision, deleted: 0 }]);
-      this.definitions.set(input.key, definitionRevision);
+      await warehouse.insert('segment_definitions', [{ segment: input.key, sql: compiled.sql, params: JSON.stringify(compiled.params), mode, revision: definitionRevision, generation: gen ?? 0, deleted: 0 }]);
+      this.definitions.set(input.key, `${definitionRevision}@${gen}`);
     }
 
     try {
@@ -128,7 +140,10 @@ export class SegmentReconciler implements Reconciler {
     } catch (err) {
       ctx.log.warn({ segment: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read segment size');
     }
-    if (segment.spec.suspend) await write('ready', 'Suspended', `suspended: schedule ${scheduleId} is paused`);
+    // Ready means live: a realtime Segment only once the pipeline worker evaluates this generation.
+    const waiting = mode === 'realtime' ? realtimeVerdict(segment, gen ?? 0) : undefined;
+    if (waiting) await write(waiting.state, waiting.reason, waiting.message);
+    else if (segment.spec.suspend) await write('ready', 'Suspended', `suspended: schedule ${scheduleId} is paused`);
     else await write('ready', 'Scheduled', `recomputed ${refresh.cron ? `on cron "${refresh.cron}"` : `every ${refresh.interval ?? '1h'}`} by schedule ${scheduleId}`);
     return { requeueAfterMs: STATUS_REFRESH_MS * (0.8 + Math.random() * 0.4) };
   }

@@ -80,8 +80,9 @@ export function activationsWorkerRbac(namespace: string, owners: V1OwnerReferenc
 
 /**
  * What a Pipeline's worker may do: read its own Pipeline and report on it (status.workers:
- * stalled or live), nothing else — its account and Role are named after its Deployment and
- * limited to that one Pipeline by resourceNames.
+ * stalled or live), and report on the realtime Segments of its namespace it evaluates, nothing
+ * else — its account and Role are named after its Deployment and limited to that one Pipeline by
+ * resourceNames (Segments come and go: their status, and only that, for any of the namespace).
  */
 export function pipelineWorkerRbac(namespace: string, pipeline: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
   const name = pipelineWorkload(pipeline);
@@ -96,6 +97,8 @@ export function pipelineWorkerRbac(namespace: string, pipeline: string, owners: 
       rules: [
         { apiGroups: ['uspa.tech'], resources: ['pipelines'], resourceNames: [pipeline], verbs: ['get'] },
         { apiGroups: ['uspa.tech'], resources: ['pipelines/status'], resourceNames: [pipeline], verbs: ['patch'] },
+        // Server-side apply of its own status.workers entry: no read needed.
+        { apiGroups: ['uspa.tech'], resources: ['segments/status'], verbs: ['patch'] },
       ],
     },
     binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },

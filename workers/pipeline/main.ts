@@ -8,7 +8,7 @@ import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp, runMain } from '../../lib/service.ts';
 import { mirrorDeadLetters } from './dead-letter-mirror.ts';
-import { pipelineStatusReporter } from './status-report.ts';
+import { pipelineStatusReporter, segmentStatusReporter } from './status-report.ts';
 import { PipelineWorker } from './worker.ts';
 
 const log = createLogger('pipeline');
@@ -27,7 +27,8 @@ export async function startPipelines(options: { configPath: string; port: number
   await producer.connect();
   const registry = createRegistry('pipeline');
   const reporter = pipelineStatusReporter(env, log);
-  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporter && ((state) => reporter(spec.name, state))));
+  const segmentReporter = segmentStatusReporter(env, log);
+  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporter && ((state) => reporter(spec.name, state)), segmentReporter));
   for (const w of workers) await w.start();
   const mirrors = await Promise.all(specs.map((spec) => mirrorDeadLetters(kafka, warehouse, log, topics, spec.sources, spec.name)));
   let ready = true;

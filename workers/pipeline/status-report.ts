@@ -1,11 +1,14 @@
-// The Pipeline worker's own entry of its Pipeline's status.workers: Live once it runs the
+// The Pipeline worker's own entries of status.workers: on its Pipeline, Live once it runs the
 // generation the operator rendered it for, Stalled (with the cause) while its writes keep failing,
-// so the operator can say Degraded with the reason. Only where the worker was given its namespace
-// and generation (USPA_NAMESPACE, USPA_PIPELINE_GENERATION) and a Kubernetes API to write to.
+// so the operator can say Degraded with the reason; on each realtime Segment it evaluates, the
+// generation of the definition it evaluates (Live) or why it cannot (Stalled). Only where the
+// worker was given its namespace and generation (USPA_NAMESPACE, USPA_PIPELINE_GENERATION) and a
+// Kubernetes API to write to.
 import { KubeConfig } from '@kubernetes/client-node';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
-import { reportStatus, type ReportUpdate } from '../../lib/kubernetes/report.ts';
+import { reportStatus, type ReportTarget, type ReportUpdate } from '../../lib/kubernetes/report.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { SegmentReporter } from './realtime-segments.ts';
 import type { StallState } from './stall.ts';
 
 export const REPORTER = 'pipeline';
@@ -18,23 +21,43 @@ export function pipelineReport(generation: number, state: StallState): ReportUpd
 
 export type PipelineReporter = (pipeline: string, state: StallState) => void;
 
-/** The reporter of this process, or undefined when it is not told which namespace and generation it runs. */
-export function pipelineStatusReporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): PipelineReporter | undefined {
+type Reporter = (target: ReportTarget, update: ReportUpdate) => void;
+
+/** Reports of this process (undefined when it is not told which namespace and generation it runs): one at a time per object, in order. */
+function reporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): { namespace: string; generation: number; report: Reporter } | undefined {
   const namespace = env.USPA_NAMESPACE;
   const generation = Number(env.USPA_PIPELINE_GENERATION);
   if (!namespace || !Number.isInteger(generation) || generation < 1) return undefined;
   const config = kc ?? new KubeConfig();
   if (!kc) config.loadFromDefault();
-  // One report at a time per Pipeline, in order: a Live must not overtake the Stalled before it.
+  // A Live must not overtake the Stalled before it.
   const chains = new Map<string, Promise<void>>();
-  return (pipeline, state) => {
-    const previous = chains.get(pipeline) ?? Promise.resolve();
-    const next = previous.then(() =>
-      reportStatus(config, { kind: 'Pipeline', namespace, name: pipeline }, pipelineReport(generation, state)).then(
+  const report: Reporter = (target, update) => {
+    const key = `${target.kind}/${target.name}`;
+    const next = (chains.get(key) ?? Promise.resolve()).then(() =>
+      reportStatus(config, target, update).then(
         () => undefined,
-        (err: unknown) => log.warn({ pipeline, err: apiMessage(err) }, 'could not report the Pipeline status'),
+        (err: unknown) => log.warn({ [target.kind.toLowerCase()]: target.name, err: apiMessage(err) }, `could not report the ${target.kind} status`),
       ),
     );
-    chains.set(pipeline, next);
+    chains.set(key, next);
+    void next.finally(() => chains.get(key) === next && chains.delete(key));
   };
+  return { namespace, generation, report };
+}
+
+/** The reporter of this process on its Pipelines, or undefined when it is not told which namespace and generation it runs. */
+export function pipelineStatusReporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): PipelineReporter | undefined {
+  const r = reporter(env, log, kc);
+  return r && ((pipeline, state) => r.report({ kind: 'Pipeline', namespace: r.namespace, name: pipeline }, pipelineReport(r.generation, state)));
+}
+
+/** The reporter of this process on the realtime Segments of its namespace, under the same conditions. */
+export function segmentStatusReporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): SegmentReporter | undefined {
+  const r = reporter(env, log, kc);
+  return r && ((segment, state) => {
+    const [namespace, name] = segment.split('/') as [string, string];
+    // Definitions of the worker's own database only: any other namespace's is not its to report on.
+    if (namespace === r.namespace && name) r.report({ kind: 'Segment', namespace, name }, { component: REPORTER, ...state });
+  });
 }

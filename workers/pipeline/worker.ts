@@ -15,7 +15,7 @@ import { DeadLetterSender } from './dead-letter-sender.ts';
 import { IdentityStore } from './identity-store.ts';
 import { pipelineMetrics } from './metrics.ts';
 import { ProfileBuilder } from './profile-builder.ts';
-import { RealtimeSegments } from './realtime-segments.ts';
+import { RealtimeSegments, type SegmentReporter } from './realtime-segments.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { StallWatch, type StallState } from './stall.ts';
 import { UnmergeLoop } from './unmerge.ts';
@@ -29,6 +29,7 @@ export class PipelineWorker {
   private readonly batches: BatchConsumer;
   private readonly unmerges: UnmergeLoop;
   private readonly stall: StallWatch;
+  private readonly realtime: RealtimeSegments;
 
   constructor(
     private readonly spec: WorkloadPipeline,
@@ -40,12 +41,15 @@ export class PipelineWorker {
     private readonly topics: TopicNames,
     /** Where the stall state goes besides the metric (the Pipeline's status), if anywhere. */
     private readonly report?: (state: StallState) => void,
+    /** Where each realtime Segment's state goes (its status), if anywhere. */
+    reportSegment?: SegmentReporter,
   ) {
     const keys = resolveIdentityKeys(spec.identity?.keys, `pipeline ${spec.name}: identity.keys`);
     const metrics = pipelineMetrics(registry, spec.name);
     this.stall = new StallWatch(metrics, log, report);
     this.identity = new IdentityStore(warehouse, { keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 }, log);
-    const realtime = new RealtimeSegments(warehouse, producer, topics, metrics, log);
+    const realtime = new RealtimeSegments(warehouse, producer, topics, metrics, log, reportSegment);
+    this.realtime = realtime;
     this.profiles = new ProfileBuilder(spec.name, warehouse, spec.batch?.profileIntervalMs ?? 1000, (ids) => realtime.evaluate(ids), metrics, log);
     this.writer = new BatchWriter({
       pipeline: spec.name,
@@ -98,11 +102,14 @@ export class PipelineWorker {
     this.profiles.start();
     await this.batches.start(this.kafka);
     await this.unmerges.start(this.kafka, this.topics.pipelineControlGroup(this.spec.name), this.topics.control(this.spec.name));
+    // Consuming first: a Segment reported Live is evaluated for every event from then on.
+    await this.realtime.start();
     this.log.info({ pipeline: this.spec.name, sources: this.spec.sources, group: this.groupId }, 'pipeline consuming');
     this.report?.(this.stall.state);
   }
 
   async stop(): Promise<void> {
+    this.realtime.stop();
     this.profiles.stop();
     await this.unmerges.stop();
     await this.batches.stop();
