@@ -10,7 +10,7 @@ export const WORKER_PORT = 9465;
 
 export interface WorkerSettings extends PipelineSettings {
   temporal: { address: string; namespace: string };
-  /** The activations worker checks every webhook send against it (default deny). */
+  /** The activations worker checks every webhook and SMTP connection against it (default deny). */
   webhookAddresses?: WebhookAddressPolicy;
 }
 
