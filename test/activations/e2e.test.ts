@@ -253,6 +253,8 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
     assert.equal(forActivation('quiet')[0]!.body.includes('p-day'), true);
     const night = await worker.client.workflow.getHandle(campaignWorkflowId(s.namespace, 'quiet', 'userId:u-night')).describe();
     assert.equal(night.status.name, 'RUNNING', 'the night-time send waits for quiet hours to end');
+    // The delivery is recorded after the webhook answered: wait for the row, then check it is the only one.
+    await eventually('the delivery recorded', async () => (await deliveries(s.warehouse, `${s.namespace}/quiet`)).length > 0, 15_000);
     assert.deepEqual((await deliveries(s.warehouse, `${s.namespace}/quiet`)).map((r) => r.profile_id), ['p-day']);
   });
 

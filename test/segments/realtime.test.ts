@@ -76,6 +76,10 @@ describe('realtime Segments in the pipeline', { timeout: 180_000 }, () => {
       { segment: 'shop/unreadable', sql: compiled.sql, params: '{not json', mode: 'realtime', revision: 'r1', deleted: 0 },
       { segment: 'shop/refused', sql: "SELECT toString(throwIf(1, 'a broken Segment')) AS profile_id", params: '{}', mode: 'realtime', revision: 'r1', deleted: 0 },
     ]);
+    // Definitions are read at start and then every few seconds: restart the worker so it evaluates
+    // these from the first event, as a Segment that is Ready (its definition loaded) would be.
+    await product.stopPipeline();
+    await product.startPipeline();
     consumer = new Kafka({ clientId: 'uspa-tests', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).consumer({ groupId: unique('g') });
     await consumer.connect();
     await consumer.subscribe({ topics: [`${product.env.USPA_TOPIC_PREFIX}.segment-changes`], fromBeginning: true });
