@@ -30,16 +30,6 @@ export function segmentReferences(segment: Segment): string[] {
   return refs;
 }
 
-/**
- * What the pipeline worker says of a realtime Segment: it reports the generation of the definition
- * it evaluates (Live) or why it cannot (Stalled). A Stalled report of an earlier generation is
- * about a rule since replaced: the new one is waited for, not blamed.
- */
-function realtimeVerdict(segment: Segment, generation: number) {
-  const workers = segment.status?.workers?.map((w) => (w.component === 'pipeline' && w.state === 'Stalled' && w.generation < generation ? { ...w, state: 'Live' as const } : w));
-  return workerVerdict(workers, 'pipeline', generation);
-}
-
 const POLL_MS = 10_000;
 
 /** Size and last computed time come from ClickHouse; refreshed this often (with jitter). */
@@ -140,8 +130,9 @@ export class SegmentReconciler implements Reconciler {
     } catch (err) {
       ctx.log.warn({ segment: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read segment size');
     }
-    // Ready means live: a realtime Segment only once the pipeline worker evaluates this generation.
-    const waiting = mode === 'realtime' ? realtimeVerdict(segment, gen ?? 0) : undefined;
+    // Ready means live: a realtime Segment only once the pipeline worker evaluates this generation
+    // (a stall reported of an earlier generation is about a rule since replaced).
+    const waiting = mode === 'realtime' ? workerVerdict(segment.status?.workers, 'pipeline', gen ?? 0, 'current') : undefined;
     if (waiting) await write(waiting.state, waiting.reason, waiting.message);
     else if (segment.spec.suspend) await write('ready', 'Suspended', `suspended: schedule ${scheduleId} is paused`);
     else await write('ready', 'Scheduled', `recomputed ${refresh.cron ? `on cron "${refresh.cron}"` : `every ${refresh.interval ?? '1h'}`} by schedule ${scheduleId}`);

@@ -96,8 +96,7 @@ export class SourceReconciler implements Reconciler {
     return Boolean((await this.ctx.readSecret(s.metadata.namespace!, ref.name))?.data?.[ref.key]);
   }
 
-  /** The shared collector from every live, unsuspended Source of the namespace. */
-  /** Applies the namespace's collector; returns its Deployment as the API server has it now. */
+  /** Applies the namespace's one collector from its live Sources; returns its Deployment as the API server has it now. */
   private async applyCollector(namespace: string): Promise<V1Deployment | undefined> {
     const { ctx } = this;
     const sources = ctx.caches.sources.list(namespace).filter((s) => !isDeleting(s));

@@ -30,4 +30,7 @@ test('worker reports: Ready waits until the worker has loaded the generation; St
   assert.equal(workerVerdict(live, 'pipeline', 1)?.reason, 'WaitingForWorker', 'another component\'s report does not count');
   const stalled = [{ component: 'pipeline', generation: 3, state: 'Stalled' as const, reason: 'ClickHouseError', message: 'connection refused', since }];
   assert.deepEqual(workerVerdict(stalled, 'pipeline', 3), { state: 'degraded', reason: 'Stalled', message: `pipeline worker stalled since ${since}: ClickHouseError: connection refused` });
+  assert.equal(workerVerdict(stalled, 'pipeline', 4)?.reason, 'Stalled', 'by default a stall of an earlier generation still counts');
+  assert.equal(workerVerdict(stalled, 'pipeline', 4, 'current')?.message, 'waiting for the pipeline worker to load generation 4 (it runs generation 3)');
+  assert.equal(workerVerdict(stalled, 'pipeline', 3, 'current')?.reason, 'Stalled');
 });

@@ -49,10 +49,13 @@ export interface WorkerVerdict {
  * What the worker carrying a resource out says, against the generation it must carry out:
  * undefined once it runs that generation (or a newer one); Progressing/WaitingForWorker until it
  * has loaded it; Degraded/Stalled, with the worker's cause, while it reports it cannot make progress.
+ * With `stalls: 'current'` a Stalled report of an earlier generation is about what has since been
+ * replaced (a Segment's rule): the new generation is waited for, not blamed. By default a stall of
+ * any generation counts (a stuck Pipeline worker is stuck whatever spec it runs).
  */
-export function workerVerdict(workers: readonly WorkerReport[] | undefined, component: string, generation: number): WorkerVerdict | undefined {
+export function workerVerdict(workers: readonly WorkerReport[] | undefined, component: string, generation: number, stalls: 'any' | 'current' = 'any'): WorkerVerdict | undefined {
   const w = workers?.find((r) => r.component === component);
-  if (w?.state === 'Stalled') return { state: 'degraded', reason: 'Stalled', message: `${component} worker stalled since ${w.since}: ${[w.reason, w.message].filter(Boolean).join(': ') || 'no progress'}` };
+  if (w?.state === 'Stalled' && (stalls === 'any' || w.generation >= generation)) return { state: 'degraded', reason: 'Stalled', message: `${component} worker stalled since ${w.since}: ${[w.reason, w.message].filter(Boolean).join(': ') || 'no progress'}` };
   if (!w || w.generation < generation) {
     return { state: 'progressing', reason: 'WaitingForWorker', message: `waiting for the ${component} worker to load generation ${generation}${w ? ` (it runs generation ${w.generation})` : ''}` };
   }

@@ -8,7 +8,7 @@ import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp, runMain } from '../../lib/service.ts';
 import { mirrorDeadLetters } from './dead-letter-mirror.ts';
-import { pipelineStatusReporter, segmentStatusReporter } from './status-report.ts';
+import { statusReporters } from './status-report.ts';
 import { PipelineWorker } from './worker.ts';
 
 const log = createLogger('pipeline');
@@ -26,9 +26,8 @@ export async function startPipelines(options: { configPath: string; port: number
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('pipeline');
-  const reporter = pipelineStatusReporter(env, log);
-  const segmentReporter = segmentStatusReporter(env, log);
-  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporter && ((state) => reporter(spec.name, state)), segmentReporter));
+  const reporters = statusReporters(env, log);
+  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporters && ((state) => reporters.pipeline(spec.name, state)), reporters?.segment));
   for (const w of workers) await w.start();
   const mirrors = await Promise.all(specs.map((spec) => mirrorDeadLetters(kafka, warehouse, log, topics, spec.sources, spec.name)));
   let ready = true;

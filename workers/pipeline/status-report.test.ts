@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../lib/log.ts';
-import { pipelineReport, pipelineStatusReporter } from './status-report.ts';
+import { pipelineReport, statusReporters } from './status-report.ts';
 
 test('pipelineReport: Live with the generation, or Stalled with the cause', () => {
   assert.deepEqual(pipelineReport(3, { stalled: false, failures: 0 }), { component: 'pipeline', generation: 3, state: 'Live' });
@@ -10,9 +10,9 @@ test('pipelineReport: Live with the generation, or Stalled with the cause', () =
   });
 });
 
-test('pipelineStatusReporter: none without a namespace and a generation', () => {
+test('statusReporters: none without a namespace and a generation', () => {
   const log = createLogger('test', 'silent');
-  assert.equal(pipelineStatusReporter({}, log), undefined);
-  assert.equal(pipelineStatusReporter({ USPA_NAMESPACE: 'shop' }, log), undefined);
-  assert.equal(pipelineStatusReporter({ USPA_NAMESPACE: 'shop', USPA_PIPELINE_GENERATION: 'x' }, log), undefined);
+  assert.equal(statusReporters({}, log), undefined);
+  assert.equal(statusReporters({ USPA_NAMESPACE: 'shop' }, log), undefined);
+  assert.equal(statusReporters({ USPA_NAMESPACE: 'shop', USPA_PIPELINE_GENERATION: 'x' }, log), undefined);
 });

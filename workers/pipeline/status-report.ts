@@ -46,18 +46,19 @@ function reporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): { names
   return { namespace, generation, report };
 }
 
-/** The reporter of this process on its Pipelines, or undefined when it is not told which namespace and generation it runs. */
-export function pipelineStatusReporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): PipelineReporter | undefined {
+/**
+ * This process's reports on its Pipelines and on the realtime Segments of its namespace (one
+ * Kubernetes client for both), or undefined when it is not told which namespace and generation it runs.
+ */
+export function statusReporters(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): { pipeline: PipelineReporter; segment: SegmentReporter } | undefined {
   const r = reporter(env, log, kc);
-  return r && ((pipeline, state) => r.report({ kind: 'Pipeline', namespace: r.namespace, name: pipeline }, pipelineReport(r.generation, state)));
-}
-
-/** The reporter of this process on the realtime Segments of its namespace, under the same conditions. */
-export function segmentStatusReporter(env: NodeJS.ProcessEnv, log: Logger, kc?: KubeConfig): SegmentReporter | undefined {
-  const r = reporter(env, log, kc);
-  return r && ((segment, state) => {
-    const [namespace, name] = segment.split('/') as [string, string];
-    // Definitions of the worker's own database only: any other namespace's is not its to report on.
-    if (namespace === r.namespace && name) r.report({ kind: 'Segment', namespace, name }, { component: REPORTER, ...state });
-  });
+  if (!r) return undefined;
+  return {
+    pipeline: (pipeline, state) => r.report({ kind: 'Pipeline', namespace: r.namespace, name: pipeline }, pipelineReport(r.generation, state)),
+    segment: (segment, state) => {
+      const [namespace, name] = segment.split('/') as [string, string];
+      // Definitions of the worker's own database only: any other namespace's is not its to report on.
+      if (namespace === r.namespace && name) r.report({ kind: 'Segment', namespace, name }, { component: REPORTER, ...state });
+    },
+  };
 }
