@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { goHint, installOnce, step } from '../install.ts';
+import { GO_TOOLS, installGoTool } from '../go-tool.ts';
 import { repoRoot } from '../paths.ts';
 import { HOST } from '../ports.ts';
 import { capture, spawnDaemon } from '../proc.ts';
@@ -9,11 +10,9 @@ import { httpGet, waitFor } from './health.ts';
 import type { ClientTool, Engine, InstallContext, ProcessInfo } from './engine.ts';
 
 export const KUBERNETES_VERSION = 'v1.34.4';
-export const HELM_VERSION = 'v3.19.5';
 const MODULE_DIR = join(repoRoot, 'stack', 'engines', 'kubernetes');
 const FOLDER = `kubernetes-${KUBERNETES_VERSION}`;
 const KUBECTL_FOLDER = `kubectl-${KUBERNETES_VERSION}`;
-const HELM_FOLDER = `helm-${HELM_VERSION}`;
 const CONTROL_PLANE = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kubectl', './etcd'];
 
 const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
@@ -54,25 +53,6 @@ async function installKubectl(ctx: InstallContext): Promise<string> {
   return join(dir, 'bin', 'kubectl');
 }
 
-async function installHelm(ctx: InstallContext): Promise<string> {
-  const dir = await installOnce(ctx, HELM_FOLDER, async (tmp) => {
-    const started = Date.now();
-    ctx.progress.say('kubernetes', `building helm ${HELM_VERSION} with go install`);
-    let compiled = 0;
-    await step('building helm', goHint, 'go', [
-      'install', '-v', '-trimpath', `-ldflags=-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
-      `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`,
-    ], {
-      logFile: join(ctx.logDir, 'install-helm.log'),
-      env: { ...ctx.env, GOBIN: join(tmp, 'bin'), GOFLAGS: '-buildvcs=false' },
-      onLine: (line) => {
-        if (!line.startsWith('go: ')) ctx.progress.tick('kubernetes', `helm: compiled ${++compiled} packages`, started);
-      },
-    });
-  });
-  return join(dir, 'bin', 'helm');
-}
-
 /**
  * A Kubernetes control plane without nodes, as envtest runs it: etcd, kube-apiserver and
  * kube-controller-manager (garbage collection, namespaces, Deployments → ReplicaSets).
@@ -92,7 +72,7 @@ export const kubernetes: Engine = {
   async installClients(ctx): Promise<ClientTool[]> {
     return [
       { name: 'kubectl', path: await installKubectl(ctx) },
-      { name: 'helm', path: await installHelm(ctx) },
+      { name: 'helm', path: await installGoTool(ctx, GO_TOOLS.helm) },
     ];
   },
 
