@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 const OPTIONS = {
   only: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  node: { type: 'boolean', default: false },
   purge: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },

@@ -6,8 +6,10 @@ import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: uspa <command>
 
-  uspa stack up [--only kubernetes,temporal,kafka,clickhouse] [--quiet]
-                      install (first run) and start the local engines; returns when all are healthy
+  uspa stack up [--only kubernetes,temporal,kafka,clickhouse] [--node] [--quiet]
+                      install (first run) and start the local engines; returns when all are healthy;
+                      --node also runs a real node (kubelet, containerd, kube-proxy, CoreDNS; root only)
+                      on which Pods run in containers
   uspa stack down [--purge]
                       stop every process of the stack (also after a crash); --purge deletes its data
   uspa stack status [--json]
@@ -92,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'up': {
-      const { state } = await up({ only, quiet: values.quiet });
+      const { state } = await up({ only, node: values.node || process.env.USPA_STACK_NODE === '1', quiet: values.quiet });
       for (const [name, e] of Object.entries(state.engines)) {
         for (const [what, endpoint] of Object.entries(e?.endpoints ?? {})) console.log(`${what.padEnd(24)} ${endpoint}`);
         if (e?.external) console.log(`${name.padEnd(24)} external`);

@@ -16,9 +16,12 @@ export interface GoTool {
 
 export const HELM_VERSION = 'v3.19.5';
 
-/** Tools the chart's tests use; built on first use only, so `uspa stack up` never waits for them. */
+/** Go-built tools: helm (a stack client), CoreDNS (the node's), and the chart's test tools, built on first use. */
 export const GO_TOOLS = {
   helm: { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: HELM_VERSION, ldflags: `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}` },
+  coredns: { name: 'coredns', pkg: 'github.com/coredns/coredns', version: 'v1.14.7' },
+  // Prometheus v3.x releases are published as module versions v0.3xx.y (v0.316.0 is Prometheus 3.16.0).
+  promtool: { name: 'promtool', pkg: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0', ldflags: '-X github.com/prometheus/common/version.Version=3.16.0' },
 } satisfies Record<string, GoTool>;
 
 /** Builds the tool once (compiling shows progress) and returns the binary's path. */

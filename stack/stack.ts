@@ -9,12 +9,15 @@ import { requireToolchains, type Toolchain } from './toolchains.ts';
 import { clickhouse } from './engines/clickhouse.ts';
 import { kafka } from './engines/kafka.ts';
 import { kubernetes } from './engines/kubernetes.ts';
+import { node } from './engines/node.ts';
 import { temporal } from './engines/temporal.ts';
 import type { ClientTool, Engine, EngineName, InstallContext, ProcessInfo } from './engines/engine.ts';
 
 /** Start order matters little (each engine is independent); this is the order `status` prints. */
 export const ENGINES: Engine[] = [kubernetes, temporal, kafka, clickhouse];
 export const ENGINE_NAMES = ENGINES.map((e) => e.name);
+/** Started only when asked for (`up --node`): a real kubelet needs root and builds a lot on first use. */
+export const OPTIONAL_ENGINES: Engine[] = [node];
 
 export interface EngineState {
   external: boolean;
@@ -40,6 +43,8 @@ export interface StackOptions {
   quiet?: boolean;
   /** Only these engines (default: all); the others are neither started nor expected. */
   only?: EngineName[];
+  /** Also start a real node (kubelet, containerd, kube-proxy, CoreDNS) that runs Pods in containers. */
+  node?: boolean;
 }
 
 function context(opts: StackOptions) {
@@ -122,7 +127,7 @@ function assertNothingRunning(paths: StackPaths, id: string): void {
 
 function selectEngines(opts: StackOptions): Engine[] {
   const only = opts.only ?? ENGINE_NAMES;
-  return ENGINES.filter((e) => only.includes(e.name));
+  return [...ENGINES.filter((e) => only.includes(e.name)), ...(opts.node ? OPTIONAL_ENGINES : [])];
 }
 
 export function isExternal(engine: Engine, env: NodeJS.ProcessEnv): boolean {
@@ -179,15 +184,19 @@ export async function up(opts: StackOptions = {}): Promise<UpResult> {
       if (isExternal(e, env)) state.engines[e.name] = { external: true, processes: [], env: { [e.externalVariable]: env[e.externalVariable] ?? '' }, endpoints: {} };
     }
     progress.say('stack', `starting ${local.map((e) => e.name).join(', ') || 'nothing'} (logs in ${runDir})`);
-    await Promise.all(
-      local.map(async (e) => {
-        const t = Date.now();
-        const running = await e.start({ cache, stackRoot: root, progress, runDir, dataDir: paths.data, ports, env: engineEnv });
-        state!.engines[e.name] = { external: false, ...running };
-        writeState(paths, state!);
-        progress.say(e.name, `ready in ${elapsed(t)}`);
-      }),
-    );
+    const startOne = async (e: Engine, others?: Record<string, string>) => {
+      const t = Date.now();
+      const running = await e.start({ cache, stackRoot: root, progress, runDir, dataDir: paths.data, ports, env: engineEnv }, others);
+      state!.engines[e.name] = { external: false, ...running };
+      writeState(paths, state!);
+      progress.say(e.name, `ready in ${elapsed(t)}`);
+    };
+    await Promise.all(local.filter((e) => !e.startsLast).map((e) => startOne(e)));
+    for (const e of local.filter((e) => e.startsLast)) {
+      const others: Record<string, string> = {};
+      for (const s of Object.values(state.engines)) Object.assign(others, s?.env ?? {});
+      await startOne(e, others);
+    }
     ports.save();
     state.phase = 'running';
     writeState(paths, state);
@@ -251,6 +260,9 @@ export async function down(opts: StackOptions & { purge?: boolean } = {}): Promi
       terminate(targets.filter((pid) => !ordered.has(pid))),
     ])
   ).flat();
+  for (const e of OPTIONAL_ENGINES) {
+    if (e.cleanup && (state?.engines[e.name] || existsSync(join(paths.data, e.name)))) await e.cleanup(paths.data);
+  }
   const left = findMarkedProcesses(`${id}:`);
   if (left.length > 0) {
     throw new StackError(`some stack processes would not stop: ${left.map(describeProcess).join(', ')}`, `kill them by hand (kill -9 ${left.join(' ')}) and run \`uspa stack down\` again`);

@@ -1,7 +1,7 @@
 import type { Progress } from '../progress.ts';
 import type { PortBook } from '../ports.ts';
 
-export type EngineName = 'clickhouse' | 'kafka' | 'temporal' | 'kubernetes';
+export type EngineName = 'clickhouse' | 'kafka' | 'temporal' | 'kubernetes' | 'node';
 
 export interface InstallContext {
   cache: string;
@@ -52,5 +52,10 @@ export interface Engine {
   install(ctx: InstallContext): Promise<void>;
   /** Client binaries put on PATH by `uspa stack env` (kubectl, helm, temporal); installed even for an external engine. */
   installClients?(ctx: InstallContext): Promise<ClientTool[]>;
-  start(ctx: StartContext): Promise<RunningEngine>;
+  /** `others`: the variables of the engines started before this one (see `startsLast`). */
+  start(ctx: StartContext, others?: Record<string, string>): Promise<RunningEngine>;
+  /** Started after every other engine, with their variables (the node needs the API server and the engines' ports). */
+  startsLast?: boolean;
+  /** Runs on `down` after the processes stopped: what they leave behind outside their process tree. */
+  cleanup?(stackData: string): Promise<void>;
 }

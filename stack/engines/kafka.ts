@@ -6,6 +6,7 @@ import { StackError } from '../errors.ts';
 import { installOnce, mavenHint, step } from '../install.ts';
 import { repoRoot } from '../paths.ts';
 import { HOST } from '../ports.ts';
+import { NODE_NETWORK } from './node/config.ts';
 import { spawnDaemon, runLogged } from '../proc.ts';
 import { waitFor } from './health.ts';
 import type { Engine } from './engine.ts';
@@ -41,6 +42,7 @@ export const kafka: Engine = {
   async start(ctx) {
     const port = await ctx.ports.get('kafka');
     const controllerPort = await ctx.ports.get('kafka-controller');
+    const podPort = await ctx.ports.get('kafka-pods');
     const data = join(ctx.dataDir, 'kafka');
     const logDirs = join(data, 'logs');
     mkdirSync(logDirs, { recursive: true });
@@ -72,7 +74,7 @@ export const kafka: Engine = {
     }
 
     const properties = join(confDir, 'server.properties');
-    writeFileSync(properties, serverProperties({ port, controllerPort, logDirs }));
+    writeFileSync(properties, serverProperties({ podPort, port, controllerPort, logDirs }));
     const log4j = join(confDir, 'log4j.properties');
     writeFileSync(log4j, LOG4J);
     const log = join(ctx.runDir, 'kafka.log');
@@ -102,22 +104,24 @@ export const kafka: Engine = {
     }
     return {
       processes: [{ name: 'kafka', pid, log }],
-      env: { KAFKA_BROKERS: brokers },
+      env: { KAFKA_BROKERS: brokers, KAFKA_POD_BROKERS: `${NODE_NETWORK.gateway}:${podPort}` },
       endpoints: { kafka: `${brokers} (Kafka ${KAFKA_VERSION}, KRaft)` },
     };
   },
 };
 
-function serverProperties(p: { port: number; controllerPort: number; logDirs: string }): string {
+function serverProperties(p: { podPort: number; port: number; controllerPort: number; logDirs: string }): string {
   return `# Written by uspa stack up on every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${HOST}:${p.controllerPort}
-listeners=PLAINTEXT://${HOST}:${p.port},CONTROLLER://${HOST}:${p.controllerPort}
-advertised.listeners=PLAINTEXT://${HOST}:${p.port}
+# PODS: the same broker as Pods on the stack's node reach it, through NAT at the Pod network's gateway
+# (see stack/engines/node): it listens on loopback too, but tells clients the gateway address.
+listeners=PLAINTEXT://${HOST}:${p.port},PODS://${HOST}:${p.podPort},CONTROLLER://${HOST}:${p.controllerPort}
+advertised.listeners=PLAINTEXT://${HOST}:${p.port},PODS://${NODE_NETWORK.gateway}:${p.podPort}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT
 log.dirs=${p.logDirs}
 # Topics are created explicitly (by the operator), as on a production cluster.
 auto.create.topics.enable=false

@@ -10,7 +10,8 @@ import { httpGet, waitFor } from './health.ts';
 import type { ClientTool, Engine, InstallContext, ProcessInfo } from './engine.ts';
 
 export const KUBERNETES_VERSION = 'v1.34.4';
-const MODULE_DIR = join(repoRoot, 'stack', 'engines', 'kubernetes');
+export const KUBERNETES_MODULE_DIR = join(repoRoot, 'stack', 'engines', 'kubernetes');
+const MODULE_DIR = KUBERNETES_MODULE_DIR;
 const FOLDER = `kubernetes-${KUBERNETES_VERSION}`;
 const KUBECTL_FOLDER = `kubectl-${KUBERNETES_VERSION}`;
 const CONTROL_PLANE = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kubectl', './etcd'];
@@ -24,7 +25,7 @@ const versionFlags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/ver
 ]);
 
 /** Builds commands from our pinned module (stack/engines/kubernetes/go.mod), counting packages for progress. */
-async function goBuild(ctx: InstallContext, what: string, packages: string[], outDir: string): Promise<void> {
+export async function goBuild(ctx: InstallContext, what: string, packages: string[], outDir: string): Promise<void> {
   const started = Date.now();
   const log = join(ctx.logDir, 'install-kubernetes.log');
   const env = { ...ctx.env, GOFLAGS: '-buildvcs=false -mod=readonly' };
@@ -56,7 +57,8 @@ async function installKubectl(ctx: InstallContext): Promise<string> {
 /**
  * A Kubernetes control plane without nodes, as envtest runs it: etcd, kube-apiserver and
  * kube-controller-manager (garbage collection, namespaces, Deployments → ReplicaSets).
- * There is no kubelet, so Pods stay Pending. An existing cluster replaces it via KUBECONFIG.
+ * Pods run on the local runtime (stack/runtime), or in containers on the node engine (node.ts,
+ * `up --node`). An existing cluster replaces it via KUBECONFIG.
  */
 export const kubernetes: Engine = {
   name: 'kubernetes',
@@ -139,7 +141,7 @@ export const kubernetes: Engine = {
     const kcmPid = spawnDaemon(join(bin, 'kube-controller-manager'), [
       '--kubeconfig', kubeconfig, '--authentication-kubeconfig', kubeconfig, '--authorization-kubeconfig', kubeconfig,
       '--bind-address', HOST, '--secure-port', String(kcmPort), '--cert-dir', join(conf, 'kcm-certs'), '--leader-elect=false',
-      '--controllers', 'garbagecollector,namespace,serviceaccount,serviceaccount-token,deployment,replicaset,statefulset,job',
+      '--controllers', 'garbagecollector,namespace,serviceaccount,serviceaccount-token,deployment,replicaset,statefulset,job,root-ca-cert-publisher,endpointslice',
       '--service-account-private-key-file', saKey, '--root-ca-file', join(conf, 'certs', 'apiserver.crt'),
       '--use-service-account-credentials=false', '--concurrent-gc-syncs', '5', '--v=1',
     ], { env: ctx.env, logFile: kcmLog });
@@ -150,7 +152,7 @@ export const kubernetes: Engine = {
       processes,
       env: { KUBECONFIG: stableKubeconfig },
       endpoints: {
-        'kube-apiserver': `${server} (Kubernetes ${KUBERNETES_VERSION}, no nodes)`,
+        'kube-apiserver': `${server} (Kubernetes ${KUBERNETES_VERSION}; Pods run on the local runtime, or on the node with --node)`,
         etcd: etcdUrl,
       },
     };

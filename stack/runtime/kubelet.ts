@@ -17,6 +17,7 @@ import { PodProcess, freePort, materializeVolumes, rewritePaths, type LaunchPlan
 export const NODE_NAME = 'uspa-local';
 export const POD_SELECTOR = 'app.kubernetes.io/part-of=uspa';
 export const LOCAL_URL_ANNOTATION = 'uspa.tech/local-url';
+export const LOCAL_RUNTIME_TAINT = { key: 'uspa.tech/local-runtime', value: 'true', effect: 'NoSchedule' };
 
 export interface RuntimeOptions {
   kc: KubeConfig;
@@ -374,11 +375,16 @@ export class LocalRuntime {
   }
 
   private async registerNode(): Promise<void> {
+    // Tainted so that a real scheduler (the stack's node engine) never binds Pods here: this runtime binds its own.
+    const taints = [LOCAL_RUNTIME_TAINT];
     try {
-      await this.core.readNode({ name: this.node });
+      const existing = await this.core.readNode({ name: this.node });
+      if (!existing.spec?.taints?.some((t) => t.key === LOCAL_RUNTIME_TAINT.key)) {
+        await this.core.patchNode({ name: this.node, body: [{ op: 'add', path: '/spec/taints', value: [...(existing.spec?.taints ?? []), ...taints] }] });
+      }
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
-      await this.core.createNode({ body: { metadata: { name: this.node, labels: { 'kubernetes.io/hostname': this.node, 'kubernetes.io/os': 'linux', 'uspa.tech/local-runtime': 'true' } } } });
+      await this.core.createNode({ body: { metadata: { name: this.node, labels: { 'kubernetes.io/hostname': this.node, 'kubernetes.io/os': 'linux', 'uspa.tech/local-runtime': 'true' } }, spec: { taints } } });
     }
     await this.nodeStatus(true);
   }
