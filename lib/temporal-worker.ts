@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { database as databaseName, taskQueue as taskQueueName, type WorkerKind } from '../api/names.ts';
 import { clickhouseSettingsFromEnv, warehousePool, type Warehouse } from './clickhouse.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -88,9 +88,10 @@ export async function runTemporalWorker<A extends object>(definition: TemporalWo
       namespace: env.TEMPORAL_NAMESPACE || 'default',
       taskQueue,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: definition.workflowsPath }),
-      activities: setup.activities,
+      activities: measuredActivities(setup.activities, registry),
       maxConcurrentActivityTaskExecutions: definition.maxConcurrentActivities ?? 4,
     });
+    new Gauge({ name: 'uspa_worker_running', help: '1 while the Temporal worker polls its task queue (state RUNNING), 0 once it stopped or failed', labelNames: ['task_queue'], registers: [registry], collect() { this.set({ task_queue: taskQueue }, worker.getState() === 'RUNNING' ? 1 : 0); } });
     const running = worker.run();
     running.catch((err: unknown) => log.error({ err: String((err as Error)?.message ?? err) }, `${kind} worker stopped`));
     const { notReady } = setup;
@@ -119,6 +120,36 @@ export async function runTemporalWorker<A extends object>(definition: TemporalWo
     await connection?.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The activities as the Worker runs them, each counted by result (completed, failed: a failed
+ * attempt that Temporal may retry) and timed: the same metrics for every task queue.
+ */
+export function measuredActivities<A extends object>(activities: A, registry: Registry): A {
+  const attempts = new Counter({ name: 'uspa_worker_activities_total', help: 'Activity attempts by activity and result (completed, failed)', labelNames: ['activity', 'result'], registers: [registry] });
+  const seconds = new Histogram({ name: 'uspa_worker_activity_seconds', help: 'Activity attempt duration by activity', labelNames: ['activity'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600], registers: [registry] });
+  const measured: Record<string, unknown> = {};
+  for (const [activity, fn] of Object.entries(activities)) {
+    if (typeof fn !== 'function') {
+      measured[activity] = fn;
+      continue;
+    }
+    measured[activity] = async (...args: unknown[]) => {
+      const end = seconds.startTimer({ activity });
+      try {
+        const result: unknown = await (fn as (...a: unknown[]) => unknown)(...args);
+        attempts.inc({ activity, result: 'completed' });
+        return result;
+      } catch (err) {
+        attempts.inc({ activity, result: 'failed' });
+        throw err;
+      } finally {
+        end();
+      }
+    };
+  }
+  return measured as A;
 }
 
 /** The container entrypoint `uspa worker <kind>`: USPA_NAMESPACE, PORT, HOST and the engines from env; stops on SIGTERM. */

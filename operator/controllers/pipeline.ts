@@ -40,7 +40,7 @@ export class PipelineReconciler implements Reconciler {
     this.progress = new ProgressWatch(ctx.settings.stallAfterMs ?? 120_000);
     const registers = registry ? [registry] : [];
     this.stalled = new Gauge({ name: 'uspa_operator_pipeline_stalled', help: '1 while the Pipeline is Degraded/Stalled (its worker reports it stuck, or its committed offsets stay put while events wait)', labelNames: ['namespace', 'pipeline'], registers });
-    this.lagGauge = new Gauge({ name: 'uspa_operator_pipeline_lag', help: "Events in the Pipeline's Source topics its consumer group has not committed yet", labelNames: ['namespace', 'pipeline'], registers });
+    this.lagGauge = new Gauge({ name: 'uspa_operator_pipeline_lag_events', help: "Events in the Pipeline's Source topics its consumer group has not committed yet", labelNames: ['namespace', 'pipeline'], registers });
   }
 
   async reconcile({ namespace, name }: Request): Promise<Result | void> {

@@ -91,9 +91,9 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
         const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
         const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE || 'default' });
 
-        const outcomes = new Counter({ name: 'uspa_activation_outcomes_total', help: 'Deliveries recorded, by Activation and outcome (sent, failed, suppressed, holdout).', labelNames: ['activation', 'outcome'] as const, registers: [registry] });
-        const records = new Counter({ name: 'uspa_activation_trigger_records_total', help: 'Records read by the trigger consumer, by kind (event, segment-change, skipped: not usable, logged with topic, partition, offset and cause).', labelNames: ['kind'] as const, registers: [registry] });
-        const actions = new Counter({ name: 'uspa_activation_trigger_actions_total', help: 'Campaigns started or joined (start) and cancelling signals sent (unless).', labelNames: ['action'] as const, registers: [registry] });
+        const outcomes = new Counter({ name: 'uspa_activations_outcomes_total', help: 'Deliveries recorded, by Activation and outcome (sent, failed, suppressed, holdout).', labelNames: ['activation', 'outcome'] as const, registers: [registry] });
+        const records = new Counter({ name: 'uspa_activations_trigger_records_total', help: 'Records read by the trigger consumer, by kind (event, segment-change, skipped: not usable, logged with topic, partition, offset and cause).', labelNames: ['kind'] as const, registers: [registry] });
+        const actions = new Counter({ name: 'uspa_activations_trigger_actions_total', help: 'Campaigns started or joined (start) and cancelling signals sent (unless).', labelNames: ['action'] as const, registers: [registry] });
         opened = { kc, client, activations, kafka, topics, log, metrics: { records, actions } };
 
         const webhookAddresses = webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]);

@@ -2,6 +2,7 @@
 // crash rewrites the same rows, so nothing is counted or published twice in ClickHouse.
 import { Context } from '@temporalio/activity';
 import type { Producer } from 'kafkajs';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SegmentChangeRecord } from '../../api/segment-changes.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { quoteString } from '../../lib/segments/compile.ts';
@@ -11,17 +12,40 @@ export interface SegmentsDeps {
   warehouse: (database: string) => Warehouse;
   producer: Producer;
   changesTopic: (namespace: string) => string;
+  /** Where the Segment sizes and published changes are counted (/metrics); none in tests that do not look. */
+  registry?: Registry;
 }
+
+function createMetrics(registry: Registry) {
+  return {
+    members: new Gauge({ name: 'uspa_segments_members', help: 'Members of the newest committed version, by Segment', labelNames: ['segment'] as const, registers: [registry] }),
+    changes: new Counter({ name: 'uspa_segments_changes_published_total', help: 'Entered and exited records a batch run published, by Segment and change', labelNames: ['segment', 'change'] as const, registers: [registry] }),
+    computed: new Gauge({ name: 'uspa_segments_last_computed_timestamp_seconds', help: 'When the newest version of each Segment was committed (Unix time)', labelNames: ['segment'] as const, registers: [registry] }),
+  };
+}
+
+/** The Segment's name from its key `<namespace>/<segment>` (the namespace is the worker's own). */
+const segmentOf = (key: string) => key.slice(key.indexOf('/') + 1);
 
 export type SegmentsActivities = ReturnType<typeof createActivities>;
 
 /** The activities of computeSegment over the worker's engines (tests pass their own). */
 export function createActivities(deps: SegmentsDeps) {
+  const metrics = deps.registry && createMetrics(deps.registry);
   return {
     nextVersion: (input: { database: string; key: string }) => nextVersion(deps, input),
     materialize: (input: MaterializeInput) => materialize(deps, input),
-    publishChanges: (input: PublishInput) => publishChanges(deps, input),
-    commitVersion: (input: CommitInput) => commitVersion(deps, input),
+    publishChanges: async (input: PublishInput) => {
+      const published = await publishChanges(deps, input);
+      metrics?.changes.inc({ segment: input.segment, change: 'entered' }, published.entered);
+      metrics?.changes.inc({ segment: input.segment, change: 'exited' }, published.exited);
+      return published;
+    },
+    commitVersion: async (input: CommitInput) => {
+      await commitVersion(deps, input);
+      metrics?.members.set({ segment: segmentOf(input.key) }, input.size);
+      metrics?.computed.set({ segment: segmentOf(input.key) }, Date.now() / 1000);
+    },
     pruneVersions: (input: { database: string; key: string; keep: number }) => pruneVersions(deps, input),
   };
 }

@@ -14,7 +14,7 @@ export function startSegmentsWorker(options: WorkerOptions) {
     {
       kind: 'segments',
       workflowsPath: WORKFLOWS_PATH,
-      async setup({ env, log, warehouse }) {
+      async setup({ env, log, warehouse, registry }) {
         const kafka = connectKafka(kafkaSettingsFromEnv('uspa-worker-segments', env), log);
         const admin = kafka.admin();
         await admin.connect();
@@ -24,7 +24,7 @@ export function startSegmentsWorker(options: WorkerOptions) {
         const producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
         await producer.connect();
         return {
-          activities: createActivities({ warehouse, producer, changesTopic: () => topic }),
+          activities: createActivities({ warehouse, producer, changesTopic: () => topic, registry }),
           close: () => producer.disconnect(),
         };
       },
