@@ -84,7 +84,13 @@ export function createCollector(deps: CollectorDeps): Express {
   const body = express.raw({ type: () => true, limit: LIMITS.batchBytes + 1024, inflate: true });
 
   app.options('/v1/:route', corsMiddleware);
-  app.post('/v1/:route', corsMiddleware, body, async (req: Request, res: Response, next: NextFunction) => {
+  // The route label of uspa_collector_requests_total, kept for the error handler (req.params is not
+  // kept until there), set before the body is read so refused bodies (413, 415) count by route too.
+  const labelRoute = (fixed?: string) => (req: Request, res: Response, next: NextFunction) => {
+    res.locals.route = fixed ?? ROUTES[String(req.params.route)] ?? 'unknown';
+    next();
+  };
+  app.post('/v1/:route', corsMiddleware, labelRoute(), body, async (req: Request, res: Response, next: NextFunction) => {
     const route = ROUTES[String(req.params.route)];
     const end = latency.startTimer({ route: route ?? 'unknown' });
     try {
@@ -131,7 +137,7 @@ export function createCollector(deps: CollectorDeps): Express {
   });
 
   // Webhooks: a third-party payload mapped into a track/identify event by the Source's declared mapping.
-  app.post('/v1/webhook/:source', body, async (req: Request, res: Response, next: NextFunction) => {
+  app.post('/v1/webhook/:source', labelRoute('webhook'), body, async (req: Request, res: Response, next: NextFunction) => {
     try {
       const read = readBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), false);
       const source = authenticate(req, read.value, String(req.params.source));
@@ -158,7 +164,7 @@ export function createCollector(deps: CollectorDeps): Express {
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const route = ROUTES[String(req.params?.route)] ?? (req.path.startsWith('/v1/webhook') ? 'webhook' : 'unknown');
+    const route = (res.locals.route as string | undefined) ?? 'unknown';
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     // The limit applies to the inflated body: body-parser stops inflating there, so a decompression bomb costs at most the limit.

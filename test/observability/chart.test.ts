@@ -24,6 +24,13 @@ interface K8sObject {
   spec?: Record<string, unknown>;
 }
 
+interface Dashboard {
+  uid: string;
+  tags: string[];
+  templating: { list: { name: string; type: string; query: unknown }[] };
+  panels: { id: number; type: string; title: string; datasource?: unknown; gridPos: { x: number; y: number; w: number; h: number } }[];
+}
+
 describe('chart: dashboards, alerts and scraping', { timeout: 1_800_000 }, () => {
   let bin: string;
   const render = async (...extra: string[]): Promise<K8sObject[]> => {
@@ -64,6 +71,33 @@ describe('chart: dashboards, alerts and scraping', { timeout: 1_800_000 }, () =>
       assert.equal(m.metadata.labels?.grafana_dashboard, undefined);
       assert.equal(m.metadata.namespace, 'grafana');
       assert.equal(m.metadata.annotations?.grafana_folder, 'USPA');
+    }
+  });
+
+  test('the dashboards are well-formed: own uid, the uspa tag, a data source variable every panel uses, a grid without overlaps', () => {
+    const uids = new Set<string>();
+    for (const name of DASHBOARD_NAMES) {
+      const d = JSON.parse(readFileSync(join(DASHBOARDS, `${name}.json`), 'utf8')) as Dashboard;
+      assert.equal(d.uid, `uspa-${name}`);
+      assert.ok(!uids.has(d.uid));
+      uids.add(d.uid);
+      assert.ok(d.tags.includes('uspa'), name);
+      assert.ok(d.templating.list.some((v) => v.name === 'datasource' && v.type === 'datasource' && v.query === 'prometheus'), `${name}: no Prometheus data source variable`);
+      const cells = new Set<string>();
+      const ids = new Set<number>();
+      for (const p of d.panels) {
+        assert.ok(!ids.has(p.id), `${name}: panel id ${p.id} twice`);
+        ids.add(p.id);
+        if (p.type !== 'row') assert.deepEqual(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `${name}: panel "${p.title}"`);
+        const { x, y, w, h } = p.gridPos;
+        assert.ok(x >= 0 && w > 0 && x + w <= 24, `${name}: panel "${p.title}" is outside the 24 columns`);
+        for (let i = x; i < x + w; i++) {
+          for (let j = y; j < y + h; j++) {
+            assert.ok(!cells.has(`${i},${j}`), `${name}: panel "${p.title}" overlaps another at ${i},${j}`);
+            cells.add(`${i},${j}`);
+          }
+        }
+      }
     }
   });
 

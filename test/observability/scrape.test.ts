@@ -1,15 +1,21 @@
-// A real Temporal worker's /metrics, on the local stack's Temporal, ClickHouse and Kafka: the
-// segments worker computes a Segment, and its page shows what the Segments dashboard and the
-// worker alerts read — polling (uspa_worker_running), activity attempts and times, the Segment's
-// size and published changes — only under names the static list of registrations holds; a worker
-// whose Temporal worker stopped says so while its process still answers.
+// Real components' /metrics, on the local stack's Kafka, ClickHouse and Temporal, under names the
+// static list of registrations (what the dashboards and alerts are checked against) holds: the
+// collector and a pipeline worker after events, good and bad, went through them (what the
+// Ingestion and Pipeline dashboards and the ingestion alerts read); the segments worker after a
+// Segment run — polling (uspa_worker_running), activity attempts and times, the Segment's size and
+// published changes — and, once its Temporal worker stopped, saying so while its process answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
 import { taskQueue } from '../../api/names.ts';
 import { eventually, unique } from '../support/env.ts';
 import { startSegmentsHarness, type SegmentsHarness } from '../segments/harness.ts';
+import { startProduct, type Product } from '../support/product.ts';
+import { startPipelines } from '../../workers/pipeline/main.ts';
+import { LIMITS } from '../../collector/tracking-api.ts';
 import { exportedSeries } from './metrics.ts';
 
 /** The samples of a Prometheus text page, as `name{labels}` → value (labels as exposed, sorted by prom-client). */
@@ -31,15 +37,67 @@ function value(page: Map<string, number>, name: string, labels: Record<string, s
   return hits[0]?.[1];
 }
 
+async function scrape(port: number | string): Promise<Map<string, number>> {
+  const res = await fetch(typeof port === 'number' ? `http://127.0.0.1:${port}/metrics` : `${port}/metrics`);
+  assert.equal(res.status, 200);
+  return samples(await res.text());
+}
+
+/** Names on a real page that the dashboards' list lacks. */
+async function unlisted(page: Map<string, number>): Promise<string[]> {
+  const exported = await exportedSeries();
+  const names = new Set([...page.keys()].map((s) => s.replace(/\{.*$/, '')));
+  assert.ok(names.size > 20, `only ${names.size} names on the page`);
+  return [...names].filter((n) => !exported.has(n));
+}
+
+describe('the collector and a pipeline worker /metrics', { timeout: 240_000 }, () => {
+  let product: Product;
+  let pipelines: Awaited<ReturnType<typeof startPipelines>>;
+  before(async () => {
+    product = await startProduct({ sources: [{ name: 'web', type: 'web' }], withPipeline: false });
+    pipelines = await startPipelines({ configPath: product.configPath, port: 0, env: product.env });
+  });
+  after(async () => {
+    await pipelines?.close();
+    await product?.close();
+  });
+
+  test('events accepted, refused and written show under the names the dashboards read', async () => {
+    const source = product.sources.web!.name;
+    const ids = [unique('m'), unique('m')];
+    assert.equal((await product.post('/v1/track', { userId: 'u-1', event: 'Signed Up', messageId: ids[0] })).status, 200);
+    const batch = await product.post('/v1/batch', { batch: [{ type: 'track', userId: 'u-2', event: 'Paid', messageId: ids[1] }, { type: 'track', userId: 'u-3' }] });
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    assert.equal((await product.post('/v1/track', { userId: 'u-1', event: 'x' }, 'not-a-write-key')).status, 401);
+    // Refused by the body reader, before the route's handler runs: still counted under its route.
+    assert.equal((await product.post('/v1/t', JSON.stringify({ userId: 'u-1', event: 'x', properties: { pad: 'x'.repeat(LIMITS.batchBytes + 2048) } }))).status, 413);
+    await product.waitForEvents(ids);
+
+    const collector = await scrape(product.url);
+    const c = { component: 'collector' };
+    assert.equal(value(collector, 'uspa_collector_requests_total', { ...c, route: 'track', status: '200' }), 1);
+    assert.equal(value(collector, 'uspa_collector_requests_total', { ...c, route: 'track', status: '401' }), 1);
+    assert.equal(value(collector, 'uspa_collector_requests_total', { ...c, route: 'track', status: '413' }), 1);
+    assert.equal(value(collector, 'uspa_collector_requests_total', { ...c, route: 'unknown' }), undefined, 'every request here had a route');
+    assert.equal(value(collector, 'uspa_collector_events_accepted_total', { ...c, source, type: 'track' }), 2);
+    assert.equal(value(collector, 'uspa_collector_events_dead_lettered_total', { ...c, source, reason: 'invalid_event' }), 1);
+    assert.equal(value(collector, 'uspa_collector_request_seconds_count', { ...c, route: 'batch' }), 1);
+    assert.deepEqual(await unlisted(collector), []);
+
+    const pipeline = await scrape(pipelines.port);
+    const p = { component: 'pipeline', pipeline: (parse(readFileSync(product.configPath, 'utf8')) as { pipelines: { name: string }[] }).pipelines[0]!.name };
+    await eventually('the pipeline counted both events', async () => value(await scrape(pipelines.port), 'uspa_pipeline_events_written_total', p) === 2, 30_000);
+    assert.ok((value(pipeline, 'uspa_pipeline_flush_seconds_count', p) ?? 0) >= 1);
+    assert.equal(value(pipeline, 'uspa_pipeline_stalled', p), 0);
+    assert.deepEqual(await unlisted(pipeline), []);
+  });
+});
+
 describe('a real worker /metrics', { timeout: 240_000 }, () => {
   const namespace = unique('obs');
   const compiled = compileSegment(parseRule({ trait: 'plan', op: 'eq', value: 'pro' }), { namespace });
   let h: SegmentsHarness;
-  const scrape = async () => {
-    const res = await fetch(`http://127.0.0.1:${h.worker.port}/metrics`);
-    assert.equal(res.status, 200);
-    return res.text();
-  };
 
   before(async () => {
     h = await startSegmentsHarness(namespace);
@@ -52,8 +110,7 @@ describe('a real worker /metrics', { timeout: 240_000 }, () => {
     await h.profiles([['p1', { plan: 'pro' }], ['p2', { plan: 'pro' }], ['p3', { plan: 'free' }]]);
     const r = await h.run({ segment: 'pro', key: `${namespace}/pro`, sql: compiled.sql, params: compiled.params });
     assert.deepEqual(r, { version: 1, size: 2, entered: 2, exited: 0 });
-    const text = await scrape();
-    const page = samples(text);
+    const page = await scrape(h.worker.port);
     const worker = { component: 'worker-segments' };
     assert.equal(value(page, 'uspa_worker_running', { ...worker, task_queue: taskQueue('segments', namespace) }), 1);
     assert.equal(value(page, 'uspa_segments_members', { ...worker, segment: 'pro' }), 2);
@@ -64,17 +121,13 @@ describe('a real worker /metrics', { timeout: 240_000 }, () => {
     }
     const computedAt = value(page, 'uspa_segments_last_computed_timestamp_seconds', { ...worker, segment: 'pro' })!;
     assert.ok(Math.abs(computedAt - Date.now() / 1000) < 60, `computed at ${computedAt}`);
-
-    const exported = await exportedSeries();
-    const names = new Set([...page.keys()].map((s) => s.replace(/\{.*$/, '')));
-    assert.ok(names.size > 20);
-    for (const name of names) assert.ok(exported.has(name), `${name} is on a real page but not in the list the dashboards are checked against`);
+    assert.deepEqual(await unlisted(page), []);
   });
 
   test('a worker whose Temporal worker stopped says so on a page that still answers', async () => {
     h.worker.worker.shutdown();
     await eventually('the worker stopped', async () => h.worker.worker.getState() === 'STOPPED', 30_000);
-    const page = samples(await scrape());
+    const page = await scrape(h.worker.port);
     assert.equal(value(page, 'uspa_worker_running', { component: 'worker-segments', task_queue: taskQueue('segments', namespace) }), 0);
   });
 });
