@@ -1,5 +1,6 @@
-// Real components' /metrics, on the local stack's Kafka, ClickHouse and Temporal, under names the
-// static list of registrations (what the dashboards and alerts are checked against) holds: the
+// Real components' /metrics, on the local stack's Kafka, ClickHouse, Temporal and API server, under
+// names the static list of registrations (what the dashboards and alerts are checked against)
+// holds: the operator, whose per-Pipeline lag follows records waiting in the Source topic; the
 // collector and a pipeline worker after events, good and bad, went through them (what the
 // Ingestion and Pipeline dashboards and the ingestion alerts read); the segments worker after a
 // Segment run — polling (uspa_worker_running), activity attempts and times, the Segment's size and
@@ -8,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { Kafka, logLevel } from 'kafkajs';
 import { compileSegment } from '../../lib/segments/compile.ts';
 import { parseRule } from '../../lib/segments/rules.ts';
 import { taskQueue } from '../../api/names.ts';
@@ -16,6 +18,7 @@ import { startSegmentsHarness, type SegmentsHarness } from '../segments/harness.
 import { startProduct, type Product } from '../support/product.ts';
 import { startPipelines } from '../../workers/pipeline/main.ts';
 import { LIMITS } from '../../collector/tracking-api.ts';
+import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
 import { exportedSeries } from './metrics.ts';
 
 /** The samples of a Prometheus text page, as `name{labels}` → value (labels as exposed, sorted by prom-client). */
@@ -50,6 +53,46 @@ async function unlisted(page: Map<string, number>): Promise<string[]> {
   assert.ok(names.size > 20, `only ${names.size} names on the page`);
   return [...names].filter((n) => !exported.has(n));
 }
+
+describe('the operator /metrics', { timeout: 240_000 }, () => {
+  let h: OperatorHarness;
+  before(async () => {
+    h = await operatorHarness('obs-op');
+    await h.startOperator();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('the leader, reconciles and a Pipeline\'s lag in events, labelled with its namespace', async () => {
+    await h.apply(String.raw`
+apiVersion: uspa.tech/v1alpha1
+kind: Source
+metadata: { name: web }
+spec: { type: web }
+---
+apiVersion: uspa.tech/v1alpha1
+kind: Pipeline
+metadata: { name: main }
+spec: { sources: [web] }
+`);
+    const pipeline = { component: 'operator', namespace: h.namespace, pipeline: 'main' };
+    const port = h.operator!.port;
+    await eventually('the lag of Pipeline main is read', async () => value(await scrape(port), 'uspa_operator_pipeline_lag_events', pipeline) === 0);
+    const producer = new Kafka({ clientId: 'uspa-tests', brokers: h.settings.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: `${h.settings.topicPrefix}.${h.namespace}.events.web`, messages: Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: '{}' })) });
+    await producer.disconnect();
+    // The operator reads the consumer group's lag every 15 s; no worker runs here to consume them.
+    await eventually('seven events wait', async () => value(await scrape(port), 'uspa_operator_pipeline_lag_events', pipeline) === 7, 60_000);
+    const page = await scrape(port);
+    assert.equal(value(page, 'uspa_operator_leader', { component: 'operator' }), 1);
+    const reconciles = [...page].filter(([series]) => series.startsWith('uspa_operator_reconciles_total{') && series.includes('kind="Pipeline"'));
+    assert.ok(reconciles.some(([series, n]) => !series.includes('result="error"') && n >= 1), JSON.stringify(reconciles));
+    assert.equal(value(page, 'uspa_operator_pipeline_stalled', pipeline), 0);
+    assert.deepEqual(await unlisted(page), []);
+  });
+});
 
 describe('the collector and a pipeline worker /metrics', { timeout: 240_000 }, () => {
   let product: Product;
