@@ -19,6 +19,7 @@ import { startProduct, type Product } from '../support/product.ts';
 import { startPipelines } from '../../workers/pipeline/main.ts';
 import { LIMITS } from '../../collector/tracking-api.ts';
 import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
+import { SOURCE_AND_PIPELINE } from '../support/manifests.ts';
 import { exportedSeries } from './metrics.ts';
 
 /** The samples of a Prometheus text page, as `name{labels}` → value (labels as exposed, sorted by prom-client). */
@@ -65,17 +66,7 @@ describe('the operator /metrics', { timeout: 240_000 }, () => {
   });
 
   test('the leader, reconciles and a Pipeline\'s lag in events, labelled with its namespace', async () => {
-    await h.apply(String.raw`
-apiVersion: uspa.tech/v1alpha1
-kind: Source
-metadata: { name: web }
-spec: { type: web }
----
-apiVersion: uspa.tech/v1alpha1
-kind: Pipeline
-metadata: { name: main }
-spec: { sources: [web] }
-`);
+    await h.apply(SOURCE_AND_PIPELINE);
     const pipeline = { component: 'operator', namespace: h.namespace, pipeline: 'main' };
     const port = h.operator!.port;
     await eventually('the lag of Pipeline main is read', async () => value(await scrape(port), 'uspa_operator_pipeline_lag_events', pipeline) === 0);
