@@ -27,7 +27,11 @@ node_modules/.bin/eslint --max-warnings=0 . >"$checks/eslint.log" 2>&1 &
 eslint_pid=$!
 if ! node bin/uspa.js stack status >/dev/null 2>&1; then
   started_here=1
-  node bin/uspa.js stack up
+  # As root on Linux the stack also runs a real node (kubelet, containerd), on which the chart is
+  # installed in containers (test/node/); USPA_STACK_NODE=0 leaves it out.
+  node_flag=''
+  if [ "$(uname)" = Linux ] && [ "$(id -u)" = 0 ] && [ "${USPA_STACK_NODE:-1}" != 0 ]; then node_flag='--node'; fi
+  node bin/uspa.js stack up $node_flag
 fi
 failed=0
 if ! wait "$tsc_pid"; then echo "tsc --noEmit failed:" >&2; cat "$checks/tsc.log" >&2; failed=1; fi

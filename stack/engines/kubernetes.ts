@@ -97,6 +97,7 @@ export const kubernetes: Engine = {
     const tokenFile = join(data, 'admin-token');
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
     const token = readFileSync(tokenFile, 'utf8').trim();
+    const kubeletClient = await kubeletClientCertificates(ctx.dataDir, join(ctx.runDir, 'kubelet-client-certs.log'), ctx.env);
     const tokenCsv = join(conf, 'tokens.csv');
     writeFileSync(tokenCsv, `${token},uspa-admin,uspa-admin,"system:masters"\n`, { mode: 0o600 });
 
@@ -124,6 +125,8 @@ export const kubernetes: Engine = {
       '--service-cluster-ip-range', '10.96.0.0/16', '--service-account-issuer', 'https://kubernetes.default.svc',
       '--service-account-key-file', saPub, '--service-account-signing-key-file', saKey,
       '--allow-privileged=true', '--enable-priority-and-fairness=false', '--profiling=false', '--v=1',
+      // For a node's kubelet (logs, exec, port-forward): reached at its InternalIP with this client certificate.
+      '--kubelet-client-certificate', kubeletClient.cert, '--kubelet-client-key', kubeletClient.key, '--kubelet-preferred-address-types', 'InternalIP',
     ], { env: ctx.env, logFile: apiLog });
     processes.push({ name: 'kube-apiserver', pid: apiPid, log: apiLog });
     const auth = { Authorization: `Bearer ${token}` };
@@ -158,6 +161,27 @@ export const kubernetes: Engine = {
     };
   },
 };
+
+/** Where a node's kubelet finds the CA that signed the API server's kubelet client certificate. */
+export function kubeletClientCa(dataDir: string): string {
+  return join(dataDir, 'kubernetes', 'kubelet-client', 'ca.crt');
+}
+
+/**
+ * A CA and the API server's client certificate for kubelets, made once with openssl and kept with
+ * etcd's data. A kubelet trusts only this CA, so only the API server reaches its API.
+ */
+async function kubeletClientCertificates(dataDir: string, logFile: string, env: NodeJS.ProcessEnv): Promise<{ cert: string; key: string }> {
+  const dir = join(dataDir, 'kubernetes', 'kubelet-client');
+  const files = { caKey: join(dir, 'ca.key'), ca: kubeletClientCa(dataDir), key: join(dir, 'client.key'), csr: join(dir, 'client.csr'), cert: join(dir, 'client.crt') };
+  if (existsSync(files.cert)) return files;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const hint = 'install openssl (Debian package openssl), then run `uspa stack up` again';
+  await step('making the kubelet client CA', hint, 'openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.caKey, '-out', files.ca, '-days', '3650', '-subj', '/CN=uspa-kubelet-client-ca'], { logFile, env });
+  await step('making the kubelet client key', hint, 'openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.key, '-out', files.csr, '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client'], { logFile, env });
+  await step('signing the kubelet client certificate', hint, 'openssl', ['x509', '-req', '-in', files.csr, '-CA', files.ca, '-CAkey', files.caKey, '-CAcreateserial', '-out', files.cert, '-days', '3650'], { logFile, env });
+  return files;
+}
 
 function kubeconfigYaml(server: string, caData: string, token: string): string {
   return `apiVersion: v1

@@ -4,7 +4,7 @@ import { StackError } from '../errors.ts';
 import { GO_TOOLS, installGoTool } from '../go-tool.ts';
 import { installOnce, step } from '../install.ts';
 import { capture, runLogged, spawnDaemon } from '../proc.ts';
-import { KUBERNETES_VERSION, KUBERNETES_MODULE_DIR, goBuild } from './kubernetes.ts';
+import { KUBERNETES_VERSION, KUBERNETES_MODULE_DIR, goBuild, kubeletClientCa } from './kubernetes.ts';
 import { httpGet, waitFor } from './health.ts';
 import type { Engine, InstallContext, ProcessInfo, StartContext } from './engine.ts';
 import { NAT_CHAIN, NODE_NAME, NODE_NETWORK, PAUSE_IMAGE, cniConflist, containerdConfig, corefile, forwards, kubeletConfig, natRules, type NodeFolders } from './node/config.ts';
@@ -189,7 +189,7 @@ export const node: Engine = {
 
     const kubeletPort = await ctx.ports.get('kubelet');
     const kubeletHealth = await ctx.ports.get('kubelet-healthz');
-    writeFileSync(join(run, 'kubelet.yaml'), kubeletConfig(folders, { kubelet: kubeletPort, healthz: kubeletHealth }));
+    writeFileSync(join(run, 'kubelet.yaml'), kubeletConfig(folders, { kubelet: kubeletPort, healthz: kubeletHealth, clientCa: kubeletClientCa(ctx.dataDir) }));
     const kubeletLog = join(run, 'kubelet.log');
     const kubeletPid = spawnDaemon(join(bin, 'kubelet'), [
       '--config', join(run, 'kubelet.yaml'), '--kubeconfig', kubeconfig, '--root-dir', folders.kubeletRoot,

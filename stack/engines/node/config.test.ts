@@ -29,12 +29,12 @@ test('node: Pods reach the API server at the kubernetes Service address and each
 });
 
 test('node: the kubelet runs on cgroupfs against our containerd, resolves through CoreDNS at the gateway and registers tainted', () => {
-  const config = parse(kubeletConfig(folders, { kubelet: 10250, healthz: 10248 })) as Record<string, unknown>;
+  const config = parse(kubeletConfig(folders, { kubelet: 10250, healthz: 10248, clientCa: '/data/kubernetes/kubelet-client/ca.crt' })) as Record<string, unknown>;
   assert.equal(config.cgroupDriver, 'cgroupfs');
   assert.equal(config.containerRuntimeEndpoint, 'unix:///run/node/containerd.sock');
   assert.deepEqual(config.clusterDNS, [NODE_NETWORK.gateway]);
   assert.deepEqual(config.registerWithTaints, [NODE_TAINT]);
-  assert.deepEqual((config.authentication as { anonymous: unknown }).anonymous, { enabled: false });
+  assert.deepEqual(config.authentication, { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: '/data/kubernetes/kubelet-client/ca.crt' } });
 });
 
 test('node: containerd uses cgroupfs too, our sandbox image and the CNI folders; the bridge network has the gateway the NAT rules use', () => {

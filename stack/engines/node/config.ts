@@ -78,6 +78,8 @@ export function cniConflist(): string {
 export interface KubeletPorts {
   kubelet: number;
   healthz: number;
+  /** The CA of the API server's kubelet client certificate: the only client the kubelet accepts. */
+  clientCa: string;
 }
 
 export function kubeletConfig(f: NodeFolders, ports: KubeletPorts): string {
@@ -88,13 +90,14 @@ export function kubeletConfig(f: NodeFolders, ports: KubeletPorts): string {
     cgroupDriver: 'cgroupfs',
     containerRuntimeEndpoint: `unix://${f.socket}`,
     failSwapOn: false,
-    address: '127.0.0.1',
+    // The node's InternalIP, where the API server reaches it (kubectl logs, exec).
+    address: NODE_NETWORK.gateway,
     port: ports.kubelet,
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
     healthzPort: ports.healthz,
-    // Only the API server's own token reaches this loopback port.
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+    // Pods can reach this address too, but without the API server's client certificate they get 401.
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: ports.clientCa } },
     authorization: { mode: 'AlwaysAllow' },
     clusterDNS: [NODE_NETWORK.gateway],
     clusterDomain: NODE_NETWORK.clusterDomain,
