@@ -2,10 +2,15 @@
 // renders by default; enabled, the dashboards become ConfigMaps Grafana's sidecar loads (its label
 // configurable), the PrometheusRule holds exactly helm/uspa/rules/uspa.rules.yaml (minus disabled
 // alerts, plus alertLabels), and the PodMonitor selects the pods the operator really renders and
-// labels every USPA target job="uspa", as the alerts and dashboards expect.
+// labels every USPA target job="uspa", as the alerts and dashboards expect. The PodMonitor,
+// ServiceMonitor and PrometheusRule are checked, unknown fields refused, against the Prometheus
+// Operator's own CRD schemas (its Go module's example/prometheus-operator-crd, from the Go proxy).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Ajv } from 'ajv';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { GO_TOOLS, goTool } from '../../stack/go-tool.ts';
@@ -16,6 +21,34 @@ const CHART = join(ROOT, 'helm/uspa');
 const ENGINES = ['--set', 'kafka.brokers={kafka-0:9092}', '--set', 'clickhouse.url=http://clickhouse:8123', '--set', 'temporal.address=temporal:7233'];
 const ALL_ON = ['--set', 'monitoring.dashboards.enabled=true', '--set', 'monitoring.rules.enabled=true', '--set', 'monitoring.podMonitor.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true'];
 const DASHBOARD_NAMES = ['campaigns', 'ingestion', 'operator', 'pipeline', 'segments'];
+/** The Prometheus Operator release whose CRDs the monitoring objects are checked against. */
+const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
+
+/** The module's folder in Go's module cache (downloaded once from the Go module proxy). */
+function goModule(mod: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('go', ['mod', 'download', '-json', mod], { cwd: tmpdir(), timeout: 600_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`go mod download ${mod}: ${stderr || stdout || err.message}`));
+      else resolve((JSON.parse(stdout) as { Dir: string }).Dir);
+    });
+  });
+}
+
+type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; additionalProperties?: unknown; 'x-kubernetes-preserve-unknown-fields'?: boolean; [k: string]: unknown };
+
+/** A CRD's schema made strict as `kubectl --validate=strict` is: a field the schema does not name is an error. */
+function strict(schema: Schema): Schema {
+  const out: Schema = { ...schema };
+  // Go's inline flags ((?i)) are no JavaScript: such a pattern is left to the API server.
+  if (typeof schema.pattern === 'string' && schema.pattern.includes('(?i)')) delete out.pattern;
+  if (schema.properties) {
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, strict(v)]));
+    if (schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  }
+  if (schema.items) out.items = strict(schema.items);
+  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) if (Array.isArray(schema[key])) out[key] = (schema[key] as Schema[]).map(strict);
+  return out;
+}
 
 interface K8sObject {
   kind: string;
@@ -117,6 +150,26 @@ describe('chart: dashboards, alerts and scraping', { timeout: 1_800_000 }, () =>
     const refused = await helm(bin, ['template', 'uspa', CHART, '--kube-version', '1.34.0', ...ENGINES, '--set', 'monitoring.rules.enabled=true', '--set', 'monitoring.rules.disabled={NotAnAlert}']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.err, /monitoring\.rules\.disabled: NotAnAlert is not one of the chart's alerts \(UspaIngestionStopped, /);
+  });
+
+  test('the PodMonitor, ServiceMonitor and PrometheusRule are valid against the Prometheus Operator CRDs', async () => {
+    const dir = join(await goModule(PROMETHEUS_OPERATOR), 'example/prometheus-operator-crd');
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    const validator = (plural: string) => {
+      const crd = parse(readFileSync(join(dir, `monitoring.coreos.com_${plural}.yaml`), 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
+      return ajv.compile(strict(crd.spec.versions.find((v) => v.name === 'v1')!.schema.openAPIV3Schema));
+    };
+    const validators: Record<string, ReturnType<Ajv['compile']>> = { PodMonitor: validator('podmonitors'), ServiceMonitor: validator('servicemonitors'), PrometheusRule: validator('prometheusrules') };
+    const objects = (await render(...ALL_ON)).filter((o) => o.kind in validators);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['PodMonitor', 'PrometheusRule', 'ServiceMonitor']);
+    for (const o of objects) {
+      const validate = validators[o.kind]!;
+      assert.ok(validate(o), `${o.kind}: ${ajv.errorsText(validate.errors)}`);
+    }
+    // Strict: a misspelt field is refused.
+    const typo = structuredClone(objects.find((o) => o.kind === 'PodMonitor')!) as K8sObject & { spec: { podMetricsEndpoints: Record<string, unknown>[] } };
+    typo.spec.podMetricsEndpoints[0]!.honorLabel = true;
+    assert.equal(validators.PodMonitor!(typo), false);
   });
 
   test('the PodMonitor selects the pods the operator renders, and every USPA target gets job="uspa"', async () => {
