@@ -20,6 +20,7 @@ const OPTIONS = {
   report: { type: 'string' },
   pipeline: { type: 'string' },
   edge: { type: 'string' },
+  timeout: { type: 'string' },
 } as const;
 
 export type Values = Record<string, string | boolean | undefined>;

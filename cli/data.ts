@@ -1,9 +1,10 @@
-// The data commands: import, dlq, identity. They work in one namespace (-n, like kubectl) and find
+// The data commands: import, dlq, identity, check. They work in one namespace (-n, like kubectl) and find
 // its database and topics in the cluster; the engines are reached at the usual variables.
 import { elapsed } from '../stack/progress.ts';
 import { UsageError, str, type Values } from './args.ts';
 import { contextNamespace, loadKubeConfig, readNamespace } from './cluster.ts';
 import { importFile } from './import.ts';
+import { roundtrip } from './check.ts';
 import { listDeadLetters, replayDeadLetters, replayReport } from './dlq.ts';
 import { showIdentity, unmerge } from './identity.ts';
 import { ResolveError, checkSource, resolvePipeline, resolveStore, sourceTopics, type NamespaceObjects } from './resolve.ts';
@@ -63,6 +64,10 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
     for (const e of result.errors.slice(0, 20)) console.log(`  row ${e.row}: ${e.errors.join('; ')}`);
     if (result.errors.length > 20) console.log(`  … ${result.errors.length - 20} more${str(values, 'report') ? ` in ${str(values, 'report')}` : ' (write them all with --report <file>)'}`);
     return result.rejected > 0 ? 3 : 0;
+  }
+  if (group === 'check') {
+    needEnv('CLICKHOUSE_URL');
+    return roundtrip({ ...values, namespace: str(values, 'namespace') ?? contextNamespace(loadKubeConfig()) });
   }
   if (group === 'dlq') {
     const filter = { source: str(values, 'source'), reason: str(values, 'reason'), since: str(values, 'since') };

@@ -200,6 +200,7 @@ export class OperatorContext {
     }
     await this.applier.apply(m.secret);
     const applied = await this.applier.apply(m.deployment);
+    if (m.disruptionBudget) await this.applier.apply(m.disruptionBudget);
     this.workers.set(key, { hash, generation: applied.metadata?.generation });
   }
 

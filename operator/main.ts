@@ -18,7 +18,8 @@ import { Controller, controllerMetrics } from './machinery/controller.ts';
 import { EventRecorder } from './machinery/events.ts';
 import { ResourceInformer } from '../lib/kubernetes/informer.ts';
 import { LeaderElector } from './machinery/leader.ts';
-import { type OperatorSettings, settingsFromEnv } from './settings.ts';
+import { OPERATOR_VERSION, type OperatorSettings, settingsFromEnv } from './settings.ts';
+import { applyCrds } from './crds.ts';
 
 export interface RunningOperator {
   port: number;
@@ -92,6 +93,8 @@ export async function startOperator(options: { settings?: OperatorSettings; kube
 }
 
 async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: Logger, registry: ReturnType<typeof createRegistry>): Promise<{ stop(): Promise<void> }> {
+  // Helm never upgrades its crds/: the leader brings them to this version before watching them.
+  if (settings.applyCrds) await applyCrds(new Applier(kc), OPERATOR_VERSION, log);
   const apps = kc.makeApiClient(AppsV1Api);
   const ns = settings.watchNamespace;
   const managed = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;

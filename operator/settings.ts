@@ -2,6 +2,7 @@
 // sets these). Engine credentials are read here and handed to workloads only through Secrets.
 import { readFileSync } from 'node:fs';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy, webhookAddressPolicy } from '../api/activation-destinations.ts';
+import { WORKLOADS_ENV, type WorkloadPolicy, workloadPolicyFromEnv } from './manifests/policy.ts';
 
 export interface OperatorSettings {
   /** Kafka topics of namespace N are named `<topicPrefix>.<N>.…`. */
@@ -34,9 +35,14 @@ export interface OperatorSettings {
   stallAfterMs?: number;
   /** Which private addresses Activation webhooks and SMTP servers may reach (default deny); passed on to the activations workers. */
   webhookAddresses?: WebhookAddressPolicy;
+  /** How the pods it runs are set up: pull secrets, security contexts, resources, probes, PDBs, HPA, Ingress (USPA_WORKLOADS, JSON). */
+  workloads?: WorkloadPolicy;
+  /** The leader server-side-applies the CRDs it was built with before it starts (USPA_APPLY_CRDS=true; the chart's crds.apply). */
+  applyCrds?: boolean;
 }
 
-const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+/** This operator's version (package.json): its default image tag, and the stamp on the CRDs it applies. */
+export const OPERATOR_VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorSettings {
   const missing = ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS'].filter((k) => !env[k]);
@@ -44,7 +50,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
   return {
     topicPrefix: env.USPA_TOPIC_PREFIX || 'uspa',
     databasePrefix: env.USPA_DATABASE_PREFIX || 'uspa',
-    image: env.USPA_IMAGE || `ghcr.io/uspa-tech/uspa:${VERSION}`,
+    image: env.USPA_IMAGE || `ghcr.io/uspa-tech/uspa:${OPERATOR_VERSION}`,
     kafkaBrokers: env.KAFKA_BROKERS!.split(',').map((b) => b.trim()).filter(Boolean),
     clickhouse: { url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '' },
     namespaceUsers: env.USPA_CLICKHOUSE_NAMESPACE_USERS !== 'false',
@@ -58,5 +64,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
     stallAfterMs: Number(env.USPA_STALL_AFTER_SECONDS ?? 120) * 1000,
     watchNamespace: env.USPA_WATCH_NAMESPACE || undefined,
     webhookAddresses: webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]),
+    workloads: workloadPolicyFromEnv(env[WORKLOADS_ENV]),
+    applyCrds: env.USPA_APPLY_CRDS === 'true',
   };
 }

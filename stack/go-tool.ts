@@ -20,6 +20,8 @@ export const HELM_VERSION = 'v3.19.5';
 export const GO_TOOLS = {
   helm: { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: HELM_VERSION, ldflags: `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}` },
   coredns: { name: 'coredns', pkg: 'github.com/coredns/coredns', version: 'v1.14.7' },
+  // The chart test validates helm template's output with it (-strict, our CRD schemas and the Kubernetes module's OpenAPI).
+  kubeconform: { name: 'kubeconform', pkg: 'github.com/yannh/kubeconform/cmd/kubeconform', version: 'v0.7.0' },
   // Prometheus v3.x releases are published as module versions v0.3xx.y (v0.316.0 is Prometheus 3.16.0).
   promtool: { name: 'promtool', pkg: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0', ldflags: '-X github.com/prometheus/common/version.Version=3.16.0' },
 } satisfies Record<string, GoTool>;

@@ -102,6 +102,7 @@ export class PipelineReconciler implements Reconciler {
     await ctx.applier.apply(m.secret);
     await ctx.applier.apply(m.configMap);
     const applied = await ctx.applier.apply(m.deployment);
+    if (m.disruptionBudget) await ctx.applier.apply(m.disruptionBudget);
 
     // Personas and recommendations are retrained daily over the namespace's profiles.
     await ctx.applyWorker(namespace, 'models', ctx.caches.pipelines.list(namespace));

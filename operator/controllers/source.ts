@@ -105,12 +105,19 @@ export class SourceReconciler implements Reconciler {
     if (sources.length === 0) return; // garbage collection removes the collector with its last owner
     const serving: Source[] = [];
     for (const s of sources) if (!s.spec.suspend && (await this.hasWriteKey(s))) serving.push(s);
-    const m = collectorManifests(namespace, serving, { image: ctx.settings.image, topicPrefix: ctx.settings.topicPrefix, kafkaBrokers: ctx.settings.kafkaBrokers });
+    const m = collectorManifests(namespace, serving, { image: ctx.settings.image, topicPrefix: ctx.settings.topicPrefix, kafkaBrokers: ctx.settings.kafkaBrokers, workloads: ctx.settings.workloads });
     // Suspended Sources still own the collector (they keep it alive) but are not served by it.
     const owners = sources.map((s) => ownerRef(s, false));
-    for (const obj of [m.configMap, m.service, m.deployment]) obj.metadata!.ownerReferences = owners;
+    const extras = [m.disruptionBudget, m.autoscaler, m.ingress].filter((o) => o !== undefined);
+    for (const obj of [m.configMap, m.service, m.deployment, ...extras]) obj.metadata!.ownerReferences = owners;
     await ctx.applier.apply(m.configMap);
     await ctx.applier.apply(m.service);
-    return ctx.applier.apply(m.deployment);
+    const applied = await ctx.applier.apply(m.deployment);
+    for (const obj of extras) await ctx.applier.apply(obj);
+    // One turned off in the chart goes: an HPA left behind would keep scaling the collector.
+    for (const [present, apiVersion, kind] of [[m.disruptionBudget, 'policy/v1', 'PodDisruptionBudget'], [m.autoscaler, 'autoscaling/v2', 'HorizontalPodAutoscaler'], [m.ingress, 'networking.k8s.io/v1', 'Ingress']] as const) {
+      if (!present) await ctx.applier.deleteIfExists({ apiVersion, kind, metadata: { name: COLLECTOR, namespace } });
+    }
+    return applied;
   }
 }

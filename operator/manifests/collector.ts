@@ -1,12 +1,13 @@
 // Source[] → the one collector per namespace that serves them all: its ConfigMap (the Sources as
 // the collector reads them), Deployment and Service. Write keys reach the pods only as Secret refs.
-import type { V1ConfigMap, V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1EnvVar, V1HorizontalPodAutoscaler, V1Ingress, V1PodDisruptionBudget, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Source } from '../../api/v1alpha1/index.ts';
 import { workloadSource, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { COLLECTOR, topicPrefix, writeKeyEnv, writeKeySecret } from '../../api/names.ts';
-import { deployment, hashOf, labelsFor } from './workload.ts';
+import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
+import { ingress, type WorkloadPolicy } from './policy.ts';
 
 export const COLLECTOR_PORT = 8080;
 
@@ -14,6 +15,7 @@ export interface CollectorSettings {
   image: string;
   topicPrefix: string;
   kafkaBrokers: string[];
+  workloads?: WorkloadPolicy;
 }
 
 export function secretRefOf(s: Source): { name: string; key: string } {
@@ -21,7 +23,16 @@ export function secretRefOf(s: Source): { name: string; key: string } {
 }
 
 /** The collector's objects for the given Sources (those being deleted or suspended left out by the caller). */
-export function collectorManifests(namespace: string, sources: Source[], settings: CollectorSettings): { configMap: V1ConfigMap; deployment: V1Deployment; service: V1Service } {
+export interface CollectorManifests {
+  configMap: V1ConfigMap;
+  deployment: V1Deployment;
+  service: V1Service;
+  disruptionBudget?: V1PodDisruptionBudget;
+  autoscaler?: V1HorizontalPodAutoscaler;
+  ingress?: V1Ingress;
+}
+
+export function collectorManifests(namespace: string, sources: Source[], settings: CollectorSettings): CollectorManifests {
   const sorted = [...sources].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
   const config: WorkloadConfig = { sources: sorted.map((s) => workloadSource(s, writeKeyEnv(s.metadata.name!))), pipelines: [] };
   const configText = `# Rendered by the USPA operator from the Sources in namespace ${namespace}.\n${stringify(config)}`;
@@ -44,22 +55,22 @@ export function collectorManifests(namespace: string, sources: Source[], setting
     metadata: { name: COLLECTOR, namespace, labels: labelsFor(COLLECTOR, 'collector'), ownerReferences: owners },
     spec: { selector: { 'app.kubernetes.io/name': COLLECTOR, 'app.kubernetes.io/component': 'collector' }, ports: [{ name: 'http', port: COLLECTOR_PORT, targetPort: 'http', protocol: 'TCP' }] },
   };
-  return {
-    configMap,
-    service,
-    deployment: deployment({
-      name: COLLECTOR,
-      namespace,
-      component: 'collector',
-      owners,
-      replicas: sorted.length > 0 ? 1 : 0,
-      image: settings.image,
-      args: ['collector'],
-      port: COLLECTOR_PORT,
-      env,
-      configMap: COLLECTOR,
-      // The Secret refs are part of the env, so the hash covers which Secret holds each key (the keys themselves roll nothing).
-      configHash: hashOf(configText, JSON.stringify(env)),
-    }),
+  const workload: WorkloadInput = {
+    name: COLLECTOR,
+    namespace,
+    component: 'collector',
+    owners,
+    replicas: sorted.length > 0 ? 1 : 0,
+    image: settings.image,
+    args: ['collector'],
+    port: COLLECTOR_PORT,
+    env,
+    configMap: COLLECTOR,
+    // The Secret refs are part of the env, so the hash covers which Secret holds each key (the keys themselves roll nothing).
+    configHash: hashOf(configText, JSON.stringify(env)),
+    policy: settings.workloads,
+    kind: 'collector',
   };
+  const target = { name: COLLECTOR, namespace, labels: labelsFor(COLLECTOR, 'collector'), selector: {}, owners };
+  return { configMap, service, deployment: deployment(workload), ...companions(workload), ingress: ingress(target, COLLECTOR, settings.workloads?.collector) };
 }

@@ -1,12 +1,13 @@
 // Pipeline → its worker Deployment, its ConfigMap (the Pipeline and the Sources it reads, as the
 // worker reads them) and the Secret with its ClickHouse credentials.
-import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1HorizontalPodAutoscaler, V1PodDisruptionBudget, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { pipelineSourceView, workloadPipeline, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { clickhouseSecret, database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
-import { deployment, hashOf, labelsFor } from './workload.ts';
+import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
+import type { WorkloadPolicy } from './policy.ts';
 
 export const PIPELINE_PORT = 9464;
 
@@ -16,9 +17,10 @@ export interface PipelineSettings {
   databasePrefix: string;
   kafkaBrokers: string[];
   clickhouse: { url: string; username: string; password: string };
+  workloads?: WorkloadPolicy;
 }
 
-export function pipelineManifests(namespace: string, p: Pipeline, sources: Source[], settings: PipelineSettings): { configMap: V1ConfigMap; secret: V1Secret; deployment: V1Deployment } {
+export function pipelineManifests(namespace: string, p: Pipeline, sources: Source[], settings: PipelineSettings): { configMap: V1ConfigMap; secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget; autoscaler?: V1HorizontalPodAutoscaler } {
   const name = pipelineWorkload(p.metadata.name!);
   const owners = [ownerRef(p)];
   // The workers read Sources for their topics only: no write keys, and a change to a Source's
@@ -47,25 +49,30 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     fromSecret('CLICKHOUSE_USER'),
     fromSecret('CLICKHOUSE_PASSWORD'),
   ];
+  const workload: WorkloadInput = {
+    name,
+    namespace,
+    component: 'pipeline',
+    owners,
+    replicas: p.spec.suspend ? 0 : (p.spec.replicas ?? 1),
+    image: settings.image,
+    args: ['pipeline'],
+    port: PIPELINE_PORT,
+    env,
+    configMap: name,
+    configHash: hashOf(configText, JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
+    resources: p.spec.resources as never,
+    extraLabels: { 'uspa.tech/pipeline': p.metadata.name! },
+    // Its own account (operator/manifests/workers.ts pipelineWorkerRbac): it reports on its Pipeline's status.
+    serviceAccount: name,
+    policy: settings.workloads,
+    kind: 'pipeline',
+  };
   return {
     secret,
     configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels, ownerReferences: owners }, data: { 'config.yaml': configText } },
-    deployment: deployment({
-      name,
-      namespace,
-      component: 'pipeline',
-      owners,
-      replicas: p.spec.suspend ? 0 : (p.spec.replicas ?? 1),
-      image: settings.image,
-      args: ['pipeline'],
-      port: PIPELINE_PORT,
-      env,
-      configMap: name,
-      configHash: hashOf(configText, JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
-      resources: p.spec.resources as never,
-      extraLabels: { 'uspa.tech/pipeline': p.metadata.name! },
-      // Its own account (operator/manifests/workers.ts pipelineWorkerRbac): it reports on its Pipeline's status.
-      serviceAccount: name,
-    }),
+    deployment: deployment(workload),
+    // A Pipeline's replicas are its spec's: no autoscaler, only the budget.
+    disruptionBudget: companions(workload).disruptionBudget,
   };
 }

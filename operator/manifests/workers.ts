@@ -1,9 +1,9 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
-import type { V1Deployment, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Deployment, V1OwnerReference, V1PodDisruptionBudget, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { clickhouseSecret, database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy } from '../../api/activation-destinations.ts';
-import { deployment, hashOf, labelsFor } from './workload.ts';
+import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
 export const WORKER_PORT = 9465;
@@ -14,7 +14,7 @@ export interface WorkerSettings extends PipelineSettings {
   webhookAddresses?: WebhookAddressPolicy;
 }
 
-export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment } {
+export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget } {
   const name = workerWorkload(kind);
   const secretName = clickhouseSecret(name);
   const labels = labelsFor(name, `worker-${kind}`);
@@ -31,6 +31,22 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     fromSecret('CLICKHOUSE_PASSWORD'),
     ...(kind === 'activations' ? [{ name: WEBHOOK_ADDRESS_ENV, value: settings.webhookAddresses ?? 'deny' }] : []),
   ];
+  const workload: WorkloadInput = {
+    name,
+    namespace,
+    component: `worker-${kind}`,
+    owners,
+    replicas: owners.length > 0 ? 1 : 0,
+    image: settings.image,
+    args: ['worker', kind],
+    port: WORKER_PORT,
+    env,
+    configHash: hashOf(JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
+    // The activations worker reads Activations and their Secrets: it gets an account of its own.
+    serviceAccount: kind === 'activations' ? name : undefined,
+    policy: settings.workloads,
+    kind: 'worker',
+  };
   return {
     secret: {
       apiVersion: 'v1',
@@ -39,20 +55,8 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
       type: 'Opaque',
       stringData: { CLICKHOUSE_URL: settings.clickhouse.url, CLICKHOUSE_USER: settings.clickhouse.username, CLICKHOUSE_PASSWORD: settings.clickhouse.password },
     },
-    deployment: deployment({
-      name,
-      namespace,
-      component: `worker-${kind}`,
-      owners,
-      replicas: owners.length > 0 ? 1 : 0,
-      image: settings.image,
-      args: ['worker', kind],
-      port: WORKER_PORT,
-      env,
-      configHash: hashOf(JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
-      // The activations worker reads Activations and their Secrets: it gets an account of its own.
-      serviceAccount: kind === 'activations' ? name : undefined,
-    }),
+    deployment: deployment(workload),
+    disruptionBudget: companions(workload).disruptionBudget,
   };
 }
 

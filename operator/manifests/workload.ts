@@ -1,8 +1,9 @@
 // The parts every USPA workload shares: labels, the config volume, probes, the config hash that
 // rolls pods when their configuration changes.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1Deployment, V1OwnerReference } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1HorizontalPodAutoscaler, V1OwnerReference, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { PART_OF } from '../../api/names.ts';
+import { DEFAULT_CONTAINER_SECURITY, DEFAULT_POD_SECURITY, DEFAULT_RESOURCES, autoscaler, disruptionBudget, probe, type WorkloadComponent, type WorkloadPolicy } from './policy.ts';
 
 export const CONFIG_DIR = '/etc/uspa';
 export const CONFIG_FILE = `${CONFIG_DIR}/config.yaml`;
@@ -28,8 +29,12 @@ export interface WorkloadInput {
   serviceAccount?: string;
   /** Changes when anything the pods read at start changes: a new hash rolls the pods. */
   configHash: string;
+  /** A resource's own (a Pipeline's spec.resources): wins over the policy's. */
   resources?: V1Container['resources'];
   extraLabels?: Record<string, string>;
+  /** The installation's policy for these pods (chart values `workloads:`), and which of its components this is. */
+  policy?: WorkloadPolicy;
+  kind?: WorkloadComponent;
 }
 
 export function labelsFor(name: string, component: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -39,41 +44,58 @@ export function labelsFor(name: string, component: string, extra: Record<string,
 export function deployment(w: WorkloadInput): V1Deployment {
   const selector = { 'app.kubernetes.io/name': w.name, 'app.kubernetes.io/component': w.component };
   const labels = labelsFor(w.name, w.component, w.extraLabels);
+  const policy = w.policy ?? {};
+  const own = w.kind ? policy[w.kind] : undefined;
+  // With an autoscaler the HPA owns spec.replicas; a Deployment scaled to 0 (nothing to serve) stays at 0.
+  const scaled = Boolean(own?.autoscaling?.enabled) && w.replicas > 0;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: w.name, namespace: w.namespace, labels, ownerReferences: w.owners },
     spec: {
-      replicas: w.replicas,
+      ...(scaled ? {} : { replicas: w.replicas }),
       selector: { matchLabels: selector },
       // A new pod must be ready before an old one stops: configuration changes never drop traffic.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels, annotations: { 'uspa.tech/config-hash': w.configHash } },
+        metadata: { labels, annotations: { ...policy.podAnnotations, 'uspa.tech/config-hash': w.configHash } },
         spec: {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 },
+          securityContext: policy.podSecurityContext ?? DEFAULT_POD_SECURITY,
+          ...(policy.imagePullSecrets?.length ? { imagePullSecrets: policy.imagePullSecrets } : {}),
           containers: [
             {
               name: w.component,
               image: w.image,
+              ...(policy.imagePullPolicy ? { imagePullPolicy: policy.imagePullPolicy } : {}),
               args: w.args,
               ports: [{ name: 'http', containerPort: w.port }],
               env: [{ name: 'PORT', value: String(w.port) }, { name: 'HOST', value: '0.0.0.0' }, ...(w.configMap ? [{ name: 'USPA_CONFIG', value: CONFIG_FILE }] : []), ...(w.env ?? [])],
-              volumeMounts: w.configMap ? [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }] : [],
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6, initialDelaySeconds: 10 },
-              resources: w.resources ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [...(w.configMap ? [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }] : []), { name: 'tmp', mountPath: '/tmp' }],
+              readinessProbe: probe('/readyz', { periodSeconds: 5, failureThreshold: 3 }, own?.readinessProbe),
+              livenessProbe: probe('/healthz', { periodSeconds: 10, failureThreshold: 6, initialDelaySeconds: 10 }, own?.livenessProbe),
+              resources: w.resources ?? own?.resources ?? DEFAULT_RESOURCES,
+              securityContext: policy.securityContext ?? DEFAULT_CONTAINER_SECURITY,
             },
           ],
-          volumes: w.configMap ? [{ name: 'config', configMap: { name: w.configMap } }] : [],
+          // The root filesystem is read-only: node writes its temporary files here.
+          volumes: [...(w.configMap ? [{ name: 'config', configMap: { name: w.configMap } }] : []), { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          ...(policy.nodeSelector && Object.keys(policy.nodeSelector).length ? { nodeSelector: policy.nodeSelector } : {}),
+          ...(policy.tolerations?.length ? { tolerations: policy.tolerations } : {}),
+          ...(policy.affinity && Object.keys(policy.affinity).length ? { affinity: policy.affinity } : {}),
           ...(w.serviceAccount ? { serviceAccountName: w.serviceAccount } : { automountServiceAccountToken: false }),
         },
       },
     },
   };
+}
+
+/** The Deployment's PodDisruptionBudget and HorizontalPodAutoscaler, when the policy asks for them. */
+export function companions(w: WorkloadInput): { disruptionBudget?: V1PodDisruptionBudget; autoscaler?: V1HorizontalPodAutoscaler } {
+  const own = w.kind ? w.policy?.[w.kind] : undefined;
+  const target = { name: w.name, namespace: w.namespace, labels: labelsFor(w.name, w.component, w.extraLabels), selector: { 'app.kubernetes.io/name': w.name, 'app.kubernetes.io/component': w.component }, owners: w.owners };
+  return { disruptionBudget: disruptionBudget(target, own), autoscaler: w.replicas > 0 ? autoscaler(target, own) : undefined };
 }
 
 /**

@@ -122,6 +122,11 @@ test('helm chart: lints, and values.schema.json refuses bad values naming them',
     { what: 'logLevel outside its enum', args: [...ENGINES, '--set', 'logLevel=loud'], names: /\/logLevel'?: value must be one of/ },
     { what: 'image.pullPolicy outside its enum', args: [...ENGINES, '--set', 'image.pullPolicy=Sometimes'], names: /\/image\/pullPolicy/ },
     { what: 'a misspelt value', args: [...ENGINES, '--set', 'replica=3'], names: /'replica' not allowed/ },
+    { what: 'a misspelt workloads value', args: [...ENGINES, '--set', 'workloads.collector.autoscale.enabled=true'], names: /'autoscale' not allowed/ },
+    { what: 'a security context field that does not exist', args: [...ENGINES, '--set', 'workloads.securityContext.readOnlyRootFs=true'], names: /'readOnlyRootFs' not allowed/ },
+    { what: 'an Ingress without hosts', args: [...ENGINES, '--set', 'workloads.collector.ingress.enabled=true'], names: /\/workloads\/collector\/ingress\/hosts'?: minItems/ },
+    { what: 'both minAvailable and maxUnavailable', args: [...ENGINES, '--set', 'workloads.worker.podDisruptionBudget.minAvailable=1'], names: /\/workloads\/worker\/podDisruptionBudget/ },
+    { what: 'crds.apply not a boolean', args: [...ENGINES, '--set-string', 'crds.apply=yes'], names: /\/crds\/apply/ },
   ];
   for (const c of cases) {
     const bad = await run(HELM, ['lint', CHART, ...c.args]);
@@ -134,6 +139,11 @@ test('helm chart: lints, and values.schema.json refuses bad values naming them',
   const old = await run(HELM, ['template', 'x', CHART, '--kube-version', '1.28.0', ...ENGINES]);
   assert.notEqual(old.code, 0);
   assert.match(old.stderr, /kubeVersion: >=1\.29\.0-0/);
+  // A removed values key fails naming what replaced it, also where the schema would only say "not allowed".
+  const removed = await run(HELM, ['template', 'x', CHART, '--kube-version', '1.34.0', ...ENGINES, '--set', 'workloadImage=registry.example/uspa:1']);
+  assert.notEqual(removed.code, 0, 'workloadImage was accepted');
+  assert.match(removed.stderr, /values: workloadImage was removed; use workloads\.image \(chart 0\.2\.0\) instead/);
+  // (helm lint runs templates in lint mode, where `fail` is only an INFO line; install and upgrade fail: upgrade.test.ts.)
   // Several replicas without leader election would all reconcile.
   const noElection = await run(HELM, ['template', 'x', CHART, '--kube-version', '1.34.0', ...ENGINES, '--set', 'leaderElection=false']);
   assert.notEqual(noElection.code, 0);
@@ -152,7 +162,7 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.equal(podLabels['app.kubernetes.io/name'], 'uspa-operator');
   assert.equal(podLabels['app.kubernetes.io/instance'], 'rel');
   assert.equal(podLabels['app.kubernetes.io/managed-by'], 'Helm');
-  assert.equal(podLabels['helm.sh/chart'], 'uspa-0.1.0');
+  assert.equal(podLabels['helm.sh/chart'], 'uspa-0.2.0');
   for (const [k, v] of Object.entries(deployment.spec.selector.matchLabels)) assert.equal(podLabels[k], v, `selector label ${k}`);
 
   const pod = deployment.spec.template.spec;
@@ -242,6 +252,27 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   const pdb = only(objects, 'PodDisruptionBudget') as K8sObject & { spec: { minAvailable: number } };
   assert.equal(pdb.spec.minAvailable, 1);
   assert.equal(objects.filter((o) => o.kind === 'ServiceMonitor').length, 0, 'the ServiceMonitor is off by default');
+  // The CRDs: the operator's leader applies them (USPA_APPLY_CRDS), by name, never deleting one.
+  assert.equal(value('USPA_APPLY_CRDS'), 'true');
+  for (const verb of ['get', 'patch', 'create']) assert.ok(grants(rules, 'apiextensions.k8s.io', 'customresourcedefinitions', verb), `customresourcedefinitions ${verb}`);
+  assert.ok(!grants(rules, 'apiextensions.k8s.io', 'customresourcedefinitions', 'delete'));
+  const named = rules.find((r) => r.resources.includes('customresourcedefinitions') && r.verbs.includes('patch')) as Rule & { resourceNames?: string[] };
+  assert.deepEqual(named.resourceNames, CRD_NAMES, 'patch only our own CRDs');
+  const noCrds = await template('rel', 'uspa-system', ['--set', 'crds.apply=false']);
+  assert.equal(only<Deployment>(noCrds.objects, 'Deployment').spec.template.spec.containers[0]!.env.find((e) => e.name === 'USPA_APPLY_CRDS')?.value, 'false');
+  assert.ok(!grants((only(noCrds.objects, 'ClusterRole') as K8sObject & { rules: Rule[] }).rules, 'apiextensions.k8s.io', 'customresourcedefinitions', 'patch'), 'crds.apply=false takes the CRD rule away');
+  // What the operator runs: their PDBs, HPA and Ingress are applied, and deleted when turned off.
+  for (const [group, resource] of [['policy', 'poddisruptionbudgets'], ['autoscaling', 'horizontalpodautoscalers'], ['networking.k8s.io', 'ingresses']] as const) {
+    for (const verb of ['get', 'create', 'patch', 'delete']) assert.ok(grants(rules, group, resource, verb), `${group}/${resource} ${verb}`);
+  }
+  // helm test: one Pod hook that runs uspa check roundtrip as the operator's account, not selected by its Service.
+  const testPod = only(objects, 'Pod') as K8sObject & { metadata: { annotations: Record<string, string> }; spec: { serviceAccountName: string; containers: Container[] } };
+  assert.equal(testPod.metadata.annotations['helm.sh/hook'], 'test');
+  assert.deepEqual(testPod.spec.containers[0]!.args, ['check', 'roundtrip', '--namespace', 'uspa-demo', '--source', 'web', '--timeout', '120']);
+  assert.equal(testPod.spec.serviceAccountName, 'uspa-operator');
+  assert.deepEqual(testPod.spec.containers[0]!.env.find((e) => e.name === 'CLICKHOUSE_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'uspa-operator-clickhouse', key: 'password' } });
+  assert.ok(Object.entries(service.spec.selector).some(([k, v]) => testPod.metadata.labels?.[k] !== v), 'the metrics Service selects the test Pod');
+  assert.ok(!JSON.stringify(testPod).includes(PASSWORD));
   for (const o of objects) assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'uspa', `${o.kind} ${o.metadata.name} labels`);
 
   // Variants: one replica has no PDB; an existing Secret replaces the chart's; the ServiceMonitor.

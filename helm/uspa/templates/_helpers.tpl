@@ -59,6 +59,31 @@ helm.sh/chart: {{ include "uspa.chart" . }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+Values keys that were removed or renamed: setting one fails the render (install, upgrade, template)
+with what replaced it, instead of being silently ignored. values.schema.json admits these keys so
+that this message, not a generic "not allowed", is what the user reads.
+*/}}
+{{- define "uspa.removedValues" -}}
+{{- $removed := dict "workloadImage" "workloads.image (chart 0.2.0)" -}}
+{{- range $key, $replacement := $removed -}}
+{{- if hasKey $.Values $key -}}
+{{- fail (printf "values: %s was removed; use %s instead" $key $replacement) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+USPA_WORKLOADS: how the operator sets up the pods it runs (operator/manifests/policy.ts), as JSON.
+The image travels apart (USPA_IMAGE); pull policy and pull secrets default to the operator's.
+*/}}
+{{- define "uspa.workloads" -}}
+{{- $w := omit .Values.workloads "image" -}}
+{{- $_ := set $w "imagePullPolicy" (default .Values.image.pullPolicy .Values.workloads.imagePullPolicy) -}}
+{{- $_ = set $w "imagePullSecrets" (default .Values.imagePullSecrets .Values.workloads.imagePullSecrets) -}}
+{{- toJson $w -}}
+{{- end -}}
+
 {{/* KAFKA_BROKERS: the list joined with commas, or the string as given. */}}
 {{- define "uspa.kafkaBrokers" -}}
 {{- $brokers := .Values.kafka.brokers -}}
