@@ -21,7 +21,7 @@ import { createActivities as segmentsActivities } from '../../workers/segments/a
 import { createActivities as modelsActivities } from '../../workers/models/activities.ts';
 import { controllerMetrics } from '../../operator/machinery/controller.ts';
 import { GO_TOOLS, goTool } from '../../stack/go-tool.ts';
-import { DASHBOARDS, RULES, asPromQL, dashboardQueries, exportedSeries, metricNamesIn, runTool, registrations } from './metrics.ts';
+import { DASHBOARDS, RULES, TARGET_LABELS, asPromQL, dashboardQueries, exportedSeries, labelUses, metricNamesIn, runTool, registrations } from './metrics.ts';
 
 const dashboards = readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).map((f) => ({ file: f, json: JSON.parse(readFileSync(join(DASHBOARDS, f), 'utf8')) as Parameters<typeof dashboardQueries>[0] }));
 const ruleQueries = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })));
@@ -90,6 +90,30 @@ describe('metric names of the dashboards and alerts', { timeout: 1_800_000 }, ()
       assert.deepEqual(unknownNames(queries, exported), []);
     });
   }
+
+  test('every label a dashboard or alert filters or groups USPA metrics by is one they carry', () => {
+    /** Series name → its labels, for USPA's own metrics (the default Node.js ones are not checked). */
+    const labels = new Map<string, Set<string>>();
+    for (const r of registrations()) {
+      for (const series of [r.name, `${r.name}_bucket`, `${r.name}_sum`, `${r.name}_count`]) labels.set(series, new Set([...r.labels, ...TARGET_LABELS, ...(series.endsWith('_bucket') ? ['le'] : [])]));
+    }
+    labels.set('up', new Set(TARGET_LABELS));
+    const problems = (queries: { where: string; expr: string }[]) =>
+      queries.flatMap((q) => {
+        const uses = labelUses(q.expr);
+        const known = metricNamesIn(q.expr).filter((n) => labels.has(n));
+        const wrongMatchers = uses.matchers.filter((m) => labels.has(m.metric) && !labels.get(m.metric)!.has(m.label)).map((m) => `${q.where}: ${m.metric} has no label ${m.label}`);
+        const wrongGrouping = known.length ? uses.grouping.filter((l) => !known.some((n) => labels.get(n)!.has(l))).map((l) => `${q.where}: none of ${known.join(', ')} has label ${l}`) : [];
+        return [...wrongMatchers, ...wrongGrouping];
+      });
+    assert.deepEqual(problems(ruleQueries), []);
+    for (const { file, json } of dashboards) assert.deepEqual(problems(dashboardQueries(json)), [], file);
+    // And it bites: a Pipeline's lag grouped by source, the collector filtered by pipeline.
+    assert.deepEqual(problems([{ where: 'x', expr: 'sum by (source) (uspa_operator_pipeline_lag_events)' }, { where: 'y', expr: 'rate(uspa_collector_requests_total{pipeline="main"}[5m])' }]), [
+      'x: none of uspa_operator_pipeline_lag_events has label source',
+      'y: uspa_collector_requests_total has no label pipeline',
+    ]);
+  });
 
   test('a dashboard naming a metric nothing exports is caught', () => {
     const json = structuredClone(dashboards[0]!.json) as { panels: { title: string; targets?: { expr: string }[] }[] };

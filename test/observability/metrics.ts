@@ -129,3 +129,17 @@ export function runTool(bin: string, args: string[]): Promise<{ code: number; ou
     });
   });
 }
+
+/** Labels Prometheus adds to every series of a target (the PodMonitor and ServiceMonitor set job and component). */
+export const TARGET_LABELS = ['namespace', 'pod', 'container', 'instance', 'job', 'endpoint', 'service', 'component'];
+
+/**
+ * The labels a query uses on each USPA metric (in its {…} matchers) and in its grouping clauses
+ * (by, without, on, ignoring, group_left/right), for checking them against the registrations.
+ */
+export function labelUses(query: string): { matchers: { metric: string; label: string }[]; grouping: string[] } {
+  const q = query.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const matchers = [...q.matchAll(/([a-zA-Z_:][\w:]*)\s*\{([^}]*)\}/g)].flatMap((m) => [...m[2]!.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((l) => ({ metric: m[1]!, label: l[1]! })));
+  const grouping = [...q.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
+  return { matchers, grouping };
+}
