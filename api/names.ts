@@ -98,6 +98,11 @@ export function clickhouseSecret(workload: string): string {
   return `${workload}-clickhouse`;
 }
 
+/** The Secret holding a workload's copy of the engines' TLS files and Kafka SASL credentials. */
+export function engineSecret(workload: string): string {
+  return `${workload}-engines`;
+}
+
 /** The ConfigMap listing a namespace's Activation triggers, which its activations worker reads. */
 export const TRIGGERS_CONFIGMAP = 'uspa-triggers';
 

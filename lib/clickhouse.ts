@@ -1,11 +1,14 @@
 // Our one door to ClickHouse: everything else in USPA talks to this class, not to @clickhouse/client.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { readTlsDir, type TlsFiles } from './tls.ts';
 
 export interface ClickHouseSettings {
   url: string;
   username: string;
   password: string;
   database: string;
+  /** An https URL's server CA and optional client certificate (CLICKHOUSE_TLS_DIR: ca.crt, tls.crt, tls.key). */
+  tls?: TlsFiles;
 }
 
 export function clickhouseSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ClickHouseSettings {
@@ -15,6 +18,7 @@ export function clickhouseSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
     username: env.CLICKHOUSE_USER ?? 'default',
     password: env.CLICKHOUSE_PASSWORD ?? '',
     database: env.USPA_DATABASE ?? 'uspa',
+    tls: readTlsDir(env.CLICKHOUSE_TLS_DIR, 'CLICKHOUSE_TLS_DIR'),
   };
 }
 
@@ -30,6 +34,7 @@ export class Warehouse {
       url: settings.url,
       username: settings.username,
       password: settings.password,
+      ...(settings.tls?.ca ? { tls: settings.tls.cert && settings.tls.key ? { ca_cert: settings.tls.ca, cert: settings.tls.cert, key: settings.tls.key } : { ca_cert: settings.tls.ca } } : {}),
       request_timeout: 60_000,
       // Long id lists (dedup checks, profile rebuilds) go in a multipart body instead of the URL.
       use_multipart_params_auto: true,

@@ -3,21 +3,49 @@ import kafkajs from 'kafkajs';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
 import { topicNames as namesUnder, type TopicNames } from '../api/names.ts';
 import type { Logger } from './log.ts';
+import { readTlsDir } from './tls.ts';
 
 export type { TopicNames };
 
 // Not a named export the ESM loader can see in kafkajs's CommonJS build.
 const { ConfigResourceTypes } = kafkajs;
 
-export interface KafkaSettings {
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** How a client reaches the brokers: TLS (server CA, client certificate) and SASL credentials. */
+export interface KafkaSecurity {
+  ssl?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+}
+
+export interface KafkaSettings extends KafkaSecurity {
   brokers: string[];
   clientId: string;
+}
+
+/**
+ * KAFKA_TLS=true (or KAFKA_TLS_DIR: ca.crt, tls.crt, tls.key) connects over TLS; KAFKA_SASL_MECHANISM
+ * (plain, scram-sha-256, scram-sha-512) with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD
+ * authenticates. Without them, plaintext as before.
+ */
+export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSecurity {
+  const files = readTlsDir(env.KAFKA_TLS_DIR, 'KAFKA_TLS_DIR');
+  const security: KafkaSecurity = {};
+  if (files || env.KAFKA_TLS === 'true') security.ssl = Object.fromEntries(Object.entries(files ?? {}).filter(([, v]) => v !== undefined));
+  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
+  if (mechanism) {
+    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) throw new Error(`KAFKA_SASL_MECHANISM=${mechanism}: choose ${SASL_MECHANISMS.join(', ')}`);
+    if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) throw new Error(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
+    security.sasl = { mechanism: mechanism as SaslMechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD };
+  }
+  return security;
 }
 
 export function kafkaSettingsFromEnv(clientId: string, env: NodeJS.ProcessEnv = process.env): KafkaSettings {
   const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: give a comma-separated list of host:port');
-  return { brokers, clientId };
+  return { brokers, clientId, ...kafkaSecurityFromEnv(env) };
 }
 
 /**
@@ -37,6 +65,8 @@ export function connectKafka(settings: KafkaSettings, log: Logger, options: { re
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
+    ...(settings.ssl ? { ssl: settings.ssl } : {}),
+    ...(settings.sasl ? { sasl: settings.sasl as never } : {}),
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 200, retries: 5 },
     requestTimeout: options.requestTimeoutMs ?? 30_000,

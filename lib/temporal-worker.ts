@@ -9,8 +9,21 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { database as databaseName, taskQueue as taskQueueName, type WorkerKind } from '../api/names.ts';
 import { clickhouseSettingsFromEnv, warehousePool, type Warehouse } from './clickhouse.ts';
 import { createLogger, type Logger } from './log.ts';
+import { readTlsDir, temporalTls, type TemporalTls } from './tls.ts';
 import { migrate } from './schema.ts';
 import { createRegistry, probeApp, stopOnSignals } from './service.ts';
+
+/**
+ * TEMPORAL_TLS=true (or TEMPORAL_TLS_DIR: ca.crt, and tls.crt + tls.key for mTLS) connects over TLS,
+ * TEMPORAL_TLS_SERVER_NAME overrides the name checked in the server's certificate. Every Temporal
+ * connection of USPA (workers, their clients, the operator) takes its `tls` from here.
+ */
+export function temporalTlsFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalTls | undefined {
+  const files = readTlsDir(env.TEMPORAL_TLS_DIR, 'TEMPORAL_TLS_DIR');
+  if (!files && env.TEMPORAL_TLS !== 'true') return undefined;
+  return temporalTls(files, env.TEMPORAL_TLS_SERVER_NAME);
+}
+
 
 /** What the caller of any worker gives it (the entrypoint from env; tests their own). */
 export interface WorkerOptions {
@@ -82,7 +95,7 @@ export async function runTemporalWorker<A extends object>(definition: TemporalWo
     // The schema is the operator's job, but a worker may start first.
     await migrate(warehouses.get(database), log);
     setup = await definition.setup({ namespace: options.namespace, env, log, taskQueue, database, warehouse: (db) => warehouses.get(db), registry });
-    connection = await NativeConnection.connect({ address });
+    connection = await NativeConnection.connect({ address, tls: temporalTlsFromEnv(env) });
     const worker = await Worker.create({
       connection,
       namespace: env.TEMPORAL_NAMESPACE || 'default',

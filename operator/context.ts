@@ -199,6 +199,7 @@ export class OperatorContext {
       await this.applier.apply(rbac.binding);
     }
     await this.applier.apply(m.secret);
+    if (m.engineSecret) await this.applier.apply(m.engineSecret);
     const applied = await this.applier.apply(m.deployment);
     if (m.disruptionBudget) await this.applier.apply(m.disruptionBudget);
     this.workers.set(key, { hash, generation: applied.metadata?.generation });

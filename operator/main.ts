@@ -20,6 +20,7 @@ import { ResourceInformer } from '../lib/kubernetes/informer.ts';
 import { LeaderElector } from './machinery/leader.ts';
 import { OPERATOR_VERSION, type OperatorSettings, settingsFromEnv } from './settings.ts';
 import { applyCrds } from './crds.ts';
+import { temporalTls } from '../lib/tls.ts';
 
 export interface RunningOperator {
   port: number;
@@ -113,11 +114,11 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     // No Secret informer: Secrets are read by name when a reconcile needs one (see SECRET_RECHECK_MS).
   };
 
-  const kafka = connectKafka({ brokers: settings.kafkaBrokers, clientId: 'uspa-operator' }, log, { requestTimeoutMs: 10_000 }).admin();
+  const kafka = connectKafka({ ...settings.engines?.kafka, brokers: settings.kafkaBrokers, clientId: 'uspa-operator' }, log, { requestTimeoutMs: 10_000 }).admin();
   await kafka.connect();
   let temporal: Promise<Client> | undefined;
   const temporalClient = () => {
-    temporal ??= Connection.connect({ address: settings.temporal.address, connectTimeout: 5_000 })
+    temporal ??= Connection.connect({ address: settings.temporal.address, connectTimeout: 5_000, tls: settings.engines?.temporal?.tls ? temporalTls(settings.engines.temporal.tls.files, settings.engines.temporal.tls.serverName) : undefined })
       .then((connection) => new Client({ connection, namespace: settings.temporal.namespace }))
       .catch((err: unknown) => {
         temporal = undefined;

@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy, webhookAddressPolicy } from '../api/activation-destinations.ts';
 import { WORKLOADS_ENV, type WorkloadPolicy, workloadPolicyFromEnv } from './manifests/policy.ts';
+import type { EngineSecurity } from './manifests/engines.ts';
+import { kafkaSecurityFromEnv } from '../lib/kafka.ts';
+import { readTlsDir, type TlsFiles } from '../lib/tls.ts';
 
 export interface OperatorSettings {
   /** Kafka topics of namespace N are named `<topicPrefix>.<N>.…`. */
@@ -12,7 +15,7 @@ export interface OperatorSettings {
   /** The USPA container image the workloads run. */
   image: string;
   kafkaBrokers: string[];
-  clickhouse: { url: string; username: string; password: string };
+  clickhouse: { url: string; username: string; password: string; tls?: TlsFiles };
   /**
    * Each namespace's workloads connect as a ClickHouse user of its own that reaches only its
    * database (USPA_CLICKHOUSE_NAMESPACE_USERS, default true). false: they share the operator's
@@ -39,6 +42,18 @@ export interface OperatorSettings {
   workloads?: WorkloadPolicy;
   /** The leader server-side-applies the CRDs it was built with before it starts (USPA_APPLY_CRDS=true; the chart's crds.apply). */
   applyCrds?: boolean;
+  /**
+   * TLS and credentials of the engines, for its own connections and handed to each workload in a
+   * Secret of its own (manifests/engines.ts): the same variables the workloads read (KAFKA_TLS,
+   * KAFKA_TLS_DIR, KAFKA_SASL_*, CLICKHOUSE_TLS_DIR, TEMPORAL_TLS, TEMPORAL_TLS_DIR, TEMPORAL_TLS_SERVER_NAME).
+   */
+  engines?: EngineSecurity;
+}
+
+export function engineSecurityFromEnv(env: NodeJS.ProcessEnv = process.env): EngineSecurity {
+  const temporalFiles = readTlsDir(env.TEMPORAL_TLS_DIR, 'TEMPORAL_TLS_DIR');
+  const temporal = temporalFiles || env.TEMPORAL_TLS === 'true' ? { tls: { files: temporalFiles, serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined } } : undefined;
+  return { kafka: kafkaSecurityFromEnv(env), clickhouse: { tls: readTlsDir(env.CLICKHOUSE_TLS_DIR, 'CLICKHOUSE_TLS_DIR') }, ...(temporal ? { temporal } : {}) };
 }
 
 /** This operator's version (package.json): its default image tag, and the stamp on the CRDs it applies. */
@@ -47,12 +62,13 @@ export const OPERATOR_VERSION = JSON.parse(readFileSync(new URL('../package.json
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorSettings {
   const missing = ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS'].filter((k) => !env[k]);
   if (missing.length) throw new Error(`the operator needs ${missing.join(', ')} (engine addresses); see helm/uspa/values.yaml`);
+  const engines = engineSecurityFromEnv(env);
   return {
     topicPrefix: env.USPA_TOPIC_PREFIX || 'uspa',
     databasePrefix: env.USPA_DATABASE_PREFIX || 'uspa',
     image: env.USPA_IMAGE || `ghcr.io/uspa-tech/uspa:${OPERATOR_VERSION}`,
     kafkaBrokers: env.KAFKA_BROKERS!.split(',').map((b) => b.trim()).filter(Boolean),
-    clickhouse: { url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '' },
+    clickhouse: { url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '', tls: engines.clickhouse?.tls },
     namespaceUsers: env.USPA_CLICKHOUSE_NAMESPACE_USERS !== 'false',
     temporal: { address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE || 'default' },
     namespace: env.POD_NAMESPACE || 'default',
@@ -66,5 +82,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
     webhookAddresses: webhookAddressPolicy(env[WEBHOOK_ADDRESS_ENV]),
     workloads: workloadPolicyFromEnv(env[WORKLOADS_ENV]),
     applyCrds: env.USPA_APPLY_CRDS === 'true',
+    engines,
   };
 }

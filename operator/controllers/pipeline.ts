@@ -100,6 +100,7 @@ export class PipelineReconciler implements Reconciler {
     await ctx.applier.apply(rbac.role);
     await ctx.applier.apply(rbac.binding);
     await ctx.applier.apply(m.secret);
+    if (m.engineSecret) await ctx.applier.apply(m.engineSecret);
     await ctx.applier.apply(m.configMap);
     const applied = await ctx.applier.apply(m.deployment);
     if (m.disruptionBudget) await ctx.applier.apply(m.disruptionBudget);

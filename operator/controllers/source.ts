@@ -109,7 +109,8 @@ export class SourceReconciler implements Reconciler {
     // Suspended Sources still own the collector (they keep it alive) but are not served by it.
     const owners = sources.map((s) => ownerRef(s, false));
     const extras = [m.disruptionBudget, m.autoscaler, m.ingress].filter((o) => o !== undefined);
-    for (const obj of [m.configMap, m.service, m.deployment, ...extras]) obj.metadata!.ownerReferences = owners;
+    for (const obj of [m.configMap, m.service, m.deployment, ...extras, ...(m.engineSecret ? [m.engineSecret] : [])]) obj.metadata!.ownerReferences = owners;
+    if (m.engineSecret) await ctx.applier.apply(m.engineSecret);
     await ctx.applier.apply(m.configMap);
     await ctx.applier.apply(m.service);
     const applied = await ctx.applier.apply(m.deployment);

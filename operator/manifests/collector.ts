@@ -1,6 +1,6 @@
 // Source[] → the one collector per namespace that serves them all: its ConfigMap (the Sources as
 // the collector reads them), Deployment and Service. Write keys reach the pods only as Secret refs.
-import type { V1ConfigMap, V1Deployment, V1EnvVar, V1HorizontalPodAutoscaler, V1Ingress, V1PodDisruptionBudget, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1EnvVar, V1HorizontalPodAutoscaler, V1Ingress, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Source } from '../../api/v1alpha1/index.ts';
 import { workloadSource, type WorkloadConfig } from '../../api/workload.ts';
@@ -8,6 +8,7 @@ import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { COLLECTOR, topicPrefix, writeKeyEnv, writeKeySecret } from '../../api/names.ts';
 import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
 import { ingress, type WorkloadPolicy } from './policy.ts';
+import { engineAccess, type EngineSecurity } from './engines.ts';
 
 export const COLLECTOR_PORT = 8080;
 
@@ -16,6 +17,7 @@ export interface CollectorSettings {
   topicPrefix: string;
   kafkaBrokers: string[];
   workloads?: WorkloadPolicy;
+  engines?: EngineSecurity;
 }
 
 export function secretRefOf(s: Source): { name: string; key: string } {
@@ -30,6 +32,8 @@ export interface CollectorManifests {
   disruptionBudget?: V1PodDisruptionBudget;
   autoscaler?: V1HorizontalPodAutoscaler;
   ingress?: V1Ingress;
+  /** Its copy of Kafka's TLS files and SASL credentials, when Kafka needs them. */
+  engineSecret?: V1Secret;
 }
 
 export function collectorManifests(namespace: string, sources: Source[], settings: CollectorSettings): CollectorManifests {
@@ -55,7 +59,9 @@ export function collectorManifests(namespace: string, sources: Source[], setting
     metadata: { name: COLLECTOR, namespace, labels: labelsFor(COLLECTOR, 'collector'), ownerReferences: owners },
     spec: { selector: { 'app.kubernetes.io/name': COLLECTOR, 'app.kubernetes.io/component': 'collector' }, ports: [{ name: 'http', port: COLLECTOR_PORT, targetPort: 'http', protocol: 'TCP' }] },
   };
+  const access = engineAccess(COLLECTOR, namespace, labelsFor(COLLECTOR, 'collector'), owners, ['kafka'], settings.engines);
   const workload: WorkloadInput = {
+    access,
     name: COLLECTOR,
     namespace,
     component: 'collector',
@@ -72,5 +78,5 @@ export function collectorManifests(namespace: string, sources: Source[], setting
     kind: 'collector',
   };
   const target = { name: COLLECTOR, namespace, labels: labelsFor(COLLECTOR, 'collector'), selector: {}, owners };
-  return { configMap, service, deployment: deployment(workload), ...companions(workload), ingress: ingress(target, COLLECTOR, settings.workloads?.collector) };
+  return { configMap, service, deployment: deployment(workload), ...companions(workload), ingress: ingress(target, COLLECTOR, settings.workloads?.collector), engineSecret: access.secret };
 }

@@ -8,6 +8,7 @@ import { ownerRef } from '../../lib/kubernetes/apply.ts';
 import { clickhouseSecret, database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
 import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
 import type { WorkloadPolicy } from './policy.ts';
+import { engineAccess, type EngineSecurity } from './engines.ts';
 
 export const PIPELINE_PORT = 9464;
 
@@ -18,9 +19,10 @@ export interface PipelineSettings {
   kafkaBrokers: string[];
   clickhouse: { url: string; username: string; password: string };
   workloads?: WorkloadPolicy;
+  engines?: EngineSecurity;
 }
 
-export function pipelineManifests(namespace: string, p: Pipeline, sources: Source[], settings: PipelineSettings): { configMap: V1ConfigMap; secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget; autoscaler?: V1HorizontalPodAutoscaler } {
+export function pipelineManifests(namespace: string, p: Pipeline, sources: Source[], settings: PipelineSettings): { configMap: V1ConfigMap; secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget; autoscaler?: V1HorizontalPodAutoscaler; engineSecret?: V1Secret } {
   const name = pipelineWorkload(p.metadata.name!);
   const owners = [ownerRef(p)];
   // The workers read Sources for their topics only: no write keys, and a change to a Source's
@@ -49,7 +51,9 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     fromSecret('CLICKHOUSE_USER'),
     fromSecret('CLICKHOUSE_PASSWORD'),
   ];
+  const access = engineAccess(name, namespace, labels, owners, ['kafka', 'clickhouse'], settings.engines);
   const workload: WorkloadInput = {
+    access,
     name,
     namespace,
     component: 'pipeline',
@@ -74,5 +78,6 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     deployment: deployment(workload),
     // A Pipeline's replicas are its spec's: no autoscaler, only the budget.
     disruptionBudget: companions(workload).disruptionBudget,
+    engineSecret: access.secret,
   };
 }

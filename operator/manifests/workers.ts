@@ -4,6 +4,7 @@ import type { V1Deployment, V1OwnerReference, V1PodDisruptionBudget, V1Role, V1R
 import { clickhouseSecret, database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy } from '../../api/activation-destinations.ts';
 import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
+import { engineAccess } from './engines.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
 export const WORKER_PORT = 9465;
@@ -14,7 +15,7 @@ export interface WorkerSettings extends PipelineSettings {
   webhookAddresses?: WebhookAddressPolicy;
 }
 
-export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget } {
+export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget; engineSecret?: V1Secret } {
   const name = workerWorkload(kind);
   const secretName = clickhouseSecret(name);
   const labels = labelsFor(name, `worker-${kind}`);
@@ -31,7 +32,9 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     fromSecret('CLICKHOUSE_PASSWORD'),
     ...(kind === 'activations' ? [{ name: WEBHOOK_ADDRESS_ENV, value: settings.webhookAddresses ?? 'deny' }] : []),
   ];
+  const access = engineAccess(name, namespace, labels, owners, ['kafka', 'clickhouse', 'temporal'], settings.engines);
   const workload: WorkloadInput = {
+    access,
     name,
     namespace,
     component: `worker-${kind}`,
@@ -57,6 +60,7 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     },
     deployment: deployment(workload),
     disruptionBudget: companions(workload).disruptionBudget,
+    engineSecret: access.secret,
   };
 }
 

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1HorizontalPodAutoscaler, V1OwnerReference, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { PART_OF } from '../../api/names.ts';
+import type { EngineAccess } from './engines.ts';
 import { DEFAULT_CONTAINER_SECURITY, DEFAULT_POD_SECURITY, DEFAULT_RESOURCES, autoscaler, disruptionBudget, probe, type WorkloadComponent, type WorkloadPolicy } from './policy.ts';
 
 export const CONFIG_DIR = '/etc/uspa';
@@ -35,6 +36,8 @@ export interface WorkloadInput {
   /** The installation's policy for these pods (chart values `workloads:`), and which of its components this is. */
   policy?: WorkloadPolicy;
   kind?: WorkloadComponent;
+  /** TLS files and SASL credentials of the engines it uses (engines.ts). */
+  access?: EngineAccess;
 }
 
 export function labelsFor(name: string, component: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -58,7 +61,7 @@ export function deployment(w: WorkloadInput): V1Deployment {
       // A new pod must be ready before an old one stops: configuration changes never drop traffic.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels, annotations: { ...policy.podAnnotations, 'uspa.tech/config-hash': w.configHash } },
+        metadata: { labels, annotations: { ...policy.podAnnotations, 'uspa.tech/config-hash': w.access ? hashOf(w.configHash, w.access.hash) : w.configHash } },
         spec: {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
@@ -71,8 +74,8 @@ export function deployment(w: WorkloadInput): V1Deployment {
               ...(policy.imagePullPolicy ? { imagePullPolicy: policy.imagePullPolicy } : {}),
               args: w.args,
               ports: [{ name: 'http', containerPort: w.port }],
-              env: [{ name: 'PORT', value: String(w.port) }, { name: 'HOST', value: '0.0.0.0' }, ...(w.configMap ? [{ name: 'USPA_CONFIG', value: CONFIG_FILE }] : []), ...(w.env ?? [])],
-              volumeMounts: [...(w.configMap ? [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }] : []), { name: 'tmp', mountPath: '/tmp' }],
+              env: [{ name: 'PORT', value: String(w.port) }, { name: 'HOST', value: '0.0.0.0' }, ...(w.configMap ? [{ name: 'USPA_CONFIG', value: CONFIG_FILE }] : []), ...(w.env ?? []), ...(w.access?.env ?? [])],
+              volumeMounts: [...(w.configMap ? [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }] : []), ...(w.access?.mounts ?? []), { name: 'tmp', mountPath: '/tmp' }],
               readinessProbe: probe('/readyz', { periodSeconds: 5, failureThreshold: 3 }, own?.readinessProbe),
               livenessProbe: probe('/healthz', { periodSeconds: 10, failureThreshold: 6, initialDelaySeconds: 10 }, own?.livenessProbe),
               resources: w.resources ?? own?.resources ?? DEFAULT_RESOURCES,
@@ -80,7 +83,7 @@ export function deployment(w: WorkloadInput): V1Deployment {
             },
           ],
           // The root filesystem is read-only: node writes its temporary files here.
-          volumes: [...(w.configMap ? [{ name: 'config', configMap: { name: w.configMap } }] : []), { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [...(w.configMap ? [{ name: 'config', configMap: { name: w.configMap } }] : []), ...(w.access?.volumes ?? []), { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
           ...(policy.nodeSelector && Object.keys(policy.nodeSelector).length ? { nodeSelector: policy.nodeSelector } : {}),
           ...(policy.tolerations?.length ? { tolerations: policy.tolerations } : {}),
           ...(policy.affinity && Object.keys(policy.affinity).length ? { affinity: policy.affinity } : {}),

@@ -287,6 +287,37 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.equal(only(single.objects, 'ServiceMonitor').apiVersion, 'monitoring.coreos.com/v1');
 });
 
+test('helm chart: engine TLS and SASL reach the operator as mounted Secrets and secretKeyRefs, never as values', { timeout: 60_000 }, async () => {
+  const { objects, text } = await template('rel', 'uspa-system', [
+    '--set', 'kafka.tls.enabled=true', '--set', 'kafka.tls.secretName=kafka-ca',
+    '--set', 'kafka.sasl.mechanism=scram-sha-256', '--set', 'kafka.sasl.existingSecret=kafka-user',
+    '--set', 'clickhouse.url=https://clickhouse:8443', '--set', 'clickhouse.tls.secretName=clickhouse-ca',
+    '--set', 'temporal.tls.enabled=true', '--set', 'temporal.tls.secretName=temporal-mtls', '--set', 'temporal.tls.serverName=ns.tmprl.cloud',
+  ]);
+  const deployment = only<Deployment>(objects, 'Deployment');
+  const pod = deployment.spec.template.spec as Deployment['spec']['template']['spec'] & { volumes: Array<{ name: string; secret?: { secretName: string } }> };
+  const c = pod.containers[0]! as Container & { volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> };
+  const env = new Map(c.env.map((e) => [e.name, e]));
+  assert.equal(env.get('KAFKA_TLS')?.value, 'true');
+  assert.equal(env.get('KAFKA_TLS_DIR')?.value, '/etc/uspa/tls/kafka');
+  assert.equal(env.get('KAFKA_SASL_MECHANISM')?.value, 'scram-sha-256');
+  assert.deepEqual(env.get('KAFKA_SASL_USERNAME')?.valueFrom, { secretKeyRef: { name: 'kafka-user', key: 'username' } });
+  assert.deepEqual(env.get('KAFKA_SASL_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'kafka-user', key: 'password' } });
+  assert.equal(env.get('CLICKHOUSE_TLS_DIR')?.value, '/etc/uspa/tls/clickhouse');
+  assert.deepEqual(['TEMPORAL_TLS', 'TEMPORAL_TLS_DIR', 'TEMPORAL_TLS_SERVER_NAME'].map((n) => env.get(n)?.value), ['true', '/etc/uspa/tls/temporal', 'ns.tmprl.cloud']);
+  for (const [engine, secret] of [['kafka', 'kafka-ca'], ['clickhouse', 'clickhouse-ca'], ['temporal', 'temporal-mtls']] as const) {
+    assert.equal(pod.volumes.find((v) => v.name === `${engine}-tls`)?.secret?.secretName, secret);
+    assert.ok(c.volumeMounts.some((m) => m.name === `${engine}-tls` && m.mountPath === `/etc/uspa/tls/${engine}` && m.readOnly));
+  }
+  assert.equal(objects.filter((o) => o.kind === 'Secret').length, 1, 'the chart copies no engine material into Secrets of its own');
+  // The test Pod reaches an https ClickHouse the same way.
+  assert.match(text, /CLICKHOUSE_TLS_DIR[\s\S]*secretName: clickhouse-ca/);
+
+  const noSecret = await run(HELM, ['lint', CHART, ...ENGINES, '--set', 'kafka.sasl.mechanism=plain']);
+  assert.notEqual(noSecret.code, 0, 'SASL without its Secret was accepted');
+  assert.match(noSecret.stdout + noSecret.stderr, /\/kafka\/sasl\/existingSecret/);
+});
+
 test('helm chart: installs on the API server; the operator may patch sources/status, not delete nodes', { timeout: 240_000 }, async (t) => {
   required('KUBECONFIG');
   const namespace = unique('helm');

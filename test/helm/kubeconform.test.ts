@@ -25,6 +25,9 @@ const HELM = process.env.USPA_HELM || 'helm';
 const ENGINES = ['--set', 'kafka.brokers=kafka:9092', '--set', 'clickhouse.url=http://clickhouse:8123', '--set', 'temporal.address=temporal:7233'];
 /** Every optional part of the chart and of what the operator renders from it, turned on (a values file: `{namespace}` is no --set value). */
 const EVERYTHING = {
+  kafka: { tls: { enabled: true, secretName: 'kafka-ca' }, sasl: { mechanism: 'scram-sha-512', existingSecret: 'kafka-user' } },
+  clickhouse: { tls: { secretName: 'clickhouse-ca' } },
+  temporal: { tls: { enabled: true, secretName: 'temporal-mtls', serverName: 'ns.tmprl.cloud' } },
   replicas: 3,
   imagePullSecrets: [{ name: 'regcred' }],
   crds: { apply: false },

@@ -16,7 +16,7 @@ import { WEBHOOK_ADDRESS_ENV, webhookAddressPolicy } from '../../api/activation-
 import { CAMPAIGN, campaignWorkflowId, conversionsWorkflowId } from '../../api/workflows/activations.ts';
 import { BatchingProducer, type TopicNames, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
-import { runTemporalWorker, serveTemporalWorker, type RunningTemporalWorker, type WorkerOptions } from '../../lib/temporal-worker.ts';
+import { runTemporalWorker, serveTemporalWorker, temporalTlsFromEnv, type RunningTemporalWorker, type WorkerOptions } from '../../lib/temporal-worker.ts';
 import { conversions } from '../../workflows/activations.ts';
 import type { Activation } from '../../api/v1alpha1/activation.ts';
 import { apiMessage } from '../../lib/kubernetes/apply.ts';
@@ -88,7 +88,7 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
         await ensureTopics(admin, [{ topic: topics.segmentChanges, partitions: 3, retentionHours: 24 * 7 }]).finally(() => admin.disconnect());
         const producer = new BatchingProducer(kafka);
         await producer.connect();
-        const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+        const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS!, tls: temporalTlsFromEnv(env) });
         const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE || 'default' });
 
         const outcomes = new Counter({ name: 'uspa_activations_outcomes_total', help: 'Deliveries recorded, by Activation and outcome (sent, failed, suppressed, holdout).', labelNames: ['activation', 'outcome'] as const, registers: [registry] });
