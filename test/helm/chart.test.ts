@@ -273,6 +273,8 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.deepEqual(testPod.spec.containers[0]!.env.find((e) => e.name === 'CLICKHOUSE_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'uspa-operator-clickhouse', key: 'password' } });
   assert.ok(Object.entries(service.spec.selector).some(([k, v]) => testPod.metadata.labels?.[k] !== v), 'the metrics Service selects the test Pod');
   assert.ok(!JSON.stringify(testPod).includes(PASSWORD));
+  const tolerating = await template('rel', 'uspa-system', ['--set', 'tolerations[0].key=uspa.tech/node', '--set', 'tolerations[0].operator=Exists']);
+  assert.deepEqual((only(tolerating.objects, 'Pod') as K8sObject & { spec: { tolerations?: unknown } }).spec.tolerations, [{ key: 'uspa.tech/node', operator: 'Exists' }], 'the test Pod runs where the operator may');
   for (const o of objects) assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'uspa', `${o.kind} ${o.metadata.name} labels`);
 
   // Variants: one replica has no PDB; an existing Secret replaces the chart's; the ServiceMonitor.
