@@ -14,6 +14,9 @@ import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 export class SourceReconciler implements Reconciler {
   readonly kind = 'Source';
 
+  /** namespace/kind of collector companions (PDB, HPA, Ingress) known deleted by this process: not asked for again. */
+  private readonly absent = new Set<string>();
+
   constructor(private readonly ctx: OperatorContext) {}
 
   async reconcile({ namespace, name }: Request): Promise<Result | void> {
@@ -117,7 +120,12 @@ export class SourceReconciler implements Reconciler {
     for (const obj of extras) await ctx.applier.apply(obj);
     // One turned off in the chart goes: an HPA left behind would keep scaling the collector.
     for (const [present, apiVersion, kind] of [[m.disruptionBudget, 'policy/v1', 'PodDisruptionBudget'], [m.autoscaler, 'autoscaling/v2', 'HorizontalPodAutoscaler'], [m.ingress, 'networking.k8s.io/v1', 'Ingress']] as const) {
-      if (!present) await ctx.applier.deleteIfExists({ apiVersion, kind, metadata: { name: COLLECTOR, namespace } });
+      const key = `${namespace}/${kind}`;
+      if (present) this.absent.delete(key);
+      else if (!this.absent.has(key)) {
+        await ctx.applier.deleteIfExists({ apiVersion, kind, metadata: { name: COLLECTOR, namespace } });
+        this.absent.add(key);
+      }
     }
     return applied;
   }
