@@ -32,7 +32,7 @@ export interface WebhookReceiver {
 }
 
 /** An HTTP receiver that deduplicates by Idempotency-Key, as the webhook contract asks receivers to. */
-export async function webhookReceiver(answer: WebhookReceiver['answer'] = () => 200): Promise<WebhookReceiver> {
+export async function webhookReceiver(answer: WebhookReceiver['answer'] = () => 200, host = '127.0.0.1'): Promise<WebhookReceiver> {
   const r: WebhookReceiver = { url: '', requests: [], delivered: new Map(), answer, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -48,9 +48,9 @@ export async function webhookReceiver(answer: WebhookReceiver['answer'] = () => 
       });
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server, 'listening');
-  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/cart`;
+  r.url = `http://${host}:${(server.address() as AddressInfo).port}/hooks/cart`;
   r.close = async () => {
     server.closeAllConnections();
     server.close();
