@@ -8,7 +8,7 @@
 # `npm run image` (scripts/image.sh) builds this same file with buildah on a Debian base it makes.
 #
 # The code runs compiled to JavaScript (tsconfig.image.json), not through tsx: nothing is written
-# at start, so the root filesystem can be read-only without any writable /tmp.
+# at start, so the root filesystem can be read-only, with no writable temporary folder either.
 
 # The runtime base: Node 20 and CA certificates. The stages that run npm use BUILD_BASE.
 ARG BASE=docker.io/library/node:20-bookworm-slim
@@ -22,9 +22,9 @@ ARG BUILD_BASE=${BASE}
 FROM ${BUILD_BASE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca \
+RUN --mount=type=cache,target=/var/cache/npm --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
- && npm ci --omit=dev --no-audit --no-fund --loglevel=warn \
+ && npm ci --cache /var/cache/npm --omit=dev --no-audit --no-fund --loglevel=warn \
  && rm -rf node_modules/tsx node_modules/esbuild node_modules/@esbuild node_modules/.bin/tsx node_modules/.bin/esbuild \
  && bridge="$(node -p '({ x64: "x86_64", arm64: "aarch64" })[process.arch]')-unknown-linux-gnu" \
  && test -d "node_modules/@temporalio/core-bridge/releases/$bridge" \
@@ -37,9 +37,9 @@ RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca \
 FROM ${BUILD_BASE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca \
+RUN --mount=type=cache,target=/var/cache/npm --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
- && npm ci --no-audit --no-fund --loglevel=warn
+ && npm ci --cache /var/cache/npm --no-audit --no-fund --loglevel=warn
 COPY . .
 # Module-relative URLs of .ts files (the workflow files Temporal's bundler reads at start) point
 # at their compiled twins.

@@ -76,8 +76,10 @@ BUILD_BASE="localhost/uspa-build-base:${SUITE}-${key}"
 
 # Files no container needs: the package downloads and lists, documentation, translations.
 trim() {
-  rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/* \
-    "$1"/usr/share/info/* "$1"/usr/share/locale/* "$1"/var/log/*.log "$1"/var/log/apt/* "$1"/tmp/* "$1"/root/.npm
+  local dir
+  for dir in var/cache/apt/archives var/lib/apt/lists var/log usr/share/doc usr/share/man usr/share/info usr/share/locale tmp; do
+    find "$1/$dir" -mindepth 1 -maxdepth 1 ! -name partial ! -name lock -exec rm -rf {} +
+  done
 }
 
 make_rootfs() {
