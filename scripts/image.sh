@@ -133,6 +133,24 @@ inputs=$(
     image_id "$BUILD_BASE"
   } | sha256sum | cut -c1-16
 )
+# Layers of earlier builds that this one did not use: untagged, without children, made from our
+# bases. vfs keeps a whole copy of the root filesystem per layer, so they would add up to gigabytes.
+remove_stale_layers() {
+  local used id description stale round
+  used=$(grep -oE -- '--> (Using cache )?[0-9a-f]{11,64}' "$LOG" | awk '{print substr($NF, 1, 11)}' | sort -u)
+  for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+    stale=()
+    while read -r id; do
+      grep -qx "${id:0:11}" <<<"$used" && continue
+      description=$(buildah "${STORAGE[@]}" inspect --type image --format '{{index .OCIv1.Config.Labels "org.opencontainers.image.description"}}' "$id" 2>/dev/null || true)
+      [[ "$description" == "Debian ${SUITE} minbase: ${RUNTIME_PACKAGES}" || "$description" == USPA,* ]] && stale+=("$id")
+    done < <(buildah "${STORAGE[@]}" images -a --filter dangling=true --format '{{.ID}}')
+    ((${#stale[@]})) || break
+    say "  removing ${#stale[@]} stale build layer(s) (round ${round})"
+    buildah "${STORAGE[@]}" rmi "${stale[@]}" >>"$LOG" 2>&1 || break
+  done
+}
+
 # The archive's sidecar names the inputs and the image built from them.
 recorded=$(cat "${ARCHIVE}.inputs" 2>/dev/null || true)
 if [[ -f "$ARCHIVE" && -n "$(image_id "$IMAGE")" && "$recorded" == "${inputs} $(image_id "$IMAGE")" ]]; then
@@ -165,6 +183,7 @@ else
   if [[ -n "$previous" && "$previous" != "$built" ]]; then
     buildah "${STORAGE[@]}" rmi "$previous" >/dev/null 2>&1 || true
   fi
+  remove_stale_layers
   rm -f "$ARCHIVE" "${ARCHIVE}.inputs"
   step "writing the archive" "check free space in ${OUT}" \
     buildah "${STORAGE[@]}" push -q "$IMAGE" "docker-archive:${ARCHIVE}.tmp:${IMAGE}"
