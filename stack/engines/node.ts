@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { StackError } from '../errors.ts';
 import { GO_TOOLS, installGoTool } from '../go-tool.ts';
 import { installOnce, step } from '../install.ts';
+import { cacheRoot } from '../paths.ts';
 import { capture, runLogged, spawnDaemon } from '../proc.ts';
 import { KUBERNETES_VERSION, KUBERNETES_MODULE_DIR, goBuild, kubeletClientCa } from './kubernetes.ts';
 import { httpGet, waitFor } from './health.ts';
@@ -236,6 +237,9 @@ export const node: Engine = {
     const prefix = join(stackData, 'node');
     const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(prefix) || m.startsWith('/run/netns/cni-'));
     for (const m of mounts.reverse()) await capture('umount', ['-l', m], {});
+    // kube-proxy's own chains (KUBE-*), removed by kube-proxy itself.
+    const proxy = join(cacheRoot(), FOLDER, 'bin', 'kube-proxy');
+    if (existsSync(proxy)) await capture(proxy, ['--cleanup'], {});
     await capture('iptables', ['-t', 'nat', '-D', 'PREROUTING', '-j', NAT_CHAIN], {});
     await capture('iptables', ['-t', 'nat', '-F', NAT_CHAIN], {});
     await capture('iptables', ['-t', 'nat', '-X', NAT_CHAIN], {});
