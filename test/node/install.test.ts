@@ -85,6 +85,13 @@ test('node: helm install runs every component in containers on a real kubelet; a
     assert.match(pod.status.containerStatuses?.[0]?.containerID ?? '', /^containerd:\/\//, 'in a container of containerd');
     assert.equal(pod.spec.containers[0]?.image, `localhost/uspa:${VERSION}`);
   }
+  // kubectl logs and exec go through the API server to the kubelet (its client certificate).
+  const operatorLog = await eventually('the operator\'s log through kubectl logs', async () => {
+    const text = await kubectl(['-n', ns, 'logs', 'deploy/uspa-operator']).catch(() => '');
+    return text.includes('caches synced') ? text : undefined;
+  }, 120_000);
+  assert.match(operatorLog, /"component":"operator"/);
+  assert.equal((await kubectl(['-n', ns, 'exec', 'deploy/uspa-operator', '--', 'node', '-e', 'console.log(process.getuid())'])).trim(), '65532', 'kubectl exec runs in the container, as the image\'s user');
 
   // 3. What the operator runs: a Source, a Pipeline, a Segment and an Activation.
   started = Date.now();
