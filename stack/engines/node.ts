@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from '../errors.ts';
 import { GO_TOOLS, installGoTool } from '../go-tool.ts';
 import { installOnce, step } from '../install.ts';
 import { cacheRoot } from '../paths.ts';
-import { capture, runLogged, spawnDaemon } from '../proc.ts';
+import { capture, spawnDaemon } from '../proc.ts';
 import { KUBERNETES_VERSION, KUBERNETES_MODULE_DIR, goBuild, kubeletClientCa } from './kubernetes.ts';
 import { httpGet, waitFor } from './health.ts';
 import type { Engine, InstallContext, ProcessInfo, StartContext } from './engine.ts';
@@ -57,14 +57,15 @@ async function installPause(ctx: InstallContext): Promise<string> {
     await step('configuring the pause image', 'see the log', 'buildah', [...buildah, 'config', '--entrypoint', '["/pause"]', '--user', '65535:65535', container], { logFile: log, env: ctx.env });
     await step('committing the pause image', 'see the log', 'buildah', [...buildah, 'commit', '-q', container, PAUSE_IMAGE], { logFile: log, env: ctx.env });
     await step('writing the pause archive', 'see the log', 'buildah', [...buildah, 'push', '-q', PAUSE_IMAGE, `oci-archive:${join(tmp, 'pause.tar')}:${PAUSE_IMAGE}`], { logFile: log, env: ctx.env });
-    await runLogged('rm', ['-rf', join(tmp, 'storage'), join(tmp, 'runroot')], { logFile: log, env: ctx.env });
+    rmSync(join(tmp, 'storage'), { recursive: true, force: true });
+    rmSync(join(tmp, 'runroot'), { recursive: true, force: true });
   });
   return join(dir, 'pause.tar');
 }
 
-async function sh(what: string, cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const result = await runLogged(cmd, args, { logFile: log, env });
-  if (result.code !== 0) throw new StackError(`${what} failed: \`${cmd} ${args.join(' ')}\` exited with ${result.code}`, `read ${log}`, result.tail);
+/** One setup command of the node, through the stack's install step (its log, its error with the tail). */
+function sh(what: string, cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return step(what, `read ${log}`, cmd, args, { logFile: log, env });
 }
 
 /** Quiet probes (iptables -C, ip link show) whose failure means "not there yet". */
