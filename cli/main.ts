@@ -21,6 +21,7 @@ const USAGE = `usage: uspa <command>
   uspa operator       the operator (reconciles Source, Pipeline, Segment, Activation)
   uspa runtime        the local runtime: runs USPA's Pods as local processes where there is no kubelet
   uspa collector      the collector service (USPA_CONFIG, PORT)
+  uspa api            the API gateway of one namespace (USPA_CONFIG, USPA_NAMESPACE, PORT)
   uspa pipeline       the pipeline workers (USPA_CONFIG, USPA_PIPELINE, PORT)
   uspa worker <segments|activations|models|enrichment>
                       a namespace's Temporal worker for one task queue (USPA_NAMESPACE, TEMPORAL_ADDRESS, …)
@@ -65,9 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (group === 'local') return runLocal();
-  if (group === 'collector' || group === 'pipeline' || group === 'operator' || group === 'runtime' || group === 'worker') {
+  if (group === 'collector' || group === 'api' || group === 'pipeline' || group === 'operator' || group === 'runtime' || group === 'worker') {
     // Long-running services: they exit on SIGTERM themselves.
     if (group === 'collector') await (await import('../collector/main.ts')).serveCollector();
+    if (group === 'api') await (await import('../gateway/main.ts')).serveGateway();
     if (group === 'pipeline') await (await import('../workers/pipeline/main.ts')).servePipelines();
     if (group === 'operator') await (await import('../operator/main.ts')).serveOperator();
     if (group === 'runtime') await (await import('../stack/runtime/main.ts')).serveLocalRuntime();

@@ -1,0 +1,53 @@
+// Who may do what: the permission matrix of the README, as code. Every operation names one
+// permission; fields holding direct identifiers are shown only to roles with `identifiers`.
+
+import { API_ROLES, type ApiRole } from '../../api/v1alpha1/index.ts';
+
+export const ROLES = API_ROLES;
+export type Role = ApiRole;
+
+export const PERMISSIONS = {
+  'profiles:read': 'read a profile: traits, identities, computed traits, persona, segments, consent',
+  identifiers: 'see direct identifiers (email addresses, phone numbers, names, IP addresses) instead of "[redacted]"',
+  'events:read': "read a profile's event timeline",
+  'segments:read': 'list Segments with their sizes and history',
+  'segments:export': "export a Segment's members (NDJSON, CSV)",
+  'segments:write': 'create, edit and delete Segments',
+  'activations:read': 'list and read Activations',
+  'activations:write': 'create, edit and delete Activations',
+  'recommendations:read': "read a profile's recommendations and an item's similar items",
+  'decisions:read': "read what personalizes a page: a profile's segments, persona and recommendations, without traits",
+  'pipelines:read': 'read Pipelines: status, lag, dead letters',
+  'pipelines:replay': 'replay dead letters',
+  'audit:read': 'read the audit log',
+} as const;
+export type Permission = keyof typeof PERMISSIONS;
+
+const ALL = Object.keys(PERMISSIONS) as Permission[];
+
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: ALL,
+  marketer: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'segments:export', 'segments:write', 'activations:read', 'activations:write', 'recommendations:read', 'decisions:read'],
+  analyst: ['profiles:read', 'events:read', 'segments:read', 'segments:export', 'activations:read', 'recommendations:read', 'decisions:read', 'pipelines:read'],
+  privacy: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'audit:read'],
+  reader: ['profiles:read', 'segments:read', 'activations:read', 'recommendations:read', 'decisions:read', 'pipelines:read'],
+  // The only role fit for browsers: its key is public in a page's source, so it reads nothing personal.
+  decisions: ['decisions:read', 'recommendations:read'],
+};
+
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  admin: 'everything, including dead-letter replay and the audit log',
+  marketer: 'profiles with identifiers, Segments and Activations (read and write), exports',
+  analyst: 'profiles and timelines without direct identifiers, Segments, exports, Pipelines (read only)',
+  privacy: 'profiles with identifiers and timelines (to answer access requests), the audit log',
+  reader: 'read only, without direct identifiers and without exports or timelines',
+  decisions: 'browsers: segments, persona and recommendations of a profile; only from its listed origins',
+};
+
+export function allows(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}

@@ -1,0 +1,78 @@
+// `uspa api`: the namespace's API gateway (USPA_CONFIG, USPA_NAMESPACE, PORT, engines' addresses).
+import { once } from 'node:events';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
+import { loadConfigFile } from '../lib/config.ts';
+import { connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { migrate } from '../lib/schema.ts';
+import { createRegistry, runMain } from '../lib/service.ts';
+import { createGateway } from './app.ts';
+import { watchKeys } from './access/keys.ts';
+import type { GatewayContext } from './context.ts';
+import { allOperations } from './routes/index.ts';
+import { ClickHouseAuditLog } from './audit/log.ts';
+import { ClickHouseProfiles } from './profiles/clickhouse.ts';
+import { CachedProfiles } from './profiles/cache.ts';
+
+const defaultLog = createLogger('api');
+
+export interface GatewayOptions {
+  configPath: string;
+  port: number;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  kubeConfig?: KubeConfig;
+}
+
+export async function startGateway(options: GatewayOptions) {
+  const env = options.env ?? process.env;
+  const log = options.log ?? defaultLog;
+  const namespace = env.USPA_NAMESPACE;
+  if (!namespace) throw new Error('USPA_NAMESPACE is not set: the API serves one namespace');
+  const config = loadConfigFile(options.configPath, env, { forCollector: false });
+  const warehouse = new Warehouse(clickhouseSettingsFromEnv(env));
+  await migrate(warehouse, log);
+  const kc = options.kubeConfig ?? new KubeConfig();
+  if (!options.kubeConfig) kc.loadFromDefault();
+  const kafka = connectKafka(kafkaSettingsFromEnv('uspa-api', env), log, { requestTimeoutMs: 5_000 });
+  const topics = topicNames(env);
+  const registry = createRegistry('api');
+  const keys = await watchKeys(kc, namespace, log);
+  const audit = new ClickHouseAuditLog(warehouse, log, registry);
+  const profiles = new CachedProfiles(new ClickHouseProfiles(warehouse, config), { kafka, topics, log, registry });
+  await profiles.start();
+  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles };
+  const app = createGateway({
+    keys: keys.keys,
+    operations: allOperations(ctx),
+    audit,
+    log,
+    registry,
+    trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback',
+    ready: async () => ((await warehouse.ping().catch(() => false)) ? profiles.problem() : 'ClickHouse does not answer'),
+  });
+  const server = app.listen(options.port, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  log.info({ port, namespace }, 'API listening');
+  return {
+    port,
+    profiles,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await keys.stop();
+      await profiles.stop();
+      await audit.close();
+      await warehouse.close();
+    },
+  };
+}
+
+/** `uspa api`: the container entrypoint. */
+export async function serveGateway(): Promise<void> {
+  await runMain(defaultLog, 'API', (configPath) => startGateway({ configPath, port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '0.0.0.0' }));
+}
