@@ -3,6 +3,7 @@
 // through is repaired by running again. A new table (or column: ADD COLUMN IF NOT EXISTS) is a new
 // migration appended here; a released migration is never edited.
 import { ACTIVATION_DELIVERY_TABLES, ACTIVATION_TABLES } from './activations.ts';
+import { AUDIT_TABLES } from './audit.ts';
 import { DEAD_LETTER_REPLAY_TABLES, EVENT_TABLES, PIPELINE_STATE_TABLES } from './events.ts';
 import { MODEL_TABLES } from './models.ts';
 import { REALTIME_TABLES, SEGMENT_DEFINITION_GENERATION, SEGMENT_TABLES } from './segments.ts';
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'model versions, personas, recommendations', statements: MODEL_TABLES },
   { version: 7, name: 'activation conversions and audience syncs', statements: ACTIVATION_TABLES },
   { version: 8, name: 'segment definitions carry their Segment generation', statements: SEGMENT_DEFINITION_GENERATION },
+  { version: 9, name: 'API audit log', statements: AUDIT_TABLES },
 ];
 
 /** Every table of a namespace's database, by name, in creation order (schema_migrations aside). */
