@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { eventually } from '../support/env.ts';
 import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
 import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
@@ -108,7 +109,7 @@ spec: { rule: { trait: plan, op: eq, value: pro } }
 `);
     await h.ready('segments', 'pro');
     await eventually('the segments worker pod ready', async () => (await h.apps.readNamespacedDeployment({ name: 'uspa-worker-segments', namespace: h.namespace })).status?.readyReplicas === 1, 120_000);
-    await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger();
+    await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger(ScheduleOverlapPolicy.BUFFER_ONE);
     await eventually('size 2 in the Segment status', async () => (await h.get('segments', 'pro')).status?.size === 2, 90_000);
     const s = await h.get('segments', 'pro');
     assert.equal(s.status!.version, 1);
@@ -135,7 +136,9 @@ spec:
       const res = await fetch(`${url}/v1/identify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${await writeKey()}:`).toString('base64')}` }, body: JSON.stringify({ userId: 'u-pro-3', traits: { plan: 'pro', consent: { marketing: true } } }) });
       assert.equal(res.status, 200);
       await eventually('the new profile stored', async () => Number((await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.profiles FINAL WHERE deleted = 0 AND has(identities, 'userId:u-pro-3')"))[0]!.n) === 1, 60_000);
-      await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger();
+      // A manual trigger overlaps a run in flight unless told otherwise (the SDK's default is ALLOW_ALL);
+      // two runs of one Segment at once would both see u-pro-3 enter. The schedule itself skips overlaps.
+      await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger(ScheduleOverlapPolicy.BUFFER_ONE);
       await eventually('one accepted delivery', async () => hook.delivered.size === 1, 120_000);
       await new Promise((r) => setTimeout(r, 3_000));
       assert.equal(hook.delivered.size, 1, 'exactly one delivery');
