@@ -23,6 +23,7 @@ export const DEFAULT_RATE_LIMIT = { requestsPerSecond: 50, burst: 100 };
 
 interface Entry extends Caller {
   expiresAt?: number;
+  suspended?: boolean;
 }
 
 /** ApiKey → what a request with its key may do; undefined while the operator has not issued it. */
@@ -37,6 +38,7 @@ export function entryOf(key: ApiKey): Entry | undefined {
     origins: key.spec.origins ?? [],
     rateLimit: { ...DEFAULT_RATE_LIMIT, ...key.spec.rateLimit },
     ...(expiresAt !== undefined && !Number.isNaN(expiresAt) ? { expiresAt } : {}),
+    ...(key.spec.suspend ? { suspended: true } : {}),
   };
 }
 
@@ -72,12 +74,13 @@ export class KeyTable implements KeyLookup {
     if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
       throw new ApiError(401, 'key_expired', `the API key of ApiKey ${entry.key} expired at ${new Date(entry.expiresAt).toISOString()}`, 'header.authorization', [], { 'WWW-Authenticate': 'Bearer realm="uspa", error="invalid_token"' });
     }
-    const { expiresAt: _expiresAt, ...caller } = entry;
+    if (entry.suspended) throw new ApiError(401, 'unauthenticated', `ApiKey ${entry.key} is suspended (spec.suspend)`, 'header.authorization', [], { 'WWW-Authenticate': 'Bearer realm="uspa", error="invalid_token"' });
+    const { expiresAt: _expiresAt, suspended: _suspended, ...caller } = entry;
     return caller;
   }
 
   allowsOrigin(origin: string): boolean {
-    for (const e of this.byHash.values()) if (e.origins.includes(origin)) return true;
+    for (const e of this.byHash.values()) if (!e.suspended && e.origins.includes(origin)) return true;
     return false;
   }
 
