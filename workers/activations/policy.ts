@@ -3,6 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { ActivationVariant, PropertyFilter, QuietHours } from '../../api/v1alpha1/activation.ts';
 import type { Json, JsonObject } from '../../api/event.ts';
+import { objectAt } from '../../lib/consent.ts';
+
+export { consentGranted } from '../../lib/consent.ts';
 
 /** A stable number in [0, 1) from the text: the same activation and profile always land in the same place. */
 export function unitHash(text: string): number {
@@ -94,42 +97,6 @@ export function timeZoneOf(traits: JsonObject, quiet: QuietHours, eventTimeZone?
   if (typeof trait === 'string' && validTimeZone(trait)) return trait;
   if (validTimeZone(eventTimeZone)) return eventTimeZone;
   return validTimeZone(quiet.defaultTimeZone) ? quiet.defaultTimeZone : 'UTC';
-}
-
-const GRANTED = new Set(['true', 'granted', 'yes', 'opt-in', 'opted-in', '1']);
-const DENIED = new Set(['false', 'denied', 'no', 'opt-out', 'opted-out', '0']);
-
-function consentValue(value: Json | undefined): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value === 1 ? true : value === 0 ? false : undefined;
-  if (typeof value === 'string') {
-    const v = value.trim().toLowerCase();
-    if (GRANTED.has(v)) return true;
-    if (DENIED.has(v)) return false;
-  }
-  return undefined;
-}
-
-function objectAt(value: Json | undefined): JsonObject | undefined {
-  return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
-}
-
-/**
- * Whether the person granted the consent category. The profile decides: trait
- * `consent.<category>` (an object trait `consent`, or Segment's `consent.categoryPreferences`)
- * holding true/"granted" or false/"denied". A profile that says nothing falls back to the
- * trigger event's `context.consent.categoryPreferences` (Segment's consent spec); silence
- * everywhere is no consent.
- */
-export function consentGranted(traits: JsonObject, category: string, eventConsent?: Json): boolean {
-  const fromTraits = objectAt(traits.consent);
-  const candidates = [fromTraits?.[category], objectAt(fromTraits?.categoryPreferences)?.[category], traits[`consent_${category}`]];
-  for (const c of candidates) {
-    const v = consentValue(c);
-    if (v !== undefined) return v;
-  }
-  const fromEvent = objectAt(objectAt(eventConsent)?.categoryPreferences)?.[category];
-  return consentValue(fromEvent) ?? false;
 }
 
 /** Whether the person is already at the frequency cap (sends counted within the cap's period). */
