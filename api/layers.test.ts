@@ -36,6 +36,8 @@ test('layers: what a folder must not import is refused, saying which rule', () =
     ['collector/probe.ts', "import { COLLECTOR_PORT } from '../operator/manifests/collector.ts';", /components never import each other/],
     ['operator/probe.ts', "import { startPipelines } from '../workers/pipeline/main.ts';", /operator\/ may import api\/, lib\/, workflows\//],
     ['stack/probe.ts', "import { serveCollector } from '../collector/main.ts';", /stack\/ may import api\/, lib\//],
+    ['gateway/probe.ts', "import { profileByIdentity } from '../workers/pipeline/profiles.ts';", /gateway\/ may import api\/, lib\/.*components never import each other/],
+    ['collector/probe.ts', "import { startGateway } from '../gateway/main.ts';", /components never import each other/],
     ['workers/pipeline/probe.ts', "import { createActivities } from '../segments/activities.ts';", /workers\/pipeline must not import another worker/],
     ['workflows/probe.ts', "import { createActivities } from '../workers/segments/activities.ts';", /Workflows import activities as types only/],
     ['workflows/probe.ts', "import { migrate } from '../lib/schema.ts';", /workflows\/ may import api\//],
@@ -51,6 +53,7 @@ test('layers: the allowed directions pass', () => {
   const allowed: Array<[string, string]> = [
     ['lib/probe.ts', "import { topicNames } from '../api/names.ts';"],
     ['operator/probe.ts', "import { migrate } from '../lib/schema.ts';"],
+    ['gateway/probe.ts', "import { Warehouse } from '../lib/clickhouse.ts';\nimport { API_ROLES } from '../api/v1alpha1/index.ts';"],
     ['workers/segments/probe.ts', "import { taskQueue } from '../../api/names.ts';"],
     ['workflows/probe.ts', "import type { SegmentsActivities } from '../workers/segments/activities.ts';"],
     ['cli/probe.ts', "import { serveCollector } from '../collector/main.ts';\nimport { serveOperator } from '../operator/main.ts';"],
