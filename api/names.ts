@@ -2,6 +2,9 @@
 // schedules, task queues. The operator that creates a thing and the process that uses it both call
 // these functions, so they cannot disagree.
 export const COLLECTOR = 'uspa-collector';
+/** A namespace's API gateway (`uspa api`): its Deployment, Service, ConfigMap, ServiceAccount and Role. */
+export const API = 'uspa-api';
+export const API_PORT = 8080;
 export const FINALIZER = 'uspa.tech/cleanup';
 export const PART_OF = { 'app.kubernetes.io/part-of': 'uspa', 'app.kubernetes.io/managed-by': 'uspa-operator' };
 
@@ -112,6 +115,14 @@ export const OPERATOR_LEASE = 'uspa-operator';
 export function writeKeySecret(source: string): string {
   return `${source}-write-key`;
 }
+
+/** The Secret holding an ApiKey's key (unless its spec.secretName says otherwise). */
+export function apiKeySecret(apiKey: string): string {
+  return `uspa-apikey-${apiKey}`;
+}
+
+/** The data key of an ApiKey's Secret. */
+export const API_KEY_SECRET_KEY = 'apiKey';
 
 /** The env var a Source's write key reaches the collector through (from its Secret). */
 export function writeKeyEnv(source: string): string {

@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/index.ts';
+import { API, API_KEY_SECRET_KEY, apiKeySecret } from '../api/names.ts';
 import { StackError } from '../stack/errors.ts';
 import { repoRoot } from '../stack/paths.ts';
 import { clientEnv, down, status, up } from '../stack/stack.ts';
@@ -23,11 +24,19 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
 
 const say = (line: string) => console.log(`[local] ${line}`);
 
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let value = probe(); ; value = probe()) {
+    if (value !== undefined || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /**
  * `uspa local`: the whole product on this machine, the way a cluster runs it. The engine stack
  * starts (or is reused); the CRDs and the operator's Helm chart are installed into its API server;
  * the local runtime runs USPA's Pods as processes — first the operator, then the collector and
- * pipeline workers the operator creates from examples/quickstart.yaml.
+ * pipeline workers and API gateway the operator creates from examples/quickstart.yaml.
  */
 export async function runLocal(): Promise<number> {
   const before = status();
@@ -44,7 +53,7 @@ export async function runLocal(): Promise<number> {
 
   say('installing the CRDs (crds/)');
   for (const f of readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'))) await run(kubectl, ['apply', '--server-side', '--force-conflicts', '--field-manager=uspa-local', '-f', join(repoRoot, 'crds', f)]);
-  await run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech']);
+  await run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech', 'crd/apikeys.uspa.tech']);
 
   say(`installing the operator with Helm (release uspa in ${RELEASE_NAMESPACE}, one replica)`);
   await run(helm, [
@@ -80,8 +89,13 @@ export async function runLocal(): Promise<number> {
     if ((Date.now() - started) % 10_000 < 1000) say(`waiting for the Sources to be Ready (${ready}/${list.items.length}, ${Math.round((Date.now() - started) / 1000)} s)`);
   }
 
+  // The gateway's Service comes with the Pipeline: its loopback URL is there once the runtime forwards it.
+  const api = await waitFor(() => runtime.serviceUrl(LOCAL_NAMESPACE, API), 30_000);
+
   console.log('\nUSPA is running locally.');
   console.log(`  collector   ${url}   (Segment tracking API /v1/track … /v1/batch, snippet /uspa.js, /metrics)`);
+  console.log(`  api         ${api ?? `not forwarded yet: kubectl get svc ${API} -o jsonpath='{.metadata.annotations.uspa\\.tech/local-url}'`}   (the API gateway, with an ApiKey)`);
+  console.log(`  api key     kubectl get secret ${apiKeySecret('admin')} -o jsonpath='{.data.${API_KEY_SECRET_KEY}}' | base64 -d`);
   console.log(`  resources   kubectl get uspa,deploy,pods -A`);
   console.log(`  write key   kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d`);
   console.log(`  try it      curl -u "$(kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d):" -H 'content-type: application/json' \\`);

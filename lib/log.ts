@@ -1,7 +1,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
- * Structured JSON logs. Write keys, passwords and auth headers are redacted wherever they appear
+ * Structured JSON logs. Write keys, API keys, passwords and auth headers are redacted wherever they appear
  * in a logged object, so a careless `log.info({ req })` cannot leak them.
  */
 export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
@@ -10,7 +10,7 @@ export function createLogger(component: string, level = process.env.LOG_LEVEL ??
     base: { component },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['writeKey', '*.writeKey', '*.*.writeKey', 'password', '*.password', 'authorization', '*.authorization', '*.headers.authorization', 'secret', '*.secret'],
+      paths: ['writeKey', '*.writeKey', '*.*.writeKey', 'apiKey', '*.apiKey', '*.*.apiKey', 'password', '*.password', 'authorization', '*.authorization', '*.headers.authorization', 'secret', '*.secret'],
       censor: '[redacted]',
     },
   };

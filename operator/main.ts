@@ -6,9 +6,10 @@ import { Gauge } from 'prom-client';
 import { connectKafka } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createRegistry, probeApp } from '../lib/service.ts';
-import { GROUP, VERSION, type Activation, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
+import { GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { type Caches, OperatorContext } from './context.ts';
 import { ActivationReconciler } from './controllers/activation.ts';
+import { ApiKeyReconciler } from './controllers/apikey.ts';
 import { PipelineReconciler } from './controllers/pipeline.ts';
 import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
@@ -104,6 +105,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     pipelines: customInformer<Pipeline>(kc, 'pipelines', settings.resyncMs, log, ns),
     segments: customInformer<Segment>(kc, 'segments', settings.resyncMs, log, ns),
     activations: customInformer<Activation>(kc, 'activations', settings.resyncMs, log, ns),
+    apikeys: customInformer<ApiKey>(kc, 'apikeys', settings.resyncMs, log, ns),
     deployments: new ResourceInformer<V1Deployment>(kc, {
       name: 'deployments',
       path: ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
@@ -140,6 +142,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     Pipeline: new Controller(new PipelineReconciler(ctx, registry), metrics, log),
     Segment: new Controller(segments, metrics, log),
     Activation: new Controller(new ActivationReconciler(ctx), metrics, log),
+    ApiKey: new Controller(new ApiKeyReconciler(ctx), metrics, log),
   };
 
   // What each change wakes: the object itself, and whatever refers to it.
@@ -148,7 +151,13 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     controllers.Source.enqueue(ns, s.metadata?.name);
     for (const p of caches.pipelines.list(ns)) if (p.spec.sources.includes(s.metadata!.name!)) controllers.Pipeline.enqueue(ns, p.metadata.name);
   });
-  caches.pipelines.onChange((p) => controllers.Pipeline.enqueue(p.metadata?.namespace, p.metadata?.name));
+  caches.pipelines.onChange((p) => {
+    const ns = p.metadata?.namespace;
+    controllers.Pipeline.enqueue(ns, p.metadata?.name);
+    // The first Pipeline starts the namespace's API gateway and the last one ends it: ApiKeys say so.
+    for (const k of caches.apikeys.list(ns)) controllers.ApiKey.enqueue(ns, k.metadata.name);
+  });
+  caches.apikeys.onChange((k) => controllers.ApiKey.enqueue(k.metadata?.namespace, k.metadata?.name));
   caches.segments.onChange((s) => {
     const ns = s.metadata?.namespace;
     const name = s.metadata!.name!;

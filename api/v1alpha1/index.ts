@@ -1,7 +1,8 @@
-// API group uspa.tech, version v1alpha1: the TypeScript types of the four kinds and the CRDs that
+// API group uspa.tech, version v1alpha1: the TypeScript types of the kinds and the CRDs that
 // crds/ is generated from (`npm run gen:crds`).
 import type { CustomResourceDefinition } from './meta.ts';
 import { activationCrd } from './activation.ts';
+import { apiKeyCrd } from './apikey.ts';
 import { pipelineCrd } from './pipeline.ts';
 import { segmentCrd } from './segment.ts';
 import { sourceCrd } from './source.ts';
@@ -11,9 +12,10 @@ export * from './source.ts';
 export * from './pipeline.ts';
 export * from './segment.ts';
 export * from './activation.ts';
+export * from './apikey.ts';
 
 export interface KindInfo {
-  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation';
+  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation' | 'ApiKey';
   plural: string;
   singular: string;
   crd: CustomResourceDefinition;
@@ -24,5 +26,5 @@ function info(crd: CustomResourceDefinition): KindInfo {
   return { kind: kind as KindInfo['kind'], plural, singular, crd };
 }
 
-/** The kinds of uspa.tech/v1alpha1, in dependency order (a Pipeline reads Sources, an Activation a Segment). */
-export const KINDS: readonly KindInfo[] = [info(sourceCrd), info(pipelineCrd), info(segmentCrd), info(activationCrd)];
+/** The kinds of uspa.tech/v1alpha1, in dependency order (a Pipeline reads Sources, an Activation a Segment; an ApiKey is served by a namespace's Pipelines' gateway). */
+export const KINDS: readonly KindInfo[] = [info(sourceCrd), info(pipelineCrd), info(segmentCrd), info(activationCrd), info(apiKeyCrd)];

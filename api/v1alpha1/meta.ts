@@ -1,5 +1,5 @@
 // The pieces every USPA custom resource shares: the API group, the OpenAPI v3 schema builders the
-// four kinds are written with, conditions, references and the CRD envelope.
+// kinds are written with, conditions, references and the CRD envelope.
 //
 // Schemas are written in the wire form the API server reads (`default`, `enum`,
 // `x-kubernetes-validations`), not in @kubernetes/client-node's model form (`_default`, `_enum`,

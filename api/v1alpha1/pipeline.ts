@@ -87,6 +87,8 @@ export interface PipelineStatus extends CommonStatus {
   retention?: string;
   /** Who the workers connect to ClickHouse as. */
   clickhouse?: PipelineClickHouse;
+  /** In-cluster URL of the namespace's API gateway (Service uspa-api). */
+  apiUrl?: string;
 }
 
 export interface PipelineClickHouse {
@@ -225,6 +227,7 @@ const pipelineStatus = statusSchema<PipelineStatus>('Observed state of the Pipel
     total: int64('Events to re-enrich, as counted when the backfill started.', { minimum: 0 }),
   }),
   retention: string('Retention in force on the namespace\'s events table ("730d", "forever"): the longest spec.retention of the namespace\'s Pipelines.'),
+  apiUrl: string('In-cluster URL of the namespace\'s API gateway (Service uspa-api), which runs while the namespace has a Pipeline; clients authenticate with an ApiKey.'),
   clickhouse: object<PipelineClickHouse>('Who the namespace\'s workers connect to ClickHouse as.', {
     user: required(string('The ClickHouse user.')),
     isolation: required(

@@ -1,6 +1,7 @@
 // Pipeline → ClickHouse schema for its namespace, a Deployment of pipeline workers (one consumer
 // group per Pipeline) with its ConfigMap and credentials Secret, the namespace's models worker and
-// the Pipeline's model retraining schedules (external: a finalizer deletes them). Status shows the lag.
+// the Pipeline's model retraining schedules (external: a finalizer deletes them), and the namespace's
+// API gateway (controllers/api.ts). Status shows the lag.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Gauge, type Registry } from 'prom-client';
 import type { Pipeline, PipelineStatus } from '../../api/v1alpha1/index.ts';
@@ -11,7 +12,7 @@ import { backfillEnrichment } from '../../workflows/enrichment.ts';
 import { retrainPersonas, retrainRecommendations } from '../../workflows/models.ts';
 import { pipelineManifests } from '../manifests/pipeline.ts';
 import { formatRetention, namespaceRetention } from '../manifests/retention.ts';
-import { FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../../api/names.ts';
+import { API, FINALIZER, database, modelSchedule, pipelineGroup, pipelineWorkload, sourceTopic, taskQueue } from '../../api/names.ts';
 import { deploymentAvailable, freshest, hashOf } from '../manifests/workload.ts';
 import { type ScheduleInput, deleteSchedule, ensureSchedule } from './schedules.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
@@ -20,6 +21,8 @@ import { pipelineWorkerRbac } from '../manifests/workers.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
 import { workerVerdict } from '../machinery/conditions.ts';
 import { ProgressWatch } from '../machinery/progress.ts';
+import { ApiGateway } from './api.ts';
+import { apiUrl } from '../manifests/api.ts';
 
 const LAG_REFRESH_MS = 15_000;
 const MODELS = [
@@ -32,12 +35,14 @@ export class PipelineReconciler implements Reconciler {
   private readonly progress: ProgressWatch;
   private readonly stalled: Gauge<'namespace' | 'pipeline'>;
   private readonly lagGauge: Gauge<'namespace' | 'pipeline'>;
+  private readonly gateway: ApiGateway;
 
   constructor(
     private readonly ctx: OperatorContext,
     registry?: Registry,
   ) {
     this.progress = new ProgressWatch(ctx.settings.stallAfterMs ?? 120_000);
+    this.gateway = new ApiGateway(ctx);
     const registers = registry ? [registry] : [];
     this.stalled = new Gauge({ name: 'uspa_operator_pipeline_stalled', help: '1 while the Pipeline is Degraded/Stalled (its worker reports it stuck, or its committed offsets stay put while events wait)', labelNames: ['namespace', 'pipeline'], registers });
     this.lagGauge = new Gauge({ name: 'uspa_operator_pipeline_lag_events', help: "Events in the Pipeline's Source topics its consumer group has not committed yet", labelNames: ['namespace', 'pipeline'], registers });
@@ -51,6 +56,8 @@ export class PipelineReconciler implements Reconciler {
       this.stalled.remove({ namespace, pipeline: name });
       this.lagGauge.remove({ namespace, pipeline: name });
     }
+    // Gone or going: the gateway is owned by the Pipelines that remain (their own reconciles retry a failure).
+    if (!pipeline || isDeleting(pipeline)) await this.gateway.apply(namespace).catch((err: unknown) => ctx.log.warn({ namespace, err: apiMessage(err) }, 'could not re-apply the API gateway'));
     if (!pipeline) return;
     // The workload goes with the Pipeline (owner references); its data stays in ClickHouse.
     if (isDeleting(pipeline)) {
@@ -62,8 +69,16 @@ export class PipelineReconciler implements Reconciler {
     }
     await ctx.addFinalizer(pipeline, FINALIZER);
     const gen = pipeline.metadata.generation ?? 0;
-    const status: PipelineStatus = { ...pipeline.status, observedGeneration: gen, deployment: pipelineWorkload(name) };
+    const status: PipelineStatus = { ...pipeline.status, observedGeneration: gen, deployment: pipelineWorkload(name), apiUrl: apiUrl(namespace) };
     const write = (state: 'ready' | 'progressing' | 'degraded', reason: string, message: string) => ctx.report(pipeline, status, state, reason, message);
+
+    // Before anything of this Pipeline's own: a Pipeline missing a Source still keeps the gateway up.
+    try {
+      await this.gateway.apply(namespace);
+    } catch (err) {
+      await write('degraded', 'ApiError', `could not apply the namespace's API gateway (${API}): ${apiMessage(err)}`);
+      throw err;
+    }
 
     const missing = pipeline.spec.sources.filter((s) => {
       const src = ctx.caches.sources.get(s, namespace);

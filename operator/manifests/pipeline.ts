@@ -5,8 +5,8 @@ import { stringify } from 'yaml';
 import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { pipelineSourceView, workloadPipeline, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
-import { clickhouseSecret, database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
-import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
+import { database, pipelineWorkload, topicPrefix } from '../../api/names.ts';
+import { clickhouseAccess, companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
 import type { WorkloadPolicy } from './policy.ts';
 import { engineAccess, type EngineSecurity } from './engines.ts';
 
@@ -30,15 +30,7 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
   const config: WorkloadConfig = { sources: sources.map(pipelineSourceView), pipelines: [workloadPipeline(p)] };
   const configText = `# Rendered by the USPA operator from Pipeline ${namespace}/${p.metadata.name}.\n${stringify(config)}`;
   const labels = labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': p.metadata.name! });
-  const secretName = clickhouseSecret(name);
-  const secret: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: secretName, namespace, labels, ownerReferences: owners },
-    type: 'Opaque',
-    stringData: { CLICKHOUSE_URL: settings.clickhouse.url, CLICKHOUSE_USER: settings.clickhouse.username, CLICKHOUSE_PASSWORD: settings.clickhouse.password },
-  };
-  const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  const clickhouse = clickhouseAccess(name, namespace, labels, owners, settings.clickhouse);
   const env = [
     { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
     { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
@@ -47,9 +39,7 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     { name: 'USPA_NAMESPACE', value: namespace },
     // The generation the worker reports loaded (status.workers): a new spec rolls the worker, as a Deployment's rollout follows its template.
     { name: 'USPA_PIPELINE_GENERATION', value: String(p.metadata.generation ?? 0) },
-    fromSecret('CLICKHOUSE_URL'),
-    fromSecret('CLICKHOUSE_USER'),
-    fromSecret('CLICKHOUSE_PASSWORD'),
+    ...clickhouse.env,
   ];
   const access = engineAccess(name, namespace, labels, owners, ['kafka', 'clickhouse'], settings.engines);
   const workload: WorkloadInput = {
@@ -64,7 +54,7 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     port: PIPELINE_PORT,
     env,
     configMap: name,
-    configHash: hashOf(configText, JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
+    configHash: hashOf(configText, JSON.stringify(env), clickhouse.hash),
     resources: p.spec.resources as never,
     extraLabels: { 'uspa.tech/pipeline': p.metadata.name! },
     // Its own account (operator/manifests/workers.ts pipelineWorkerRbac): it reports on its Pipeline's status.
@@ -73,7 +63,7 @@ export function pipelineManifests(namespace: string, p: Pipeline, sources: Sourc
     kind: 'pipeline',
   };
   return {
-    secret,
+    secret: clickhouse.secret,
     configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels, ownerReferences: owners }, data: { 'config.yaml': configText } },
     deployment: deployment(workload),
     // A Pipeline's replicas are its spec's: no autoscaler, only the budget.

@@ -1,5 +1,5 @@
 // How the installation wants the pods the operator runs (collector, pipeline and Temporal
-// workers): image pull settings, security contexts, resources, probe timings, PodDisruptionBudgets,
+// workers, API gateway): image pull settings, security contexts, resources, probe timings, PodDisruptionBudgets,
 // the collector's HorizontalPodAutoscaler and Ingress. The Helm chart's `workloads:` values reach
 // the operator as JSON in USPA_WORKLOADS (settings.ts); these pure functions apply them.
 import type {
@@ -18,8 +18,8 @@ import type {
 
 export const WORKLOADS_ENV = 'USPA_WORKLOADS';
 
-/** What the policy distinguishes: the collector, a Pipeline's worker, the Temporal workers. */
-export type WorkloadComponent = 'collector' | 'pipeline' | 'worker';
+/** What the policy distinguishes: the collector, a Pipeline's worker, the Temporal workers, the API gateway. */
+export type WorkloadComponent = 'collector' | 'pipeline' | 'worker' | 'api';
 
 export interface ProbeTimings {
   initialDelaySeconds?: number;
@@ -52,6 +52,7 @@ export interface WorkloadPolicy {
   collector?: ComponentPolicy;
   pipeline?: ComponentPolicy;
   worker?: ComponentPolicy;
+  api?: ComponentPolicy;
 }
 
 /** What every pod gets without a policy: the "restricted" Pod Security Standard, as the image's user. */

@@ -1,9 +1,9 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1PodDisruptionBudget, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { clickhouseSecret, database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
+import { database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy } from '../../api/activation-destinations.ts';
-import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
+import { clickhouseAccess, companions, deployment, hashOf, labelsFor, workloadRbac, type WorkloadInput } from './workload.ts';
 import { engineAccess } from './engines.ts';
 import type { PipelineSettings } from './pipeline.ts';
 
@@ -17,9 +17,8 @@ export interface WorkerSettings extends PipelineSettings {
 
 export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget; engineSecret?: V1Secret } {
   const name = workerWorkload(kind);
-  const secretName = clickhouseSecret(name);
   const labels = labelsFor(name, `worker-${kind}`);
-  const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  const clickhouse = clickhouseAccess(name, namespace, labels, owners, settings.clickhouse);
   const env = [
     { name: 'USPA_NAMESPACE', value: namespace },
     { name: 'TEMPORAL_ADDRESS', value: settings.temporal.address },
@@ -27,9 +26,7 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
     { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
     { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
-    fromSecret('CLICKHOUSE_URL'),
-    fromSecret('CLICKHOUSE_USER'),
-    fromSecret('CLICKHOUSE_PASSWORD'),
+    ...clickhouse.env,
     ...(kind === 'activations' ? [{ name: WEBHOOK_ADDRESS_ENV, value: settings.webhookAddresses ?? 'deny' }] : []),
   ];
   const access = engineAccess(name, namespace, labels, owners, ['kafka', 'clickhouse', 'temporal'], settings.engines);
@@ -44,20 +41,14 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     args: ['worker', kind],
     port: WORKER_PORT,
     env,
-    configHash: hashOf(JSON.stringify(env), hashOf(settings.clickhouse.url, settings.clickhouse.username, settings.clickhouse.password)),
+    configHash: hashOf(JSON.stringify(env), clickhouse.hash),
     // The activations worker reads Activations and their Secrets: it gets an account of its own.
     serviceAccount: kind === 'activations' ? name : undefined,
     policy: settings.workloads,
     kind: 'worker',
   };
   return {
-    secret: {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: secretName, namespace, labels, ownerReferences: owners },
-      type: 'Opaque',
-      stringData: { CLICKHOUSE_URL: settings.clickhouse.url, CLICKHOUSE_USER: settings.clickhouse.username, CLICKHOUSE_PASSWORD: settings.clickhouse.password },
-    },
+    secret: clickhouse.secret,
     deployment: deployment(workload),
     disruptionBudget: companions(workload).disruptionBudget,
     engineSecret: access.secret,
@@ -67,23 +58,12 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
 /** What the activations worker may do in its namespace: read Activations and Secrets, report on Activations, nothing else. */
 export function activationsWorkerRbac(namespace: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
   const name = workerWorkload('activations');
-  const labels = labelsFor(name, 'worker-activations');
-  const metadata = { name, namespace, labels, ownerReferences: owners };
-  return {
-    account: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
-    role: {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata,
-      rules: [
-        { apiGroups: ['uspa.tech'], resources: ['activations', 'segments'], verbs: ['get', 'list', 'watch'] },
-        // It reports each Activation's loaded generation (status.workers, server-side apply).
-        { apiGroups: ['uspa.tech'], resources: ['activations/status'], verbs: ['patch'] },
-        { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
-      ],
-    },
-    binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
-  };
+  return workloadRbac(name, namespace, labelsFor(name, 'worker-activations'), owners, [
+    { apiGroups: ['uspa.tech'], resources: ['activations', 'segments'], verbs: ['get', 'list', 'watch'] },
+    // It reports each Activation's loaded generation (status.workers, server-side apply).
+    { apiGroups: ['uspa.tech'], resources: ['activations/status'], verbs: ['patch'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  ]);
 }
 
 /**
@@ -94,21 +74,10 @@ export function activationsWorkerRbac(namespace: string, owners: V1OwnerReferenc
  */
 export function pipelineWorkerRbac(namespace: string, pipeline: string, owners: V1OwnerReference[]): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
   const name = pipelineWorkload(pipeline);
-  const labels = labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': pipeline });
-  const metadata = { name, namespace, labels, ownerReferences: owners };
-  return {
-    account: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
-    role: {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata,
-      rules: [
-        { apiGroups: ['uspa.tech'], resources: ['pipelines'], resourceNames: [pipeline], verbs: ['get'] },
-        { apiGroups: ['uspa.tech'], resources: ['pipelines/status'], resourceNames: [pipeline], verbs: ['patch'] },
-        // Server-side apply of its own status.workers entry: no read needed.
-        { apiGroups: ['uspa.tech'], resources: ['segments/status'], verbs: ['patch'] },
-      ],
-    },
-    binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
-  };
+  return workloadRbac(name, namespace, labelsFor(name, 'pipeline', { 'uspa.tech/pipeline': pipeline }), owners, [
+    { apiGroups: ['uspa.tech'], resources: ['pipelines'], resourceNames: [pipeline], verbs: ['get'] },
+    { apiGroups: ['uspa.tech'], resources: ['pipelines/status'], resourceNames: [pipeline], verbs: ['patch'] },
+    // Server-side apply of its own status.workers entry: no read needed.
+    { apiGroups: ['uspa.tech'], resources: ['segments/status'], verbs: ['patch'] },
+  ]);
 }

@@ -1,8 +1,8 @@
 // The parts every USPA workload shares: labels, the config volume, probes, the config hash that
 // rolls pods when their configuration changes.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1Deployment, V1HorizontalPodAutoscaler, V1OwnerReference, V1PodDisruptionBudget } from '@kubernetes/client-node';
-import { PART_OF } from '../../api/names.ts';
+import type { V1Container, V1Deployment, V1EnvVar, V1HorizontalPodAutoscaler, V1OwnerReference, V1PodDisruptionBudget, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import { PART_OF, clickhouseSecret } from '../../api/names.ts';
 import type { EngineAccess } from './engines.ts';
 import { DEFAULT_CONTAINER_SECURITY, DEFAULT_POD_SECURITY, DEFAULT_RESOURCES, autoscaler, disruptionBudget, probe, type WorkloadComponent, type WorkloadPolicy } from './policy.ts';
 
@@ -38,6 +38,31 @@ export interface WorkloadInput {
   kind?: WorkloadComponent;
   /** TLS files and SASL credentials of the engines it uses (engines.ts). */
   access?: EngineAccess;
+}
+
+/**
+ * A workload's ClickHouse credentials: a Secret of its own (`<workload>-clickhouse`), the env that
+ * reads it by reference (the password never appears in the Deployment), and a hash of them that
+ * rolls the pods when they change.
+ */
+export function clickhouseAccess(workload: string, namespace: string, labels: Record<string, string>, owners: V1OwnerReference[], clickhouse: { url: string; username: string; password: string }): { secret: V1Secret; env: V1EnvVar[]; hash: string } {
+  const name = clickhouseSecret(workload);
+  const keys = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'];
+  return {
+    secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels, ownerReferences: owners }, type: 'Opaque', stringData: { CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_USER: clickhouse.username, CLICKHOUSE_PASSWORD: clickhouse.password } },
+    env: keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name, key } } })),
+    hash: hashOf(clickhouse.url, clickhouse.username, clickhouse.password),
+  };
+}
+
+/** A ServiceAccount of a workload's own, with a Role of these rules bound to it, all named `name`. */
+export function workloadRbac(name: string, namespace: string, labels: Record<string, string>, owners: V1OwnerReference[], rules: V1Role['rules']): { account: V1ServiceAccount; role: V1Role; binding: V1RoleBinding } {
+  const metadata = { name, namespace, labels, ownerReferences: owners };
+  return {
+    account: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    role: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules },
+    binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
+  };
 }
 
 export function labelsFor(name: string, component: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = `${ROOT}helm/uspa`;
 const HELM = process.env.USPA_HELM || 'helm';
 const KUBECTL = process.env.USPA_KUBECTL || 'kubectl';
-const CRD_NAMES = ['sources', 'pipelines', 'segments', 'activations'].map((plural) => `${plural}.uspa.tech`);
+const CRD_NAMES = ['sources', 'pipelines', 'segments', 'activations', 'apikeys'].map((plural) => `${plural}.uspa.tech`);
 
 /** The engine addresses the chart requires, as --set flags. */
 const ENGINES = ['--set', 'kafka.brokers={kafka-0:9092,kafka-1:9092}', '--set', 'clickhouse.url=http://clickhouse:8123', '--set', 'temporal.address=temporal:7233'];
@@ -217,9 +217,11 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.equal(clusterBinding.roleRef.name, clusterRole.metadata.name);
   assert.deepEqual(clusterBinding.subjects.map((s) => [s.name, s.namespace]), [['uspa-operator', 'uspa-system']]);
   const rules = clusterRole.rules;
-  for (const kind of ['sources', 'pipelines', 'segments', 'activations']) {
+  for (const kind of ['sources', 'pipelines', 'segments', 'activations', 'apikeys']) {
     for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb}`);
-    for (const verb of ['create', 'delete']) assert.ok(!grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb} is not the operator's`);
+    // Segments and Activations: held only to be granted to the API gateway's Role.
+    const delegated = kind === 'segments' || kind === 'activations';
+    for (const verb of ['create', 'delete']) assert.equal(grants(rules, 'uspa.tech', kind, verb), delegated, `${kind} ${verb}`);
     for (const verb of ['get', 'patch']) assert.ok(grants(rules, 'uspa.tech', `${kind}/status`, verb), `${kind}/status ${verb}`);
     assert.ok(grants(rules, 'uspa.tech', `${kind}/finalizers`, 'update'), `${kind}/finalizers update`);
   }

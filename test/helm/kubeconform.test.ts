@@ -15,6 +15,7 @@ import { GO_TOOLS, goTool } from '../../stack/go-tool.ts';
 import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { collectorManifests } from '../../operator/manifests/collector.ts';
 import { pipelineManifests } from '../../operator/manifests/pipeline.ts';
+import { apiManifests } from '../../operator/manifests/api.ts';
 import { activationsWorkerRbac, pipelineWorkerRbac, workerManifests } from '../../operator/manifests/workers.ts';
 import { WORKLOADS_ENV, workloadPolicyFromEnv } from '../../operator/manifests/policy.ts';
 import { schemaLocation, writeSchemas } from './schemas.ts';
@@ -95,6 +96,7 @@ function operatorRendered(chartText: string): KubernetesObject[] {
     ...Object.values(pipelineWorkerRbac('shop', 'main', owners)),
     ...(['segments', 'activations', 'models', 'enrichment'] as const).flatMap((k) => Object.values(workerManifests('shop', k, owners, settings))),
     ...Object.values(activationsWorkerRbac('shop', owners)),
+    ...Object.values(apiManifests('shop', [pipeline], [source], settings)),
   ];
   return objects.filter((o): o is KubernetesObject => o !== undefined);
 }
@@ -150,7 +152,7 @@ test('helm template: the workloads values reach the pods the operator runs, as s
   };
   const find = (kind: string, name: string) => lookup(kind, name) as KubernetesObject & { spec: Record<string, unknown> };
   const deployments = rendered.filter((o) => o.kind === 'Deployment') as V1Deployment[];
-  assert.equal(deployments.length, 6, 'collector, pipeline and four Temporal workers');
+  assert.equal(deployments.length, 7, 'collector, pipeline, four Temporal workers and the API gateway');
   for (const d of deployments) {
     const pod = d.spec!.template.spec!;
     const c = pod.containers[0]!;

@@ -61,6 +61,10 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['create', 'secrets', '-n', ns],
       ['patch', 'secrets', '-n', ns],
       ['create', 'roles.rbac.authorization.k8s.io', '-n', ns],
+      ['watch', 'apikeys.uspa.tech', '--all-namespaces'],
+      ['patch', 'apikeys.uspa.tech', '--subresource=status', '-n', ns],
+      // Granted to the API gateway's Role, so the operator must hold it.
+      ['create', 'segments.uspa.tech', '-n', ns],
       ['create', 'events', '-n', ns],
       ['create', 'leases.coordination.k8s.io', '-n', system],
       ['update', 'leases.coordination.k8s.io/uspa-operator', '-n', system],
@@ -73,6 +77,8 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['delete', 'secrets', '-n', ns],
       ['create', 'sources.uspa.tech', '-n', ns],
       ['delete', 'pipelines.uspa.tech', '-n', ns],
+      ['create', 'apikeys.uspa.tech', '-n', ns],
+      ['delete', 'apikeys.uspa.tech', '-n', ns],
       ['update', 'customresourcedefinitions.apiextensions.k8s.io'],
       ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
       ['create', 'pods', '-n', ns],
@@ -154,6 +160,11 @@ spec:
   segment: buyers
   trigger: { type: schedule, schedule: { interval: 1h } }
   destination: { type: kafka, kafka: { topic: ${h.settings.topicPrefix}.${h.namespace}.out.audience-sync } }
+---
+apiVersion: uspa.tech/v1alpha1
+kind: ApiKey
+metadata: { name: admin }
+spec: { role: admin }
 `);
     await h.ready('sources', 'web', 'CollectorNotAvailable');
     await h.ready('sources', 'app', 'SecretNotFound');
@@ -163,9 +174,11 @@ spec:
     await h.ready('pipelines', 'main', 'WorkersNotReady', 90_000);
     await h.ready('segments', 'buyers', undefined, 90_000);
     await h.ready('activations', 'sync', 'WaitingForWorker', 90_000); // no worker runs here
+    await h.ready('apikeys', 'admin', 'KeyIssued', 60_000);
     // What the operator applied as that ServiceAccount: workers, the activations worker's RBAC, the Lease.
     await h.apps.readNamespacedDeployment({ name: 'uspa-pipeline-main', namespace: h.namespace });
     await kubectl(['get', 'role,rolebinding,serviceaccount', 'uspa-worker-activations', '-n', h.namespace]);
+    await eventually('the API gateway and its RBAC', () => kubectl(['get', 'role,rolebinding,serviceaccount,deployment,service', 'uspa-api', '-n', h.namespace]).catch(() => undefined), 30_000);
     await kubectl(['get', 'lease', 'uspa-operator', '-n', system]);
     // Deletion as that ServiceAccount: the finalizer deletes the Source's topics and lets it go.
     const appTopic = `${h.settings.topicPrefix}.${h.namespace}.events.app`;

@@ -38,7 +38,7 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 export async function installCrds(): Promise<void> {
   const dir = join(repoRoot, 'crds');
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=uspa-tests', '-f', join(dir, f)]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech']);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech', 'crd/apikeys.uspa.tech']);
 }
 
 export interface OperatorHarness {
@@ -149,7 +149,7 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
     },
     async close() {
       // Custom resources first, while the operator still runs their finalizers.
-      for (const plural of ['activations', 'segments', 'pipelines', 'sources']) {
+      for (const plural of ['apikeys', 'activations', 'segments', 'pipelines', 'sources']) {
         try {
           await kubectl(['delete', `${plural}.${GROUP}`, '--all', '-n', namespace, '--wait=true', '--timeout=60s']);
         } catch {
