@@ -24,6 +24,10 @@ export interface TopicNames {
   control: (pipeline: string) => string;
   /** Entered/exited records of the namespace's Segments (keyed by profile id). */
   segmentChanges: string;
+  /** Profiles rebuilt or deleted by the pipeline (keyed by profile id), read by the API's profile caches. */
+  profileChanges: string;
+  /** The consumer group of one API process's profile cache: each process has its own, so every replica sees every change. */
+  profileCacheGroup: (instance: string) => string;
   /**
    * What every topic an Activation may write to starts with (`<prefix>.out.`). USPA reads none of
    * them, so an Activation can neither inject events nor forge control commands.
@@ -42,6 +46,8 @@ export function topicNames(prefix: string): TopicNames {
     deadLetters: (source) => `${prefix}.dead-letters.${source}`,
     control: (pipeline) => `${prefix}.control.${pipeline}`,
     segmentChanges: `${prefix}.segment-changes`,
+    profileChanges: `${prefix}.profile-changes`,
+    profileCacheGroup: (instance) => `${prefix}.api-cache.${instance}`,
     activationOutputs: `${prefix}.out.`,
     pipelineGroup: (pipeline) => `${prefix}.pipeline.${pipeline}`,
     pipelineControlGroup: (pipeline) => `${prefix}.pipeline.${pipeline}-control`,

@@ -164,9 +164,10 @@ export async function deleteTopics(admin: Admin, names: string[]): Promise<void>
 
 /**
  * Until the operator owns topics, each process makes sure the topics it uses exist: every Source's,
- * its dead-letter topic and the given pipelines' control topics.
+ * its dead-letter topic, the given pipelines' control topics and (namespaceTopics) the namespace's
+ * segment-changes and profile-changes topics.
  */
-export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number }; deadLetter?: { retentionHours?: number } }>, pipelines: string[] = [], segmentChanges = false): Promise<void> {
+export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number }; deadLetter?: { retentionHours?: number } }>, pipelines: string[] = [], namespaceTopics = false): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -174,11 +175,19 @@ export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames,
       ...sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
       ...sources.map((s) => ({ topic: topics.deadLetters(s.name), partitions: 1, retentionHours: s.deadLetter?.retentionHours })),
       ...pipelines.map((p) => ({ topic: topics.control(p), partitions: 1 })),
-      ...(segmentChanges ? [{ topic: topics.segmentChanges, partitions: 3, retentionHours: 24 * 7 }] : []),
+      ...(namespaceTopics ? namespaceTopicSpecs(topics) : []),
     ]);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The namespace's change topics; profile changes are read from the latest offset only, so a day is plenty. */
+export function namespaceTopicSpecs(topics: TopicNames): TopicSpec[] {
+  return [
+    { topic: topics.segmentChanges, partitions: 3, retentionHours: 24 * 7 },
+    { topic: topics.profileChanges, partitions: 3, retentionHours: 24 },
+  ];
 }
 
 export interface OutgoingRecord {

@@ -19,5 +19,6 @@ export function pipelineMetrics(registry: Registry, pipeline: string) {
     writeFailures: new Counter({ name: 'uspa_pipeline_write_failures_total', help: 'Batch writes that failed and will be retried as a whole', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     skipped: new Counter({ name: 'uspa_pipeline_skipped_total', help: 'Records (or realtime Segment definitions) a part of the pipeline could not read or evaluate: skipped, logged with where they are', labelNames: ['pipeline', 'consumer'], registers: [registry] }),
     rebuilt: new Counter({ name: 'uspa_pipeline_profiles_rebuilt_total', help: 'Profile rows rebuilt', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    profileChanges: new Counter({ name: 'uspa_pipeline_profile_changes_total', help: 'Profile-changes records published (after their rows reached ClickHouse)', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
   };
 }

@@ -1,10 +1,14 @@
 // Profile rows are rebuilt off the commit path: batches mark the profiles they touched, a timer
 // rebuilds them in small rounds, and a watermark lets a restarted worker find what it missed.
+// Each rebuilt (or deleted) profile is then published to the profile-changes topic, after
+// ClickHouse has it: the API's caches evict or refresh it from that record.
+import type { ProfileChangeRecord } from '../../api/profile-changes.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
+import type { BatchingProducer } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { PipelineMetrics } from './metrics.ts';
-import { rebuildProfiles } from './profiles.ts';
+import { rebuildProfiles, type RebuiltProfile } from './profiles.ts';
 
 /** Small rounds: on a single-writer ClickHouse (the local chdb front) a long rebuild would stall ingestion. */
 const ROUND_SIZE = 2_000;
@@ -19,6 +23,9 @@ export class ProfileBuilder {
   private round: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Change records not yet acknowledged by Kafka, by profile (the newest wins). */
+  private readonly unpublished = new Map<string, ProfileChangeRecord>();
+  private publishing: Promise<void> | undefined;
 
   constructor(
     private readonly pipeline: string,
@@ -28,6 +35,8 @@ export class ProfileBuilder {
     private readonly afterRebuild: (profileIds: string[]) => Promise<void>,
     private readonly metrics: PipelineMetrics,
     private readonly log: Logger,
+    /** Where profile-changes records go; none: not published (tests of the rebuild alone). */
+    private readonly changes?: { producer: BatchingProducer; topic: string },
   ) {}
 
   /** Until every profile is current, how many are waiting. */
@@ -53,9 +62,15 @@ export class ProfileBuilder {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** Settles when the round in flight has (rounds never reject: a failed one is retried). */
-  settled(): Promise<void> {
-    return this.round;
+  /** Settles when the round in flight has, and its change records were sent (rounds never reject: a failed one is retried). */
+  async settled(): Promise<void> {
+    await this.round;
+    await this.publishing;
+  }
+
+  /** Change records waiting for Kafka (a failed send keeps them for the next round). */
+  get unpublishedChanges(): number {
+    return this.unpublished.size;
   }
 
   /** After a crash the pending set is gone: rebuild every profile touched since the last watermark. */
@@ -94,6 +109,7 @@ export class ProfileBuilder {
    * its profile: that time (less a margin) becomes the watermark a restarted worker recovers from.
    */
   private async rebuild(): Promise<void> {
+    if (this.unpublished.size > 0) this.flushChanges();
     if (this.pending === 0) return;
     const roundStart = Date.now();
     const ids = [...this.dirty].slice(0, ROUND_SIZE);
@@ -101,8 +117,10 @@ export class ProfileBuilder {
     for (const p of ids) this.dirty.delete(p);
     for (const p of gone) this.gone.delete(p);
     try {
-      await rebuildProfiles(this.warehouse, ids, gone);
+      const now = new Date();
+      const written = await rebuildProfiles(this.warehouse, ids, gone, now);
       this.metrics.rebuilt.inc(ids.length + gone.length);
+      this.publish(written, now);
       await this.afterRebuild([...ids, ...gone]);
       if (this.pending === 0) {
         await this.warehouse.insert('pipeline_state', [{ pipeline: this.pipeline, key: 'profiles_watermark', value: new Date(roundStart - WATERMARK_MARGIN_MS).toISOString() }]);
@@ -113,6 +131,39 @@ export class ProfileBuilder {
       this.log.error({ err }, 'profile rebuild failed; will retry');
     } finally {
       this.metrics.backlog.set(this.pending);
+    }
+  }
+
+  /**
+   * Queues the records and sends them without holding up the next round: a slow Kafka delays the
+   * caches' freshness, not the rebuilds. One send at a time; a failed one is kept and sent with the
+   * next round's (or on the next retry), so no change is lost while the process lives.
+   */
+  private publish(written: RebuiltProfile[], now: Date): void {
+    if (!this.changes) return;
+    const updatedAt = now.toISOString();
+    for (const w of written) this.unpublished.set(w.profileId, { profileId: w.profileId, identities: w.identities, deleted: w.deleted, updatedAt });
+    this.flushChanges();
+  }
+
+  private flushChanges(): void {
+    this.publishing ??= this.sendChanges().finally(() => (this.publishing = undefined));
+  }
+
+  private async sendChanges(): Promise<void> {
+    const { producer, topic } = this.changes!;
+    while (this.unpublished.size > 0) {
+      const batch = [...this.unpublished.values()];
+      this.unpublished.clear();
+      try {
+        await producer.send(batch.map((r) => ({ topic, key: r.profileId, value: JSON.stringify(r) })));
+        this.metrics.profileChanges.inc(batch.length);
+      } catch (err) {
+        // A newer record of the same profile queued meanwhile supersedes the failed one.
+        for (const r of batch) if (!this.unpublished.has(r.profileId)) this.unpublished.set(r.profileId, r);
+        this.log.warn({ err, records: batch.length }, 'publishing profile changes failed; retried next round');
+        return;
+      }
     }
   }
 }

@@ -18,19 +18,29 @@ interface Aggregate {
   last_order_at: string | null;
 }
 
-export async function rebuildProfiles(warehouse: Warehouse, profileIds: string[], removed: string[] = [], now = new Date()): Promise<void> {
+/** What a rebuild wrote, per profile: what the profile-changes record says. */
+export interface RebuiltProfile {
+  profileId: string;
+  identities: string[];
+  deleted: boolean;
+}
+
+export async function rebuildProfiles(warehouse: Warehouse, profileIds: string[], removed: string[] = [], now = new Date()): Promise<RebuiltProfile[]> {
   const ids = [...new Set(profileIds)];
-  for (let i = 0; i < ids.length; i += 500) await rebuildChunk(warehouse, ids.slice(i, i + 500), now);
+  const written: RebuiltProfile[] = [];
+  for (let i = 0; i < ids.length; i += 500) written.push(...(await rebuildChunk(warehouse, ids.slice(i, i + 500), now)));
   if (removed.length) {
     const at = chTime(now.toISOString());
     await warehouse.insert('profiles', removed.map((profile_id) => ({
       profile_id, identities: [], traits: '{}', first_seen: at, last_seen: at, event_count: 0, event_counts: {}, lifetime_revenue: 0,
       order_count: 0, last_order_at: null, rfm_recency: 0, rfm_frequency: 0, rfm_monetary: 0, deleted: 1, updated_at: at,
     })));
+    written.push(...removed.map((profileId) => ({ profileId, identities: [], deleted: true })));
   }
+  return written;
 }
 
-async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Promise<void> {
+async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Promise<RebuiltProfile[]> {
   const members = await warehouse.query<{ profile_id: string; identities: string[] }>(
     `SELECT profile_id, groupArray(identity) AS identities
      FROM (SELECT identity, argMax(profile_id, version) AS profile_id FROM {db}.identities GROUP BY identity)
@@ -38,7 +48,7 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
     { ids },
   );
   const identityList = members.flatMap((m) => m.identities);
-  if (identityList.length === 0) return;
+  if (identityList.length === 0) return [];
   const profileOf = new Map<string, string>();
   for (const m of members) for (const identity of m.identities) profileOf.set(identity, m.profile_id);
 
@@ -98,6 +108,7 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
     };
   });
   await warehouse.insert('profiles', rows);
+  return rows.map((r) => ({ profileId: r.profile_id, identities: r.identities, deleted: false }));
 }
 
 export interface Profile {

@@ -50,7 +50,7 @@ export class PipelineWorker {
     this.identity = new IdentityStore(warehouse, { keys, maxProfilesPerMerge: spec.identity?.maxProfilesPerMerge ?? 50 }, log);
     const realtime = new RealtimeSegments(warehouse, producer, topics, metrics, log, reportSegment);
     this.realtime = realtime;
-    this.profiles = new ProfileBuilder(spec.name, warehouse, spec.batch?.profileIntervalMs ?? 1000, (ids) => realtime.evaluate(ids), metrics, log);
+    this.profiles = new ProfileBuilder(spec.name, warehouse, spec.batch?.profileIntervalMs ?? 1000, (ids) => realtime.evaluate(ids), metrics, log, { producer, topic: topics.profileChanges });
     this.writer = new BatchWriter({
       pipeline: spec.name,
       keys,
