@@ -384,7 +384,10 @@ test('helm chart: installs on the API server; the operator may patch sources/sta
     [['get', 'leases.coordination.k8s.io/uspa-operator', '-n', namespace], 'yes'],
     [['delete', 'nodes'], 'no'],
     [['create', 'sources.uspa.tech', '-n', 'default'], 'no'],
-    [['delete', 'segments.uspa.tech', '-n', 'default'], 'no'],
+    // Held only to be granted to the API gateway's Role; Pipelines and ApiKeys stay the users'.
+    [['delete', 'segments.uspa.tech', '-n', 'default'], 'yes'],
+    [['delete', 'pipelines.uspa.tech', '-n', 'default'], 'no'],
+    [['create', 'apikeys.uspa.tech', '-n', 'default'], 'no'],
     [['get', 'leases.coordination.k8s.io', '-n', 'kube-system'], 'no'],
     [['create', 'pods', '-n', 'default'], 'no'],
     [['create', 'clusterroles.rbac.authorization.k8s.io'], 'no'],
