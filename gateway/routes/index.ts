@@ -1,9 +1,9 @@
 // Every operation the API serves, by area. The router and the OpenAPI document are made from this list.
 import type { GatewayContext } from '../context.ts';
 import type { Operation } from '../http/operation.ts';
+import { auditOperations } from './audit.ts';
 import { whoami } from './whoami.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  void ctx;
-  return [whoami];
+  return [whoami, ...auditOperations(ctx)];
 }
