@@ -4,6 +4,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { createApiClient, type ApiClient } from '../../api/client/index.ts';
 import { apiKeyHash, apiKeyId, generateApiKey, type ApiKeySpec } from '../../api/v1alpha1/index.ts';
 import { startGateway } from '../../gateway/main.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -38,7 +39,11 @@ export interface ApiHarness {
   /** Creates an ApiKey (as the operator would issue it: Secret-less, status.keyHash set) and returns its key once the API accepts it. */
   key(role: ApiKeySpec['role'], spec?: Partial<ApiKeySpec>, name?: string): Promise<string>;
   deleteKey(name: string): Promise<void>;
+  // Tests read bodies loosely by default: the document has validated them already.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call<T = any>(key: string | undefined, method: string, path: string, options?: CallOptions): Promise<CallResult<T>>;
+  /** The typed client (api/client) with this key; its responses are validated like call()'s. */
+  client(key: string, headers?: Record<string, string>): ApiClient;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,16 @@ export async function startApi(spec: Parameters<typeof startProduct>[0] = { sour
   const document = (await (await fetch(`${url}/openapi.json`)).json()) as Record<string, unknown>;
   const validator = responseValidator(document);
   let counter = 0;
+  /** Reads a response and checks it against the document (throws when it does not match). */
+  const checked = async (method: string, pathname: string, res: Response) => {
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    let parsed: unknown;
+    if (type.startsWith('application/json')) parsed = JSON.parse(text);
+    else if (type.startsWith('application/x-ndjson')) parsed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    validator(method.toLowerCase(), pathname, res.status, type.split(';')[0]!.trim(), parsed);
+    return { text, parsed };
+  };
 
   const h: ApiHarness = {
     namespace,
@@ -93,13 +108,19 @@ export async function startApi(spec: Parameters<typeof startProduct>[0] = { sour
       if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
       if (body !== undefined) headers['Content-Type'] ??= 'application/json';
       const res = await fetch(target, { method: method.toUpperCase(), headers, body });
-      const text = await res.text();
-      const type = res.headers.get('content-type') ?? '';
-      let parsed: unknown;
-      if (type.startsWith('application/json')) parsed = JSON.parse(text);
-      else if (type.startsWith('application/x-ndjson')) parsed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      validator(method.toLowerCase(), target.pathname, res.status, type.split(';')[0]!.trim(), parsed);
+      const { text, parsed } = await checked(method, target.pathname, res);
       return { status: res.status, headers: res.headers, body: parsed as never, text };
+    },
+    client(key, headers) {
+      return createApiClient(url, key, {
+        headers,
+        fetch: async (request) => {
+          const res = await fetch(request);
+          const { text } = await checked(request.method, new URL(request.url).pathname, res);
+          // The body was read to validate it: hand the client an equal response.
+          return new Response(res.status === 204 || res.status === 304 ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
+        },
+      });
     },
     async close() {
       await gateway.close();
