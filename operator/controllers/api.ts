@@ -4,6 +4,7 @@ import { API } from '../../api/names.ts';
 import { apiManifests } from '../manifests/api.ts';
 import { hashOf } from '../manifests/workload.ts';
 import { type OperatorContext, isDeleting } from '../context.ts';
+import type { OperatorSettings } from '../settings.ts';
 
 export class ApiGateway {
   /** Per namespace, what was applied last and the Deployment generation it gave. */
@@ -11,7 +12,8 @@ export class ApiGateway {
 
   constructor(private readonly ctx: OperatorContext) {}
 
-  async apply(namespace: string): Promise<void> {
+  /** `clickhouse`: the namespace's credentials when the caller has them already. */
+  async apply(namespace: string, clickhouse?: OperatorSettings['clickhouse']): Promise<void> {
     const { ctx } = this;
     const pipelines = ctx.caches.pipelines.list(namespace).filter((p) => !isDeleting(p));
     if (pipelines.length === 0) {
@@ -19,7 +21,7 @@ export class ApiGateway {
       return;
     }
     const sources = ctx.caches.sources.list(namespace).filter((s) => !isDeleting(s));
-    const m = apiManifests(namespace, pipelines, sources, { ...ctx.settings, clickhouse: await ctx.clickhouseCredentials(namespace) });
+    const m = apiManifests(namespace, pipelines, sources, { ...ctx.settings, clickhouse: clickhouse ?? (await ctx.clickhouseCredentials(namespace)) });
     // Applied only when the desired objects changed or the Deployment was edited or deleted by hand.
     const hash = hashOf(JSON.stringify(m));
     const memo = this.applied.get(namespace);

@@ -73,8 +73,15 @@ export class PipelineReconciler implements Reconciler {
     const write = (state: 'ready' | 'progressing' | 'degraded', reason: string, message: string) => ctx.report(pipeline, status, state, reason, message);
 
     // Before anything of this Pipeline's own: a Pipeline missing a Source still keeps the gateway up.
+    let clickhouse;
     try {
-      await this.gateway.apply(namespace);
+      clickhouse = await ctx.clickhouseCredentials(namespace);
+    } catch (err) {
+      await write('degraded', 'ClickHouseError', apiMessage(err));
+      throw err;
+    }
+    try {
+      await this.gateway.apply(namespace, clickhouse);
     } catch (err) {
       await write('degraded', 'ApiError', `could not apply the namespace's API gateway (${API}): ${apiMessage(err)}`);
       throw err;
@@ -101,13 +108,6 @@ export class PipelineReconciler implements Reconciler {
       throw err;
     }
 
-    let clickhouse;
-    try {
-      clickhouse = await ctx.clickhouseCredentials(namespace);
-    } catch (err) {
-      await write('degraded', 'ClickHouseError', apiMessage(err));
-      throw err;
-    }
     status.clickhouse = { user: clickhouse.username, isolation: ctx.settings.namespaceUsers ? 'NamespaceUser' : 'Shared' };
     const m = pipelineManifests(namespace, pipeline, sources, { ...ctx.settings, clickhouse });
     const rbac = pipelineWorkerRbac(namespace, name, [ownerRef(pipeline)]);
