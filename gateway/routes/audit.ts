@@ -46,7 +46,7 @@ interface Query {
 }
 
 interface Row {
-  at: string;
+  at_text: string;
   request_id: string;
   api_key: string;
   key_id: string;
@@ -118,7 +118,7 @@ export function auditOperations(ctx: GatewayContext) {
           Object.assign(params, { afterAt: utc(`${after.at.replace(' ', 'T')}Z`, 'query.cursor', 'is not a cursor this API returned'), afterId: after.id });
         }
         const rows = await ctx.warehouse.query<Row>(
-          `SELECT toString(at) AS at, request_id, api_key, key_id, role, operation, kind, method, route, target, status, ip, user_agent
+          `SELECT toString(at) AS at_text, request_id, api_key, key_id, role, operation, kind, method, route, target, status, ip, user_agent
            FROM {db}.api_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
            ORDER BY at DESC, request_id DESC LIMIT {limit:UInt32}`,
           params,
@@ -128,7 +128,7 @@ export function auditOperations(ctx: GatewayContext) {
         return {
           body: {
             items: page.map((r) => ({
-              at: `${r.at.replace(' ', 'T')}Z`,
+              at: `${r.at_text.replace(' ', 'T')}Z`,
               requestId: r.request_id,
               apiKey: r.api_key,
               keyId: r.key_id,
@@ -142,7 +142,7 @@ export function auditOperations(ctx: GatewayContext) {
               ip: r.ip,
               userAgent: r.user_agent,
             })),
-            next_cursor: rows.length > query.limit && last ? encodeCursor({ at: last.at, id: last.request_id }) : null,
+            next_cursor: rows.length > query.limit && last ? encodeCursor({ at: last.at_text, id: last.request_id }) : null,
           },
         };
       },
