@@ -3,7 +3,9 @@ import type { GatewayContext } from '../context.ts';
 import type { Operation } from '../http/operation.ts';
 import { auditOperations } from './audit.ts';
 import { whoami } from './whoami.ts';
+import { pipelineOperations } from './pipelines.ts';
+import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...resourceOperations(ctx), ...pipelineOperations(ctx)];
 }
