@@ -9,7 +9,7 @@ import { API_ROLES, apiKeyHash, apiKeyId, generateApiKey } from '../../api/v1alp
 import { ROLE_PERMISSIONS } from '../../gateway/access/roles.ts';
 import { eventually } from '../support/env.ts';
 import { kubeConfig } from '../support/operator.ts';
-import { startApi, type ApiHarness } from '../support/gateway.ts';
+import { startApi, type ApiHarness, type CallResult } from '../support/gateway.ts';
 
 interface DocOperation {
   path: string;
@@ -140,7 +140,7 @@ describe('API access', { timeout: 600_000 }, () => {
   test("over the key's rate limit: 429 with Retry-After, then served again", async () => {
     const key = await h.key('reader', { rateLimit: { requestsPerSecond: 2, burst: 2 } }, 'slow');
     const statuses: number[] = [];
-    let limited: Awaited<ReturnType<ApiHarness['call']>> | undefined;
+    let limited: CallResult<{ error: { code: string } }> | undefined;
     for (let i = 0; i < 12; i++) {
       const res = await h.call(key, 'get', '/v1/whoami');
       statuses.push(res.status);

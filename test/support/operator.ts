@@ -139,13 +139,21 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
       return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as never;
     },
     async ready(plural, name, reason, timeoutMs = 60_000) {
-      return eventually(`${plural}/${name} Ready${reason ? ` with reason ${reason}` : ''}`, async () => {
-        const obj = await h.get(plural, name);
-        const c = obj.status?.conditions?.find((x) => x.type === 'Ready');
-        if (!c) return undefined;
-        if (reason) return c.reason === reason ? c : undefined;
-        return c.status === 'True' ? c : undefined;
-      }, timeoutMs);
+      let last = 'no Ready condition';
+      try {
+        return await eventually(`${plural}/${name} Ready${reason ? ` with reason ${reason}` : ''}`, async () => {
+          const obj = await h.get(plural, name);
+          const c = obj.status?.conditions?.find((x) => x.type === 'Ready');
+          if (!c) return undefined;
+          last = `Ready ${c.status} ${c.reason} (observedGeneration ${c.observedGeneration ?? '?'}): ${c.message}`;
+          if (reason) return c.reason === reason ? c : undefined;
+          return c.status === 'True' ? c : undefined;
+        }, timeoutMs);
+      } catch (err) {
+        // What the object said last and what the operator logged about it: a timeout then explains itself.
+        const mine = logs.filter((l) => l.includes(`"${name}"`) || l.includes(`/${name}"`)).slice(-8).map((l) => l.slice(0, 400));
+        throw new Error(`${(err as Error).message}; last seen: ${last}${mine.length ? `; the operator's last lines about it:\n${mine.join('')}` : ''}`);
+      }
     },
     async close() {
       // Custom resources first, while the operator still runs their finalizers.
