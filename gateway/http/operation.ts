@@ -93,8 +93,9 @@ export interface BoundValidators {
 
 export function compileValidators(op: Operation): BoundValidators {
   const strict = (s: JsonSchema | undefined) => (s ? { type: 'object', additionalProperties: false, ...s } : undefined);
+  // An operation without query parameters refuses any: a misspelt filter must not be ignored silently.
   const params = strict(op.params);
-  const query = strict(op.query);
+  const query = strict(op.query ?? { properties: {} });
   return {
     ...(params ? { params: coercing.compile(params) } : {}),
     ...(query ? { query: coercing.compile(query) } : {}),
