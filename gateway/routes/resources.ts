@@ -4,7 +4,8 @@
 // API server's refusals (CEL rules) come back in the same shape.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { activationCrd, DNS1123_LABEL, segmentCrd, type CustomResourceDefinition, type JSONSchemaProps } from '../../api/v1alpha1/index.ts';
+import { kafkaTopicProblem } from '../../api/activation-destinations.ts';
+import { activationCrd, DNS1123_LABEL, segmentCrd, type ActivationSpec, type CustomResourceDefinition, type JSONSchemaProps } from '../../api/v1alpha1/index.ts';
 import { toJsonSchema } from '../../api/workload.ts';
 import { validateRule } from '../../lib/segments/rules.ts';
 import type { Permission } from '../access/roles.ts';
@@ -81,14 +82,22 @@ const segmentDef: KindDef = {
   check: (spec) => validateRule(spec.rule).map((e) => ({ field: `body.spec.${e.path}`, message: e.message })),
 };
 
-const activationDef: KindDef = {
-  kind: 'Activation',
-  plural: 'activations',
-  path: '/v1/activations',
-  crd: activationCrd,
-  read: 'activations:read',
-  write: 'activations:write',
-};
+/** An Activation writes only to the namespace's output topics (the operator refuses others too, later). */
+function activationDef(outputs: string): KindDef {
+  return {
+    kind: 'Activation',
+    plural: 'activations',
+    path: '/v1/activations',
+    crd: activationCrd,
+    read: 'activations:read',
+    write: 'activations:write',
+    check: (spec) => {
+      const topic = (spec as Partial<ActivationSpec>).destination?.kafka?.topic;
+      const problem = topic === undefined ? undefined : kafkaTopicProblem(topic, outputs);
+      return problem ? [{ field: 'body.spec.destination.kafka.topic', message: problem.replace(/^spec\.destination\.kafka\.topic: /, '') }] : [];
+    },
+  };
+}
 
 function refuse(problems: FieldProblem[]): ApiError {
   return new ApiError(400, 'invalid_request', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]!.field, problems);
@@ -278,5 +287,5 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
 }
 
 export function resourceOperations(ctx: GatewayContext): Operation[] {
-  return [...kindOperations(ctx, segmentDef), ...kindOperations(ctx, activationDef)];
+  return [...kindOperations(ctx, segmentDef), ...kindOperations(ctx, activationDef(ctx.topics.activationOutputs))];
 }

@@ -17,8 +17,11 @@ describe('Segments and Activations through the Kubernetes API', { timeout: 300_0
   const read = (plural: string, name: string) => custom.getNamespacedCustomObject({ ...GROUP, namespace: h.namespace, plural, name }) as Promise<{ metadata: { resourceVersion: string; generation: number; managedFields?: Array<{ manager: string }> }; spec: Record<string, unknown> }>;
   const gone = async (plural: string, name: string) => read(plural, name).then(() => false, (err: { code?: number }) => err.code === 404);
 
+  let out: string;
+
   before(async () => {
     h = await startApi();
+    out = `${h.product.env.USPA_TOPIC_PREFIX}.out.crm`;
     custom = kubeConfig().makeApiClient(CustomObjectsApi);
     for (const role of ['admin', 'marketer', 'analyst', 'privacy', 'reader', 'decisions'] as const) keys[role] = await h.key(role);
   });
@@ -101,9 +104,14 @@ describe('Segments and Activations through the Kubernetes API', { timeout: 300_0
     assert.equal(both.status, 400, both.text);
     assert.deepEqual(both.body.error.problems, [{ field: 'body.spec.refresh', message: 'set either refresh.interval or refresh.cron, not both' }]);
     assert.ok(await gone('segments', 'cel'));
-    const activation = await h.call(keys.marketer, 'POST', '/v1/activations', { body: { name: 'cel-act', spec: { trigger: { type: 'event' }, destination: { type: 'kafka', kafka: { topic: 'x' } } } } });
+    const activation = await h.call(keys.marketer, 'POST', '/v1/activations', { body: { name: 'cel-act', spec: { trigger: { type: 'event' }, destination: { type: 'kafka', kafka: { topic: out } } } } });
     assert.equal(activation.status, 400, activation.text);
     assert.deepEqual(activation.body.error.problems, [{ field: 'body.spec.trigger.event', message: 'spec.trigger.event is required when trigger.type is event' }]);
+    const topic = await h.call(keys.marketer, 'POST', '/v1/activations', { body: { name: 'elsewhere', spec: { trigger: { type: 'event', event: { name: 'E' } }, destination: { type: 'kafka', kafka: { topic: 'payments' } } } } });
+    assert.equal(topic.status, 400, topic.text);
+    assert.equal(topic.body.error.field, 'body.spec.destination.kafka.topic');
+    assert.match(topic.body.error.problems[0].message, /is not an output topic of this namespace/);
+    assert.ok(await gone('activations', 'elsewhere'));
   });
 
   test('an Activation: create, list with pages, get, replace, patch, delete; readers read it', async () => {
@@ -142,15 +150,15 @@ describe('Segments and Activations through the Kubernetes API', { timeout: 300_0
 
   test('reader, analyst, privacy and decisions may not write; privacy and decisions may not read Activations', async () => {
     await h.call(keys.admin, 'POST', '/v1/segments', { body: { name: 'kept', spec: { rule: { trait: 'plan', op: 'exists' } } } });
-    await h.call(keys.admin, 'POST', '/v1/activations', { body: { name: 'kept', spec: { trigger: { type: 'segmentEntered' }, segment: 'kept', destination: { type: 'kafka', kafka: { topic: 'out' } } } } });
+    await h.call(keys.admin, 'POST', '/v1/activations', { body: { name: 'kept', spec: { trigger: { type: 'segmentEntered' }, segment: 'kept', destination: { type: 'kafka', kafka: { topic: out } } } } });
     for (const role of ['reader', 'analyst', 'privacy', 'decisions']) {
       const calls: Array<[string, string, unknown?]> = [
         ['POST', '/v1/segments', { name: `by-${role}`, spec: { rule: { trait: 'plan', op: 'exists' } } }],
         ['PUT', '/v1/segments/kept', { spec: { rule: { trait: 'x', op: 'exists' } } }],
         ['PATCH', '/v1/segments/kept', { spec: { mode: 'realtime' } }],
         ['DELETE', '/v1/segments/kept'],
-        ['POST', '/v1/activations', { name: `by-${role}`, spec: { trigger: { type: 'segmentEntered' }, segment: 'kept', destination: { type: 'kafka', kafka: { topic: 'out' } } } }],
-        ['PUT', '/v1/activations/kept', { spec: { trigger: { type: 'segmentExited' }, segment: 'kept', destination: { type: 'kafka', kafka: { topic: 'out' } } } }],
+        ['POST', '/v1/activations', { name: `by-${role}`, spec: { trigger: { type: 'segmentEntered' }, segment: 'kept', destination: { type: 'kafka', kafka: { topic: out } } } }],
+        ['PUT', '/v1/activations/kept', { spec: { trigger: { type: 'segmentExited' }, segment: 'kept', destination: { type: 'kafka', kafka: { topic: out } } } }],
         ['PATCH', '/v1/activations/kept', { spec: { holdoutPercent: 5 } }],
         ['DELETE', '/v1/activations/kept'],
       ];
