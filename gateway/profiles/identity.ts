@@ -18,7 +18,6 @@ export function identityTypes(config: Pick<WorkloadConfig, 'pipelines'>): string
   return [...new Set(pipelines.flatMap((p) => resolveIdentityKeys(p.identity?.keys).map((k) => k.name)))];
 }
 
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function parseIdentity(text: string, types: readonly string[], field = 'path.identity'): ParsedIdentity {

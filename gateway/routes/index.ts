@@ -2,10 +2,12 @@
 import type { GatewayContext } from '../context.ts';
 import type { Operation } from '../http/operation.ts';
 import { auditOperations } from './audit.ts';
+import { profileOperations } from './profiles.ts';
+import { recommendationOperations } from './recommendations.ts';
 import { whoami } from './whoami.ts';
 import { pipelineOperations } from './pipelines.ts';
 import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx), ...resourceOperations(ctx), ...pipelineOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...profileOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...pipelineOperations(ctx)];
 }
