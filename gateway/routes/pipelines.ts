@@ -104,12 +104,13 @@ function summary(p: Pipeline, counts: { total: number; pending: number; lastFail
 }
 
 export function pipelineOperations(ctx: GatewayContext): Operation[] {
-  const pipelines = new CustomResources<Pipeline>(ctx.kc, ctx.namespace, pipelineCrd.spec.names.kind, pipelineCrd.spec.names.plural);
-  const { warehouse } = ctx;
+  // Made at the first call: the operations are also declared without engines (the OpenAPI document).
+  let made: CustomResources<Pipeline> | undefined;
+  const pipelines = () => (made ??= new CustomResources<Pipeline>(ctx.kc, ctx.namespace, pipelineCrd.spec.names.kind, pipelineCrd.spec.names.plural));
 
   const pipeline = async (name: string) => {
     try {
-      return await pipelines.get(name);
+      return await pipelines().get(name);
     } catch (err) {
       throw fromKubernetes(err, `Pipeline ${name}`);
     }
@@ -117,7 +118,7 @@ export function pipelineOperations(ctx: GatewayContext): Operation[] {
 
   /** Dead-letter counts per Source. */
   const counts = async (sources: string[]) => {
-    const rows = await warehouse.query<{ source: string; total: string; pending: string; last: string }>(
+    const rows = await ctx.warehouse.query<{ source: string; total: string; pending: string; last: string }>(
       `SELECT source, uniqExact(topic, partition, offset) AS total, uniqExactIf(message_id, ${PENDING}) AS pending, toString(max(failed_at)) AS last
        FROM {db}.dead_letters WHERE has({sources:Array(String)}, source) GROUP BY source`,
       { sources },
@@ -160,7 +161,7 @@ export function pipelineOperations(ctx: GatewayContext): Operation[] {
       async handler() {
         let items: Pipeline[];
         try {
-          items = (await pipelines.list()).items;
+          items = (await pipelines().list()).items;
         } catch (err) {
           throw fromKubernetes(err, 'Pipelines');
         }
@@ -208,7 +209,7 @@ export function pipelineOperations(ctx: GatewayContext): Operation[] {
         const p = await pipeline(name);
         const filter: DeadLetterFilter = { source: sourceOf(p, query.source, 'query.source'), reason: query.reason, since: query.since, until: query.until, sources: p.spec.sources ?? [] };
         const replayed = '(source, message_id) IN (SELECT source, message_id FROM {db}.dead_letter_replays)';
-        const rows = await warehouse.query<{ failed_at: string; stage: string; source: string; reason: string; errors: string[]; message_id: string; topic: string; partition: number; offset: string; replayed: number; payload?: string }>(
+        const rows = await ctx.warehouse.query<{ failed_at: string; stage: string; source: string; reason: string; errors: string[]; message_id: string; topic: string; partition: number; offset: string; replayed: number; payload?: string }>(
           `SELECT failed_at, stage, source, reason, errors, message_id, topic, partition, offset, ${replayed} AS replayed${identifiers ? ', payload' : ''}
            FROM {db}.dead_letters
            WHERE ${FILTER}
@@ -274,12 +275,12 @@ export function pipelineOperations(ctx: GatewayContext): Operation[] {
         const sources = p.spec.sources ?? [];
         const filter: DeadLetterFilter = { source: sourceOf(p, body.source, 'body.source'), reason: body.reason, since: body.since, sources };
         const run = replaying.then(async () => {
-          const plan = await loadReplayPlan(warehouse, filter, (s) => (sources.includes(s) ? ctx.topics.source(s) : undefined));
+          const plan = await loadReplayPlan(ctx.warehouse, filter, (s) => (sources.includes(s) ? ctx.topics.source(s) : undefined));
           if (body.dryRun || plan.ready.length === 0) return plan;
           const producer = new BatchingProducer(ctx.kafka);
           await producer.connect();
           try {
-            await sendReplay(plan, warehouse, producer);
+            await sendReplay(plan, ctx.warehouse, producer);
           } finally {
             await producer.disconnect();
           }

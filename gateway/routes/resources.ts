@@ -30,7 +30,7 @@ interface KindDef {
   read?: Permission;
   write: Permission;
   /** Checks the CRD schema cannot express (a Segment's rule language), with fields under body.spec. */
-  check?(spec: Record<string, unknown>): FieldProblem[];
+  check?(spec: Record<string, unknown>, ctx: GatewayContext): FieldProblem[];
 }
 
 function crdPart(crd: CustomResourceDefinition, part: 'spec' | 'status'): JsonSchema {
@@ -82,29 +82,29 @@ const segmentDef: KindDef = {
   check: (spec) => validateRule(spec.rule).map((e) => ({ field: `body.spec.${e.path}`, message: e.message })),
 };
 
-/** An Activation writes only to the namespace's output topics (the operator refuses others too, later). */
-function activationDef(outputs: string): KindDef {
-  return {
-    kind: 'Activation',
-    plural: 'activations',
-    path: '/v1/activations',
-    crd: activationCrd,
-    read: 'activations:read',
-    write: 'activations:write',
-    check: (spec) => {
-      const topic = (spec as Partial<ActivationSpec>).destination?.kafka?.topic;
-      const problem = topic === undefined ? undefined : kafkaTopicProblem(topic, outputs);
-      return problem ? [{ field: 'body.spec.destination.kafka.topic', message: problem.replace(/^spec\.destination\.kafka\.topic: /, '') }] : [];
-    },
-  };
-}
+const activationDef: KindDef = {
+  kind: 'Activation',
+  plural: 'activations',
+  path: '/v1/activations',
+  crd: activationCrd,
+  read: 'activations:read',
+  write: 'activations:write',
+  // Only to the namespace's output topics (the operator refuses others too, but only after the write).
+  check: (spec, ctx) => {
+    const topic = (spec as Partial<ActivationSpec>).destination?.kafka?.topic;
+    const problem = topic === undefined ? undefined : kafkaTopicProblem(topic, ctx.topics.activationOutputs);
+    return problem ? [{ field: 'body.spec.destination.kafka.topic', message: problem.replace(/^spec\.destination\.kafka\.topic: /, '') }] : [];
+  },
+};
 
 function refuse(problems: FieldProblem[]): ApiError {
   return new ApiError(400, 'invalid_request', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]!.field, problems);
 }
 
 function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
-  const client = new CustomResources(ctx.kc, ctx.namespace, def.kind, def.plural);
+  // Made at the first call: the operations are also declared without engines (the OpenAPI document).
+  let made: CustomResources | undefined;
+  const resources = () => (made ??= new CustomResources(ctx.kc, ctx.namespace, def.kind, def.plural));
   const spec = crdPart(def.crd, 'spec');
   const validateSpec = ajv.compile(spec);
   const resource = resourceSchema(def);
@@ -117,7 +117,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
   /** The spec as it will be stored must pass the CRD schema and the kind's own checks. */
   const checkSpec = (value: unknown, schemaChecked: boolean) => {
     if (!schemaChecked && !validateSpec(value)) throw refuse(describe(validateSpec.errors, 'body.spec'));
-    const problems = def.check?.(value as Record<string, unknown>) ?? [];
+    const problems = def.check?.(value as Record<string, unknown>, ctx) ?? [];
     if (problems.length) throw refuse(problems);
   };
 
@@ -126,7 +126,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
     for (let attempt = 1; ; attempt++) {
       let current: CustomResource;
       try {
-        current = await client.get(name);
+        current = await resources().get(name);
       } catch (err) {
         throw fromKubernetes(err, what(name));
       }
@@ -137,7 +137,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
       } catch (err) {
         if (err instanceof ApiError) throw err;
         if (kubernetesStatus(err) !== 409) throw fromKubernetes(err, what(name));
-        if (given !== undefined) throw staleVersion(what(name), given, await client.get(name).then((c) => c.metadata?.resourceVersion, () => undefined));
+        if (given !== undefined) throw staleVersion(what(name), given, await resources().get(name).then((c) => c.metadata?.resourceVersion, () => undefined));
         if (attempt >= ATTEMPTS) throw fromKubernetes(err, what(name));
       }
     }
@@ -163,7 +163,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
         async handler({ query }) {
           const position = decodeCursor<{ c: string }>(query.cursor, { required: ['c'], properties: { c: { type: 'string', minLength: 1, maxLength: 1500 } } });
           try {
-            const page = await client.list(query.limit, position?.c);
+            const page = await resources().list(query.limit, position?.c);
             return { body: { items: page.items.map(representation), next_cursor: page.continue ? encodeCursor({ c: page.continue }) : null } };
           } catch (err) {
             // The only input the API server reads here is the continue token inside the cursor.
@@ -184,7 +184,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
         responses: { 200: { description: `The ${def.kind}.`, schema: resource } },
         async handler({ params: { name } }) {
           try {
-            return { body: representation(await client.get(name)) };
+            return { body: representation(await resources().get(name)) };
           } catch (err) {
             throw fromKubernetes(err, what(name));
           }
@@ -210,7 +210,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
         audited(subject, body.name);
         checkSpec(body.spec, true);
         try {
-          return { status: 201, body: representation(await client.create(body.name, body.spec)) };
+          return { status: 201, body: representation(await resources().create(body.name, body.spec)) };
         } catch (err) {
           throw fromKubernetes(err, what(body.name));
         }
@@ -233,7 +233,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
       async handler({ params: { name }, body, subject }) {
         audited(subject, name);
         checkSpec(body.spec, true);
-        const stored = await writeCurrent(name, body.resourceVersion, (current) => client.replace(current, body.spec, current.metadata!.resourceVersion!));
+        const stored = await writeCurrent(name, body.resourceVersion, (current) => resources().replace(current, body.spec, current.metadata!.resourceVersion!));
         return { body: representation(stored) };
       },
     }),
@@ -257,7 +257,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
         const patch = body.spec ?? {};
         const stored = await writeCurrent(name, body.resourceVersion, (current) => {
           checkSpec(mergePatch(current.spec, patch), false);
-          return client.mergePatch(name, { spec: patch }, current.metadata!.resourceVersion!);
+          return resources().mergePatch(name, { spec: patch }, current.metadata!.resourceVersion!);
         });
         return { body: representation(stored) };
       },
@@ -275,7 +275,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
       async handler({ params: { name }, subject }) {
         audited(subject, name);
         try {
-          await client.delete(name);
+          await resources().delete(name);
         } catch (err) {
           throw fromKubernetes(err, what(name));
         }
@@ -287,5 +287,5 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
 }
 
 export function resourceOperations(ctx: GatewayContext): Operation[] {
-  return [...kindOperations(ctx, segmentDef), ...kindOperations(ctx, activationDef(ctx.topics.activationOutputs))];
+  return [...kindOperations(ctx, segmentDef), ...kindOperations(ctx, activationDef)];
 }
