@@ -1,9 +1,9 @@
 # The USPA image: one image for every component, the command chooses the role.
 #
 #   docker build -t uspa:0.1.0 .
-#   docker run --rm uspa:0.1.0 operator          # or: collector | pipeline | worker <kind>
+#   docker run --rm uspa:0.1.0 operator          # or: collector | api | pipeline | worker <kind>
 #
-# Roles (cli/main.ts): operator, collector, pipeline, worker segments|activations|models|enrichment;
+# Roles (cli/main.ts): operator, collector, api, pipeline, worker segments|activations|models|enrichment;
 # the data commands (import, dlq, identity) run from it too. Without a Docker daemon,
 # `npm run image` (scripts/image.sh) builds this same file with buildah on a Debian base it makes.
 #
@@ -54,7 +54,7 @@ RUN node_modules/.bin/tsc -p tsconfig.image.json --outDir /out \
 FROM ${BASE}
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="uspa" \
-      org.opencontainers.image.description="USPA, a Kubernetes-native Customer Data Platform: operator, collector, pipeline and Temporal workers" \
+      org.opencontainers.image.description="USPA, a Kubernetes-native Customer Data Platform: operator, collector, API, pipeline and Temporal workers" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}"
 ENV NODE_ENV=production

@@ -117,7 +117,7 @@ describe('container image', { timeout: 1_800_000 }, () => {
     assert.deepEqual(config!.Config.Entrypoint, ['node', '/app/bin/uspa.js']);
     assert.notEqual(Number(await nodeIn(built.image, 'console.log(process.getuid())')), 0);
     const usage = await podman(['run', '--rm', ...LIMITS, '--network', 'none', built.image, '--help']);
-    for (const role of ['uspa operator', 'uspa collector', 'uspa pipeline', 'uspa worker <segments|activations|models|enrichment>']) assert.ok(usage.includes(role), `usage names ${role}`);
+    for (const role of ['uspa operator', 'uspa collector', 'uspa api', 'uspa pipeline', 'uspa worker <segments|activations|models|enrichment>']) assert.ok(usage.includes(role), `usage names ${role}`);
   });
 
   test('holds the production dependencies only', async () => {
@@ -222,6 +222,16 @@ describe('container image', { timeout: 1_800_000 }, () => {
     const { name } = await startRole('pipeline', ['pipeline'], { ...engines(), USPA_CONFIG: '/etc/uspa/config.yaml', USPA_PIPELINE: 'main', USPA_TOPIC_PREFIX: topicPrefix, USPA_DATABASE: database }, ['/healthz', '/readyz']);
     await stopRole(name);
     t.diagnostic(`pipeline ready in ${startup.pipeline} s`);
+  });
+
+  test('api: ready (ApiKeys watched, ClickHouse migrated, profile changes consumed), serves its OpenAPI document, refuses a call without a key', async (t) => {
+    writeConfig();
+    const { name, port } = await startRole('api', ['api'], { ...engines(), USPA_CONFIG: '/etc/uspa/config.yaml', USPA_NAMESPACE: namespace, USPA_TOPIC_PREFIX: topicPrefix, USPA_DATABASE: database, KUBECONFIG: '/etc/uspa/kubeconfig' }, ['/healthz', '/readyz']);
+    const document = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { openapi: string };
+    assert.equal(document.openapi, '3.1.0');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/v1/whoami`)).status, 401);
+    assert.equal(await stopRole(name), 0);
+    t.diagnostic(`api ready in ${startup.api} s`);
   });
 
   test('operator: ready (caches synced) on one namespace', async (t) => {

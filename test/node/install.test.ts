@@ -116,13 +116,18 @@ spec:
     webhook: {url: "${hook.url}"}
   template:
     body: '{"messageId": {{ event.messageId | json }}}'
+---
+apiVersion: uspa.tech/v1alpha1
+kind: ApiKey
+metadata: {name: admin}
+spec: {role: admin}
 `);
-  for (const kind of ['sources.uspa.tech/web', 'pipelines.uspa.tech/main', 'activations.uspa.tech/welcome']) {
+  for (const kind of ['sources.uspa.tech/web', 'pipelines.uspa.tech/main', 'activations.uspa.tech/welcome', 'apikeys.uspa.tech/admin']) {
     await kubectl(['-n', ns, 'wait', kind, '--for=condition=Ready', '--timeout=600s']);
   }
   const deployments = JSON.parse(await kubectl(['-n', ns, 'get', 'deployments', '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status: { availableReplicas?: number } }> };
   const names = deployments.items.map((d) => d.metadata.name).sort();
-  for (const want of ['collector', 'pipeline-main', 'worker-activations', 'worker-enrichment', 'worker-models']) {
+  for (const want of ['collector', 'uspa-api', 'pipeline-main', 'worker-activations', 'worker-enrichment', 'worker-models']) {
     assert.ok(names.some((n) => n.includes(want)), `a ${want} Deployment runs (got ${names.join(', ')})`);
   }
   await eventually('every Deployment available', async () => {
@@ -157,6 +162,17 @@ spec:
   }, 120_000);
   assert.deepEqual(stored.map((r) => r.event), ['Signed Up']);
   figures.eventToClickHouseSeconds = seconds(started);
+
+  // The API, in its container, reads the person back through its Service with the ApiKey's key.
+  const api = service.items.find((s) => s.metadata.name === 'uspa-api');
+  assert.ok(api, 'the API Service exists');
+  const key = Buffer.from(JSON.parse(await kubectl(['-n', ns, 'get', 'secret', 'uspa-apikey-admin', '-o', 'json'])).data.apiKey as string, 'base64').toString('utf8');
+  const profile = await eventually('the profile through the API', async () => {
+    const r = await fetch(`http://${api.spec.clusterIP}:${api.spec.ports[0]!.port}/v1/profiles/${encodeURIComponent(`userId:${userId}`)}`, { headers: { authorization: `Bearer ${key}` } });
+    return r.status === 200 ? ((await r.json()) as { identities: string[] }) : undefined;
+  }, 120_000);
+  assert.ok(profile.identities.includes(`userId:${userId}`), JSON.stringify(profile));
+  figures.eventToApiSeconds = seconds(started);
 
   // 5. The campaign fires: the activations worker, in its container, calls the webhook.
   const delivered = await eventually('the webhook call', async () => (hook.requests.length > 0 ? hook.requests[0] : undefined), 180_000);
