@@ -141,6 +141,13 @@ describe('Pipelines, lag and dead letters', { timeout: 300_000 }, () => {
     assert.deepEqual([counts.body.deadLetters.total, counts.body.deadLetters.pending], [2, 1]);
     const rows = await h.product.rows<{ n: string }>('SELECT count() AS n FROM {db}.events WHERE message_id = {id:String}', { id: dead });
     assert.equal(Number(rows[0]!.n), 1);
+    const audit = await eventually('the replays in the audit log', async () => {
+      const found = await h.product.rows<{ kind: string; status: number }>("SELECT kind, status FROM {db}.api_audit WHERE operation = 'replayDeadLetters' AND target = 'Pipeline/main' AND status = 200");
+      return found.length >= 3 ? found : undefined;
+    });
+    assert.ok(audit.every((r) => r.kind === 'write'));
+    const reads = await h.product.rows<{ kind: string }>("SELECT kind FROM {db}.api_audit WHERE operation = 'listDeadLetters' AND target = 'Pipeline/main'");
+    assert.ok(reads.length > 0 && reads.every((r) => r.kind === 'read'), 'reading dead letters (personal data) is audited');
   });
 
   test('garbage and SQL in every parameter are 4xx and change nothing', async () => {

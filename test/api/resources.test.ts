@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import { eventually } from '../support/env.ts';
 import { kubeConfig } from '../support/operator.ts';
 import { startApi, type ApiHarness } from '../support/gateway.ts';
 
@@ -76,6 +77,16 @@ describe('Segments and Activations through the Kubernetes API', { timeout: 300_0
     assert.deepEqual([missing.status, missing.body.error.code], [404, 'not_found']);
     const patchMissing = await h.call(keys.marketer, 'PATCH', '/v1/segments/never', { body: { spec: { mode: 'batch' } } });
     assert.equal(patchMissing.status, 404);
+
+    // Every write is in the audit log with the Segment's name as target, never the spec itself.
+    const audit = await eventually('the writes in the audit log', async () => {
+      const rows = await h.product.rows<{ operation: string; kind: string; target: string; status: number; api_key: string }>("SELECT operation, kind, target, status, api_key FROM {db}.api_audit WHERE target = 'Segment/pro-users' ORDER BY at");
+      return rows.length >= 9 ? rows : undefined;
+    });
+    assert.deepEqual(audit.map((r) => [r.operation, r.status]), [['createSegment', 201], ['replaceSegment', 200], ['replaceSegment', 409], ['patchSegment', 200], ['patchSegment', 200], ['patchSegment', 409], ['createSegment', 409], ['deleteSegment', 204], ['deleteSegment', 404]]);
+    assert.ok(audit.every((r) => r.kind === 'write' && r.api_key.endsWith('-marketer')));
+    const logged = JSON.stringify(await h.product.rows('SELECT * FROM {db}.api_audit'));
+    assert.ok(!logged.includes('Order Completed') && !logged.includes('paying'), 'no spec in the audit log');
   });
 
   test('an invalid rule is refused before the API server with the rule path under body.spec.rule', async () => {
