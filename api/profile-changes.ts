@@ -9,7 +9,7 @@ export interface ProfileChangeRecord {
   identities: string[];
   /** True when the profile was folded into another (a merge) or emptied (an unmerge). */
   deleted: boolean;
-  /** When the rebuilt row was written, ISO 8601. */
+  /** The rebuilt row's updated_at (when its rebuild round began), ISO 8601. */
   updatedAt: string;
 }
 

@@ -193,3 +193,19 @@ test('CachedProfiles: before its consumer runs it bypasses the cache and says wh
   assert.match(text, /uspa_api_profile_cache_changes_total\{topic="segment-changes"\} 1/);
   assert.match(text, /uspa_api_profile_cache_misses_total/);
 });
+
+test('cache: many changes at once reload only a few profiles in the background; the rest are evicted and load on their next read', async () => {
+  const inner = new Memory();
+  for (let n = 0; n < 10; n++) inner.put(doc(`p${n}`, [`userId:u${n}`]));
+  const cache = new ProfileCache(inner, 100);
+  for (let n = 0; n < 10; n++) await cache.load(`p${n}`);
+  let release!: () => void;
+  inner.hold = new Promise((r) => (release = r));
+  for (let n = 0; n < 10; n++) cache.applySegmentChange(`p${n}`);
+  assert.equal(inner.loads, 14, 'four background reloads, not ten');
+  inner.hold = undefined;
+  release();
+  await tick();
+  await cache.load('p9');
+  assert.equal(inner.loads, 15, 'an evicted profile loads on its next read');
+});

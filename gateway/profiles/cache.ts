@@ -21,6 +21,13 @@ export const DEFAULT_CACHE_PROFILES = 100_000;
 const MAX_AGE_MS = 10 * 60_000;
 /** Identity entries are small; a profile has a few identities. */
 const IDENTITIES_PER_PROFILE = 4;
+/**
+ * Changed profiles reloaded at once in the background; past that a change only evicts, so a Segment
+ * version entering 100,000 cached profiles does not queue 100,000 loads in front of the readers.
+ */
+const MAX_REFRESHES = 4;
+/** How long start() waits to join before serving with the cache bypassed (problem() says why). */
+const JOIN_WAIT_MS = 30_000;
 
 type Outcome = 'hit' | 'miss';
 
@@ -43,6 +50,7 @@ export class ProfileCache implements ProfileStore {
   private readonly identitiesOf = new Map<string, Set<string>>();
   private readonly loading = new Map<string, Pending<ProfileDocument | undefined>>();
   private readonly resolving = new Map<string, Pending<string | undefined>>();
+  private refreshing = 0;
 
   constructor(
     private readonly inner: ProfileStore,
@@ -161,7 +169,11 @@ export class ProfileCache implements ProfileStore {
   }
 
   private refresh(profileId: string): void {
-    this.load(profileId).catch((err: unknown) => this.log?.warn({ err, profileId }, 'refreshing a cached profile failed; the next read loads it'));
+    if (this.refreshing >= MAX_REFRESHES) return;
+    this.refreshing++;
+    this.load(profileId)
+      .catch((err: unknown) => this.log?.warn({ err, profileId }, 'refreshing a cached profile failed; the next read loads it'))
+      .finally(() => this.refreshing--);
   }
 
   private shared<T>(map: Map<string, Pending<T>>, key: string, load: () => Promise<T>, keep: (value: T) => void): Promise<T> {
@@ -212,7 +224,7 @@ export class CachedProfiles implements ProfileStore {
     const evictions = new Counter({ name: 'uspa_api_profile_cache_evictions_total', help: 'Cached profiles removed: capacity (LRU), change (a change record), expired (the 10-minute backstop)', labelNames: ['reason'], registers: [registry] });
     this.changes = new Counter({ name: 'uspa_api_profile_cache_changes_total', help: 'Change records applied to the cache', labelNames: ['topic'], registers: [registry] });
     this.unreadable = new Counter({ name: 'uspa_api_profile_cache_unreadable_total', help: 'Change records that could not be read (skipped, logged)', labelNames: ['topic'], registers: [registry] });
-    this.lag = new Histogram({ name: 'uspa_api_profile_cache_change_lag_seconds', help: 'From the change (the rebuilt row written, the Segment change computed) to its record applied here', labelNames: ['topic'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60], registers: [registry] });
+    this.lag = new Histogram({ name: 'uspa_api_profile_cache_change_lag_seconds', help: 'From the change (the rebuild round began, the Segment change was computed) to its record applied here', labelNames: ['topic'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60], registers: [registry] });
     this.cache = new ProfileCache(inner, maxProfiles, {
       lookup: (cache, outcome) => (outcome === 'hit' ? lookups : misses).inc({ cache }),
       evicted: (reason) => evictions.inc({ reason }),
@@ -277,8 +289,13 @@ export class CachedProfiles implements ProfileStore {
     await consumer.connect();
     await consumer.subscribe({ topics: subscribed, fromBeginning: false });
     await consumer.run({ eachMessage: async ({ topic, message }) => this.onRecord(topic, message.value) });
-    await joined;
-    log.info({ group: this.groupId, topics: subscribed }, 'profile cache consuming changes');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), JOIN_WAIT_MS)));
+    if ((await Promise.race([joined.then(() => false), late])) && first) {
+      this.state = `the profile cache's Kafka consumer has not joined its group ${this.groupId} yet`;
+      log.warn({ group: this.groupId }, 'profile cache consumer not joined yet; reads go to ClickHouse until it does');
+    } else log.info({ group: this.groupId, topics: subscribed }, 'profile cache consuming changes');
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
