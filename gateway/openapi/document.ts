@@ -48,7 +48,7 @@ export function openApiDocument(operations: readonly Operation[]): Record<string
       'x-uspa-roles': roles,
       ...(op.audit ? { 'x-uspa-audit': op.audit } : {}),
       parameters: [...parameters('path', op.params), ...parameters('query', op.query)],
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: op.body }, ...(op.method === 'patch' ? { 'application/merge-patch+json': { schema: op.body } } : {}) } } } : {}),
       responses,
     };
   }
