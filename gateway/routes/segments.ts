@@ -9,7 +9,7 @@ import { ApiError, invalid, notFound } from '../http/errors.ts';
 import { CURSOR, LIMIT, NEXT_CURSOR, decodeCursor, encodeCursor, operation, type JsonSchema, type Operation } from '../http/operation.ts';
 import { SegmentReader } from '../segments/kube.ts';
 import { inDatabase, latestVersions, liveStates, membersQuery, versionHistory, type MemberSource } from '../segments/queries.ts';
-import { csvWriter, membersOf, ndjsonWriter, toMember, type MemberRow } from '../segments/writers.ts';
+import { csvWriter, membersOf, ndjsonWriter, toMember, type Member } from '../segments/writers.ts';
 
 const NAME: JsonSchema = { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL, description: 'Name of the Segment resource.' };
 const TIME: JsonSchema = { type: 'string', format: 'date-time' };
@@ -201,7 +201,7 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
       if (query.format === 'json') {
         const limit = query.limit ?? 100;
         const q = membersQuery(source, { identities: query.identities, page: { limit: limit + 1, ...(cursor ? { after: cursor.a } : {}) } });
-        const rows = await ctx.warehouse.query<MemberRow>(q.query, q.params);
+        const rows = await ctx.warehouse.query<Member>(q.query, q.params);
         const page = rows.slice(0, limit).map((r) => toMember(r, identifiers));
         exported.inc({ format: 'json' }, page.length);
         const next = rows.length > limit ? encodeCursor({ a: page.at(-1)!.profileId, ...(source.mode === 'batch' ? { v: source.version } : {}) }) : null;
@@ -226,12 +226,13 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
     res.setHeader('Cache-Control', 'no-store');
     if (source.mode === 'batch') res.setHeader('X-Segment-Version', String(source.version));
     let sent = 0;
-    const rows = membersOf(identifiers, (n) => {
+    const count = (n: number) => {
       sent += n;
       exported.inc({ format }, n);
-    });
+    };
+    const writers = format === 'ndjson' ? [ndjsonWriter(withIdentities && !identifiers, count)] : [membersOf(identifiers, count), csvWriter(withIdentities)];
     try {
-      await pipeline(result.stream(), rows, format === 'ndjson' ? ndjsonWriter() : csvWriter(withIdentities), res);
+      await pipeline([result.stream(), ...writers, res]);
     } catch (err) {
       if (!controller.signal.aborted) throw err;
       cut.inc({ format });

@@ -77,11 +77,12 @@ export function membersQuery(source: MemberSource, options: { identities: boolea
       ? `SELECT DISTINCT profile_id FROM {db}.segment_members WHERE segment = {key:String} AND version = {version:UInt64}${after}${order}`
       : `SELECT profile_id FROM {db}.segment_live WHERE segment = {key:String}${after} GROUP BY profile_id HAVING argMax(member, changed_at) = 1${order}`;
   const params: Record<string, unknown> = { key: source.key, ...(source.mode === 'batch' ? { version: source.version } : {}), ...(page ? { limit: page.limit } : {}), ...(page?.after === undefined ? {} : { after: page.after }) };
-  if (!options.identities) return { query: members, params };
+  // Columns named as the API names them, so a row's JSON is already the member.
+  if (!options.identities) return { query: `SELECT profile_id AS profileId FROM (${members})${page ? ' ORDER BY profileId' : ''}`, params };
   // Merged-away (deleted) profiles keep no identities: the member row stays, with [].
   const query = `WITH members AS (${members})
-    SELECT m.profile_id AS profile_id, p.identities AS identities FROM members AS m
-    LEFT JOIN (SELECT profile_id, identities FROM {db}.profiles FINAL WHERE profile_id IN (SELECT profile_id FROM members) AND deleted = 0) AS p ON p.profile_id = m.profile_id${page ? ' ORDER BY profile_id' : ''}`;
+    SELECT m.profile_id AS profileId, p.identities AS identities FROM members AS m
+    LEFT JOIN (SELECT profile_id, identities FROM {db}.profiles FINAL WHERE profile_id IN (SELECT profile_id FROM members) AND deleted = 0) AS p ON p.profile_id = m.profile_id${page ? ' ORDER BY profileId' : ''}`;
   return { query, params };
 }
 

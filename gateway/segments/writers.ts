@@ -1,5 +1,5 @@
 // A Segment's members as they leave the API: rows from ClickHouse's JSONEachRow stream become
-// members (identities redacted by role), then NDJSON lines or CSV records. Everything moves in
+// NDJSON lines or CSV records, identities redacted by role. Everything moves in
 // batches (one ClickHouse block at a time) so a million members never sit in memory at once.
 import { Transform, type TransformCallback } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
@@ -11,35 +11,41 @@ export interface Member {
   identities?: string[];
 }
 
-/** What a member query returns per row. */
-export interface MemberRow {
-  profile_id: string;
-  identities?: string[];
+/** A row of ClickHouse's JSONEachRow stream: its text and a parser of it. */
+export interface ClickHouseRow {
+  text: string;
+  json<T>(): T;
 }
 
-export function toMember(row: MemberRow, identifiers: boolean): Member {
-  if (row.identities === undefined) return { profileId: row.profile_id };
-  return { profileId: row.profile_id, identities: identifiers ? row.identities : row.identities.map(redactIdentity) };
+/** Redacts identities for roles without identifiers (member queries select profileId, identities). */
+export function toMember(row: Member, identifiers: boolean): Member {
+  if (row.identities === undefined || identifiers) return row;
+  return { profileId: row.profileId, identities: row.identities.map(redactIdentity) };
 }
 
-/** ClickHouse result rows (each with .json()) in, Member[] batches out. */
+/** ClickHouse rows in, Member[] batches out. */
 export function membersOf(identifiers: boolean, onBatch?: (members: number) => void): Transform {
   return new Transform({
     objectMode: true,
-    transform(rows: Array<{ json<T>(): T }>, _enc, done: TransformCallback) {
+    transform(rows: ClickHouseRow[], _enc, done: TransformCallback) {
       onBatch?.(rows.length);
-      done(null, rows.map((r) => toMember(r.json<MemberRow>(), identifiers)));
+      done(null, rows.map((r) => toMember(r.json<Member>(), identifiers)));
     },
   });
 }
 
-/** Member[] batches in, one JSON object per line out. */
-export function ndjsonWriter(): Transform {
+/**
+ * ClickHouse rows in, one JSON object per line out. When nothing needs redacting a row's text is
+ * already the line (the query names its columns as the API does): no parse, no stringify.
+ */
+export function ndjsonWriter(redact: boolean, onBatch?: (members: number) => void): Transform {
   return new Transform({
     writableObjectMode: true,
-    transform(batch: Member[], _enc, done: TransformCallback) {
+    transform(rows: ClickHouseRow[], _enc, done: TransformCallback) {
+      onBatch?.(rows.length);
       let text = '';
-      for (const m of batch) text += `${JSON.stringify(m)}\n`;
+      if (!redact) for (const r of rows) text += `${r.text}\n`;
+      else for (const r of rows) text += `${JSON.stringify(toMember(r.json<Member>(), false))}\n`;
       done(null, text);
     },
   });

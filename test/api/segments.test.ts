@@ -60,7 +60,9 @@ describe('Segments API', () => {
     const t0 = Date.UTC(2026, 0, 1);
     const newest = [ada, bob, ...synthetic];
     await h.product.warehouse.insert('segment_versions', Array.from({ length: 25 }, (_, i) => ({ segment: key('vip'), version: i + 1, size: i === 24 ? newest.length : 100 + i, computed_at: chTime(new Date(t0 + i * 3_600_000)), query: 'SELECT 1' })));
-    await h.product.warehouse.insert('segment_members', [...newest, synthetic[0]!].map((p) => ({ segment: key('vip'), version: 25, profile_id: p })));
+    await h.product.warehouse.insert('segment_members', newest.map((p) => ({ segment: key('vip'), version: 25, profile_id: p })));
+    // A second part with a row again (a retried insert): not merged yet, so the read must fold it.
+    await h.product.warehouse.insert('segment_members', [{ segment: key('vip'), version: 25, profile_id: synthetic[0] }]);
     await h.product.warehouse.insert('segment_members', [{ segment: key('vip'), version: 24, profile_id: 'p-only-in-24' }]);
     // live (realtime): p-a entered then exited, p-b and ada entered.
     const at = (s: number) => chTime(new Date(Date.now() - 60_000 + s * 1000));
