@@ -2,6 +2,7 @@
 import type { GatewayContext } from '../context.ts';
 import type { Operation } from '../http/operation.ts';
 import { auditOperations } from './audit.ts';
+import { segmentOperations } from './segments.ts';
 import { profileOperations } from './profiles.ts';
 import { recommendationOperations } from './recommendations.ts';
 import { whoami } from './whoami.ts';
@@ -9,5 +10,5 @@ import { pipelineOperations } from './pipelines.ts';
 import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx), ...profileOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...pipelineOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...pipelineOperations(ctx)];
 }
