@@ -94,9 +94,14 @@ type Format = (typeof FORMATS)[number];
 const CONTENT_TYPE: Record<Exclude<Format, 'json'>, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' };
 
 export function segmentOperations(ctx: GatewayContext): Operation[] {
-  const reader = new SegmentReader(ctx.kc, ctx.namespace);
-  const exported = new Counter({ name: 'uspa_api_segment_members_exported_total', help: 'Segment members sent by member exports, by format', labelNames: ['format'], registers: [ctx.registry] });
-  const cut = new Counter({ name: 'uspa_api_segment_exports_cut_total', help: 'Member exports the client closed before the end (their ClickHouse query was aborted)', labelNames: ['format'], registers: [ctx.registry] });
+  // Made on first use: the operations are declared (and the document printed) without engines.
+  let made: { reader: SegmentReader; exported: Counter; cut: Counter } | undefined;
+  const engines = () =>
+    (made ??= {
+      reader: new SegmentReader(ctx.kc, ctx.namespace),
+      exported: new Counter({ name: 'uspa_api_segment_members_exported_total', help: 'Segment members sent by member exports, by format', labelNames: ['format'], registers: [ctx.registry] }),
+      cut: new Counter({ name: 'uspa_api_segment_exports_cut_total', help: 'Member exports the client closed before the end (their ClickHouse query was aborted)', labelNames: ['format'], registers: [ctx.registry] }),
+    });
 
   const list = operation<Record<string, never>, { limit: number; cursor?: string }>({
     id: 'listSegments',
@@ -112,7 +117,7 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
     },
     async handler({ query }) {
       const position = decodeCursor<{ k: string }>(query.cursor, { required: ['k'], properties: { k: { type: 'string', minLength: 1, maxLength: 1536 } } });
-      const page = await reader.list(query.limit, position?.k);
+      const page = await engines().reader.list(query.limit, position?.k);
       return { body: { segments: await views(ctx, page.items), next_cursor: page.next ? encodeCursor({ k: page.next }) : null } };
     },
   });
@@ -136,7 +141,7 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
     },
     async handler({ params, query }) {
       const position = decodeCursor<{ b: number }>(query.cursor, { required: ['b'], properties: { b: { type: 'integer', minimum: 1 } } });
-      const segment = await segmentNamed(reader, params.name);
+      const segment = await segmentNamed(engines().reader, params.name);
       const [[view], history] = await Promise.all([views(ctx, [segment]), versionHistory(ctx.warehouse, `${ctx.namespace}/${params.name}`, query.history_limit, position?.b)]);
       const last = history.versions.at(-1);
       return { body: { ...view, history: history.versions, next_cursor: history.more && last ? encodeCursor({ b: last.version }) : null } };
@@ -187,7 +192,7 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
         if (query.cursor !== undefined) throw invalid('query.cursor', 'applies to format=json only: ndjson and csv stream every member');
       }
       const cursor = decodeCursor<{ a: string; v?: number }>(query.cursor, { required: ['a'], properties: { a: { type: 'string', maxLength: 1024 }, v: { type: 'integer', minimum: 1 } } });
-      const segment = await segmentNamed(reader, params.name);
+      const segment = await segmentNamed(engines().reader, params.name);
       const [view] = await views(ctx, [segment]);
       if (!view!.computed) throw new ApiError(409, 'conflict', `Segment ${params.name} has not been computed yet: its members are known after its first computation (GET /v1/segments/${params.name} shows computed and lastComputedAt)`, 'path.name');
       const key = `${ctx.namespace}/${params.name}`;
@@ -203,7 +208,7 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
         const q = membersQuery(source, { identities: query.identities, page: { limit: limit + 1, ...(cursor ? { after: cursor.a } : {}) } });
         const rows = await ctx.warehouse.query<Member>(q.query, q.params);
         const page = rows.slice(0, limit).map((r) => toMember(r, identifiers));
-        exported.inc({ format: 'json' }, page.length);
+        engines().exported.inc({ format: 'json' }, page.length);
         const next = rows.length > limit ? encodeCursor({ a: page.at(-1)!.profileId, ...(source.mode === 'batch' ? { v: source.version } : {}) }) : null;
         return { headers: { 'Cache-Control': 'no-store' }, body: { segment: params.name, mode: view!.mode, version: source.mode === 'batch' ? source.version : null, members: page, next_cursor: next } };
       }
@@ -219,24 +224,33 @@ export function segmentOperations(ctx: GatewayContext): Operation[] {
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
-    const result = await ctx.warehouse.client.query({ query: inDatabase(ctx.warehouse, q.query), query_params: q.params, format: 'JSONEachRow', abort_signal: controller.signal });
+    const cutShort = () => {
+      engines().cut.inc({ format });
+      ctx.log.info({ segment: name, format, sent, requestId: res.locals.requestId }, 'member export closed by the client; ClickHouse query aborted');
+    };
+    let sent = 0;
+    let result;
+    try {
+      result = await ctx.warehouse.client.query({ query: inDatabase(ctx.warehouse, q.query), query_params: q.params, format: 'JSONEachRow', abort_signal: controller.signal });
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+      return cutShort();
+    }
     res.status(200);
     res.setHeader('Content-Type', CONTENT_TYPE[format]);
     res.setHeader('Content-Disposition', `attachment; filename="${name}-members.${format}"`);
     res.setHeader('Cache-Control', 'no-store');
     if (source.mode === 'batch') res.setHeader('X-Segment-Version', String(source.version));
-    let sent = 0;
     const count = (n: number) => {
       sent += n;
-      exported.inc({ format }, n);
+      engines().exported.inc({ format }, n);
     };
     const writers = format === 'ndjson' ? [ndjsonWriter(withIdentities && !identifiers, count)] : [membersOf(identifiers, count), csvWriter(withIdentities)];
     try {
       await pipeline([result.stream(), ...writers, res]);
     } catch (err) {
       if (!controller.signal.aborted) throw err;
-      cut.inc({ format });
-      ctx.log.info({ segment: name, format, sent, requestId: res.locals.requestId }, 'member export closed by the client; ClickHouse query aborted');
+      cutShort();
     }
   }
 
