@@ -98,6 +98,9 @@ def log(**fields):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the second waits for the client's
+    # delayed ACK (~40 ms on loopback) — measured 51 ms per SELECT 1 with it, 5 ms without.
+    disable_nagle_algorithm = True
     server_version = "uspa-chdb-http"
     engine: Engine = None  # type: ignore[assignment]
     password = ""
