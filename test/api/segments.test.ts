@@ -209,6 +209,19 @@ describe('Segments API', () => {
     assert.equal((await h.call(undefined, 'GET', '/v1/segments/vip/members')).status, 401);
   });
 
+  test('every member export is in the audit log as an export of the Segment, without the members', async () => {
+    const admin = await h.key('admin');
+    await h.call(analyst, 'GET', '/v1/segments/vip/members', { query: { format: 'csv' }, headers: { 'X-Request-Id': 'export-audit-check' } });
+    const audit = await eventually('the export in the audit log', async () => {
+      const res = await h.call(admin, 'GET', '/v1/audit', { query: { operation: 'exportSegmentMembers', target: 'vip' } });
+      return res.body.items.some((i: { requestId: string }) => i.requestId === 'export-audit-check') ? res : undefined;
+    });
+    const entry = audit.body.items.find((i: { requestId: string }) => i.requestId === 'export-audit-check');
+    assert.deepEqual([entry.kind, entry.route, entry.target, entry.status, entry.role], ['export', '/v1/segments/{name}/members', 'vip', 200, 'analyst']);
+    assert.ok(!audit.text.includes('ada@example.com') && !audit.text.includes(ada), 'no member data in the log');
+    assert.ok(audit.body.items.length >= 5, 'the exports of the earlier tests too');
+  });
+
   test('hostile input gets a 4xx naming the field and changes nothing', async () => {
     const count = async () => (await h.product.rows<{ n: string }>('SELECT (SELECT count() FROM {db}.segment_versions) + (SELECT count() FROM {db}.segment_members) + (SELECT count() FROM {db}.segment_live) AS n'))[0]!.n;
     const before = await count();
