@@ -101,7 +101,8 @@ export function createGateway(deps: GatewayDeps): Express {
         const body = check(validators.body, req.body, 'body');
         let target = '';
         if (op.audit) {
-          res.on('finish', () => {
+          // 'close' also fires when a client leaves mid-stream (a cut export): recorded as 499.
+          res.on('close', () => {
             audit.record({
               at: new Date().toISOString(),
               requestId: res.locals.requestId as string,
@@ -113,7 +114,7 @@ export function createGateway(deps: GatewayDeps): Express {
               method: op.method.toUpperCase(),
               route: op.path,
               target,
-              status: res.statusCode,
+              status: res.writableFinished ? res.statusCode : 499,
               ip: req.ip ?? '',
               userAgent: (req.get('user-agent') ?? '').slice(0, 256),
             });
