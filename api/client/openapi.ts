@@ -1,6 +1,64 @@
 // GENERATED from the API's OpenAPI document by openapi-typescript — do not edit.
 // Regenerate with `npm run gen:client` after changing an operation (test/api/contract.test.ts fails until then).
 export interface paths {
+    "/v1/activations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activations of the namespace, by name
+         * @description Permission `activations:read` (list and read Activations): roles admin, marketer, analyst, reader.
+         */
+        get: operations["listActivations"];
+        put?: never;
+        /**
+         * Create a Activation (the custom resource, as kubectl apply would)
+         * @description Permission `activations:write` (create, edit and delete Activations): roles admin, marketer.
+         */
+        post: operations["createActivation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One Activation: spec and status
+         * @description Permission `activations:read` (list and read Activations): roles admin, marketer, analyst, reader.
+         */
+        get: operations["getActivation"];
+        /**
+         * Replace a Activation's spec
+         * @description Permission `activations:write` (create, edit and delete Activations): roles admin, marketer.
+         */
+        put: operations["replaceActivation"];
+        post?: never;
+        /**
+         * Delete a Activation
+         * @description Permission `activations:write` (create, edit and delete Activations): roles admin, marketer.
+         */
+        delete: operations["deleteActivation"];
+        options?: never;
+        head?: never;
+        /**
+         * Change part of a Activation's spec (JSON merge patch)
+         * @description The body is a JSON merge patch (RFC 7386) of the resource, sent as application/merge-patch+json or application/json: keys of spec given replace those stored, null removes one, others stay. The result must be a valid spec.
+         *
+         *     Permission `activations:write` (create, edit and delete Activations): roles admin, marketer.
+         */
+        patch: operations["patchActivation"];
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -15,6 +73,284 @@ export interface paths {
          *     Permission `audit:read` (read the audit log): roles admin, privacy.
          */
         get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/items/{item}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An item's similar items, most similar first
+         * @description Cosine similarity over views and purchases, from the newest complete recommendations model version.
+         *
+         *     Permission `recommendations:read` (read a profile's recommendations and an item's similar items): roles admin, marketer, analyst, reader, decisions.
+         */
+        get: operations["getSimilarItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The namespace's Pipelines: Sources, status, lag and dead-letter counts
+         * @description Permission `pipelines:read` (read Pipelines: status, lag, dead letters): roles admin, analyst, reader.
+         */
+        get: operations["listPipelines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One Pipeline: Sources, status, lag and dead-letter counts
+         * @description Permission `pipelines:read` (read Pipelines: status, lag, dead letters): roles admin, analyst, reader.
+         */
+        get: operations["getPipeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{name}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dead letters of the Pipeline's Sources, newest first, with their causes
+         * @description Payloads are what was received, i.e. personal data: they are included only for roles that see identifiers; for the others payload is left out and payloadNote says so.
+         *
+         *     Permission `pipelines:read` (read Pipelines: status, lag, dead letters): roles admin, analyst, reader.
+         */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{name}/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the Pipeline's dead letters through again, after a fix (as uspa dlq replay)
+         * @description Each matching dead letter not replayed before goes back to its Source's topic once and is recorded as replayed; letters without an event (unparseable input) are skipped with why. dryRun: only say what would happen.
+         *
+         *     Permission `pipelines:replay` (replay dead letters): roles admin.
+         */
+        post: operations["replayDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{identity}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A profile by any of its identities
+         * @description Traits with the time and Source each was set, identities, computed traits, persona, Segment memberships with since when, consent. Roles without `identifiers` see "[redacted]" in place of direct identifiers, listed in `redacted`.
+         *
+         *     Permission `profiles:read` (read a profile: traits, identities, computed traits, persona, segments, consent): roles admin, marketer, analyst, privacy, reader.
+         */
+        get: operations["getProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{identity}/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What personalizes a page for a profile: its Segments, persona and top recommendations
+         * @description Nothing that names a person: no traits, no identities. The call a browser makes with a decisions key.
+         *
+         *     Permission `decisions:read` (read what personalizes a page: a profile's segments, persona and recommendations, without traits): roles admin, marketer, analyst, reader, decisions.
+         */
+        get: operations["getProfileDecisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{identity}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A profile's event timeline, newest first
+         * @description Events of every identity of the profile, newest first (by event time, then message id), filtered by event name, type and time range.
+         *
+         *     Permission `events:read` (read a profile's event timeline): roles admin, marketer, analyst, privacy.
+         */
+        get: operations["listProfileEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{identity}/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A profile's recommended items, best first
+         * @description From the newest complete recommendations model version.
+         *
+         *     Permission `recommendations:read` (read a profile's recommendations and an item's similar items): roles admin, marketer, analyst, reader, decisions.
+         */
+        get: operations["getProfileRecommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The namespace's Segments with their current size
+         * @description In name order. Size and version come from the newest complete computation (realtime Segments: the live membership).
+         *
+         *     Permission `segments:read` (list Segments with their sizes and history): roles admin, marketer, analyst, privacy, reader.
+         */
+        get: operations["listSegments"];
+        put?: never;
+        /**
+         * Create a Segment (the custom resource, as kubectl apply would)
+         * @description Permission `segments:write` (create, edit and delete Segments): roles admin, marketer.
+         */
+        post: operations["createSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Segment with its size history
+         * @description history: computed versions newest first; next_cursor pages back through older ones.
+         *
+         *     Permission `segments:read` (list Segments with their sizes and history): roles admin, marketer, analyst, privacy, reader.
+         */
+        get: operations["getSegment"];
+        /**
+         * Replace a Segment's spec
+         * @description Permission `segments:write` (create, edit and delete Segments): roles admin, marketer.
+         */
+        put: operations["replaceSegment"];
+        post?: never;
+        /**
+         * Delete a Segment
+         * @description Permission `segments:write` (create, edit and delete Segments): roles admin, marketer.
+         */
+        delete: operations["deleteSegment"];
+        options?: never;
+        head?: never;
+        /**
+         * Change part of a Segment's spec (JSON merge patch)
+         * @description The body is a JSON merge patch (RFC 7386) of the resource, sent as application/merge-patch+json or application/json: keys of spec given replace those stored, null removes one, others stay. The result must be a valid spec.
+         *
+         *     Permission `segments:write` (create, edit and delete Segments): roles admin, marketer.
+         */
+        patch: operations["patchSegment"];
+        trace?: never;
+    };
+    "/v1/segments/{name}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Segment's current members: streamed as NDJSON or CSV, or paged JSON
+         * @description format=ndjson streams one {profileId, identities} object a line; format=csv streams RFC 4180 CSV with a header row (profile_id, identities space-separated); both send every member of the newest version (realtime: the live membership) once and take neither limit nor cursor. format=json (default) answers pages in profile id order (limit ≤ 1000, next_cursor); a paged read stays on the version it began with. identities=false leaves identities out (faster). A Segment not computed yet answers 409 (error.field path.name) rather than an empty list that would look like an empty audience. Every call is written to the audit log as an export of the Segment.
+         *
+         *     Permission `segments:export` (export a Segment's members (NDJSON, CSV)): roles admin, marketer, analyst.
+         */
+        get: operations["exportSegmentMembers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -70,6 +406,1318 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listActivations: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1–500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of Activations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                            generation: number;
+                            name: string;
+                            /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                            resourceVersion: string;
+                            spec: {
+                                consent?: {
+                                    category: string;
+                                };
+                                destination: {
+                                    email?: {
+                                        from: string;
+                                        smtpSecretRef: {
+                                            key?: string;
+                                            name: string;
+                                        };
+                                        subject: string;
+                                        to?: string;
+                                    };
+                                    kafka?: {
+                                        topic: string;
+                                    };
+                                    /** @enum {string} */
+                                    type: "webhook" | "kafka" | "email";
+                                    webhook?: {
+                                        headers?: {
+                                            [key: string]: string;
+                                        };
+                                        secretHeaders?: {
+                                            name: string;
+                                            valueFrom: {
+                                                secretKeyRef: {
+                                                    key: string;
+                                                    name: string;
+                                                };
+                                            };
+                                        }[];
+                                        signingSecretRef?: {
+                                            key?: string;
+                                            name: string;
+                                        };
+                                        timeoutSeconds?: number;
+                                        url: string;
+                                    };
+                                };
+                                frequencyCap?: {
+                                    max: number;
+                                    per: string;
+                                };
+                                holdoutPercent?: number;
+                                quietHours?: {
+                                    defaultTimeZone?: string;
+                                    end: string;
+                                    start: string;
+                                    timeZoneTrait?: string;
+                                };
+                                segment?: string;
+                                suspend?: boolean;
+                                template?: {
+                                    body?: string;
+                                };
+                                trigger: {
+                                    delay?: string;
+                                    event?: {
+                                        name: string;
+                                        where?: {
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                            property: string;
+                                            value?: unknown;
+                                        }[];
+                                    };
+                                    schedule?: {
+                                        cron?: string;
+                                        interval?: string;
+                                    };
+                                    /** @enum {string} */
+                                    sync?: "full" | "diff";
+                                    /** @enum {string} */
+                                    type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                                    unless?: {
+                                        event: string;
+                                        within: string;
+                                    };
+                                };
+                                variants?: {
+                                    name: string;
+                                    template?: {
+                                        body?: string;
+                                    };
+                                    weight: number;
+                                }[];
+                            };
+                            /** @description Written by the operator; {} until it has seen the Activation. */
+                            status: {
+                                conditions?: {
+                                    /** Format: date-time */
+                                    lastTransitionTime: string;
+                                    message: string;
+                                    observedGeneration?: number;
+                                    reason: string;
+                                    /** @enum {string} */
+                                    status: "True" | "False" | "Unknown";
+                                    type: string;
+                                }[];
+                                failed?: number;
+                                /** Format: date-time */
+                                lastSentAt?: string;
+                                observedGeneration?: number;
+                                schedule?: string;
+                                sent?: number;
+                                suppressed?: number;
+                                workers?: {
+                                    component: string;
+                                    generation: number;
+                                    message?: string;
+                                    reason?: string;
+                                    /** Format: date-time */
+                                    since: string;
+                                    /** @enum {string} */
+                                    state: "Live" | "Stalled";
+                                }[];
+                            };
+                            uid: string;
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                    name: string;
+                    spec: {
+                        consent?: {
+                            category: string;
+                        };
+                        destination: {
+                            email?: {
+                                from: string;
+                                smtpSecretRef: {
+                                    key?: string;
+                                    name: string;
+                                };
+                                subject: string;
+                                to?: string;
+                            };
+                            kafka?: {
+                                topic: string;
+                            };
+                            /** @enum {string} */
+                            type: "webhook" | "kafka" | "email";
+                            webhook?: {
+                                headers?: {
+                                    [key: string]: string;
+                                };
+                                secretHeaders?: {
+                                    name: string;
+                                    valueFrom: {
+                                        secretKeyRef: {
+                                            key: string;
+                                            name: string;
+                                        };
+                                    };
+                                }[];
+                                signingSecretRef?: {
+                                    key?: string;
+                                    name: string;
+                                };
+                                timeoutSeconds?: number;
+                                url: string;
+                            };
+                        };
+                        frequencyCap?: {
+                            max: number;
+                            per: string;
+                        };
+                        holdoutPercent?: number;
+                        quietHours?: {
+                            defaultTimeZone?: string;
+                            end: string;
+                            start: string;
+                            timeZoneTrait?: string;
+                        };
+                        segment?: string;
+                        suspend?: boolean;
+                        template?: {
+                            body?: string;
+                        };
+                        trigger: {
+                            delay?: string;
+                            event?: {
+                                name: string;
+                                where?: {
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                    property: string;
+                                    value?: unknown;
+                                }[];
+                            };
+                            schedule?: {
+                                cron?: string;
+                                interval?: string;
+                            };
+                            /** @enum {string} */
+                            sync?: "full" | "diff";
+                            /** @enum {string} */
+                            type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                            unless?: {
+                                event: string;
+                                within: string;
+                            };
+                        };
+                        variants?: {
+                            name: string;
+                            template?: {
+                                body?: string;
+                            };
+                            weight: number;
+                        }[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The Activation as the Kubernetes API server stored it (defaults filled in). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            consent?: {
+                                category: string;
+                            };
+                            destination: {
+                                email?: {
+                                    from: string;
+                                    smtpSecretRef: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    subject: string;
+                                    to?: string;
+                                };
+                                kafka?: {
+                                    topic: string;
+                                };
+                                /** @enum {string} */
+                                type: "webhook" | "kafka" | "email";
+                                webhook?: {
+                                    headers?: {
+                                        [key: string]: string;
+                                    };
+                                    secretHeaders?: {
+                                        name: string;
+                                        valueFrom: {
+                                            secretKeyRef: {
+                                                key: string;
+                                                name: string;
+                                            };
+                                        };
+                                    }[];
+                                    signingSecretRef?: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    timeoutSeconds?: number;
+                                    url: string;
+                                };
+                            };
+                            frequencyCap?: {
+                                max: number;
+                                per: string;
+                            };
+                            holdoutPercent?: number;
+                            quietHours?: {
+                                defaultTimeZone?: string;
+                                end: string;
+                                start: string;
+                                timeZoneTrait?: string;
+                            };
+                            segment?: string;
+                            suspend?: boolean;
+                            template?: {
+                                body?: string;
+                            };
+                            trigger: {
+                                delay?: string;
+                                event?: {
+                                    name: string;
+                                    where?: {
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                        property: string;
+                                        value?: unknown;
+                                    }[];
+                                };
+                                schedule?: {
+                                    cron?: string;
+                                    interval?: string;
+                                };
+                                /** @enum {string} */
+                                sync?: "full" | "diff";
+                                /** @enum {string} */
+                                type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                                unless?: {
+                                    event: string;
+                                    within: string;
+                                };
+                            };
+                            variants?: {
+                                name: string;
+                                template?: {
+                                    body?: string;
+                                };
+                                weight: number;
+                            }[];
+                        };
+                        /** @description Written by the operator; {} until it has seen the Activation. */
+                        status: {
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            failed?: number;
+                            /** Format: date-time */
+                            lastSentAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            sent?: number;
+                            suppressed?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A Activation of that name exists. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Activation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            consent?: {
+                                category: string;
+                            };
+                            destination: {
+                                email?: {
+                                    from: string;
+                                    smtpSecretRef: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    subject: string;
+                                    to?: string;
+                                };
+                                kafka?: {
+                                    topic: string;
+                                };
+                                /** @enum {string} */
+                                type: "webhook" | "kafka" | "email";
+                                webhook?: {
+                                    headers?: {
+                                        [key: string]: string;
+                                    };
+                                    secretHeaders?: {
+                                        name: string;
+                                        valueFrom: {
+                                            secretKeyRef: {
+                                                key: string;
+                                                name: string;
+                                            };
+                                        };
+                                    }[];
+                                    signingSecretRef?: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    timeoutSeconds?: number;
+                                    url: string;
+                                };
+                            };
+                            frequencyCap?: {
+                                max: number;
+                                per: string;
+                            };
+                            holdoutPercent?: number;
+                            quietHours?: {
+                                defaultTimeZone?: string;
+                                end: string;
+                                start: string;
+                                timeZoneTrait?: string;
+                            };
+                            segment?: string;
+                            suspend?: boolean;
+                            template?: {
+                                body?: string;
+                            };
+                            trigger: {
+                                delay?: string;
+                                event?: {
+                                    name: string;
+                                    where?: {
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                        property: string;
+                                        value?: unknown;
+                                    }[];
+                                };
+                                schedule?: {
+                                    cron?: string;
+                                    interval?: string;
+                                };
+                                /** @enum {string} */
+                                sync?: "full" | "diff";
+                                /** @enum {string} */
+                                type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                                unless?: {
+                                    event: string;
+                                    within: string;
+                                };
+                            };
+                            variants?: {
+                                name: string;
+                                template?: {
+                                    body?: string;
+                                };
+                                weight: number;
+                            }[];
+                        };
+                        /** @description Written by the operator; {} until it has seen the Activation. */
+                        status: {
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            failed?: number;
+                            /** Format: date-time */
+                            lastSentAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            sent?: number;
+                            suppressed?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    replaceActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Only write if the resource is still at this resourceVersion (409 otherwise); omit to write whatever the current one is. */
+                    resourceVersion?: string;
+                    spec: {
+                        consent?: {
+                            category: string;
+                        };
+                        destination: {
+                            email?: {
+                                from: string;
+                                smtpSecretRef: {
+                                    key?: string;
+                                    name: string;
+                                };
+                                subject: string;
+                                to?: string;
+                            };
+                            kafka?: {
+                                topic: string;
+                            };
+                            /** @enum {string} */
+                            type: "webhook" | "kafka" | "email";
+                            webhook?: {
+                                headers?: {
+                                    [key: string]: string;
+                                };
+                                secretHeaders?: {
+                                    name: string;
+                                    valueFrom: {
+                                        secretKeyRef: {
+                                            key: string;
+                                            name: string;
+                                        };
+                                    };
+                                }[];
+                                signingSecretRef?: {
+                                    key?: string;
+                                    name: string;
+                                };
+                                timeoutSeconds?: number;
+                                url: string;
+                            };
+                        };
+                        frequencyCap?: {
+                            max: number;
+                            per: string;
+                        };
+                        holdoutPercent?: number;
+                        quietHours?: {
+                            defaultTimeZone?: string;
+                            end: string;
+                            start: string;
+                            timeZoneTrait?: string;
+                        };
+                        segment?: string;
+                        suspend?: boolean;
+                        template?: {
+                            body?: string;
+                        };
+                        trigger: {
+                            delay?: string;
+                            event?: {
+                                name: string;
+                                where?: {
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                    property: string;
+                                    value?: unknown;
+                                }[];
+                            };
+                            schedule?: {
+                                cron?: string;
+                                interval?: string;
+                            };
+                            /** @enum {string} */
+                            sync?: "full" | "diff";
+                            /** @enum {string} */
+                            type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                            unless?: {
+                                event: string;
+                                within: string;
+                            };
+                        };
+                        variants?: {
+                            name: string;
+                            template?: {
+                                body?: string;
+                            };
+                            weight: number;
+                        }[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The Activation as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            consent?: {
+                                category: string;
+                            };
+                            destination: {
+                                email?: {
+                                    from: string;
+                                    smtpSecretRef: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    subject: string;
+                                    to?: string;
+                                };
+                                kafka?: {
+                                    topic: string;
+                                };
+                                /** @enum {string} */
+                                type: "webhook" | "kafka" | "email";
+                                webhook?: {
+                                    headers?: {
+                                        [key: string]: string;
+                                    };
+                                    secretHeaders?: {
+                                        name: string;
+                                        valueFrom: {
+                                            secretKeyRef: {
+                                                key: string;
+                                                name: string;
+                                            };
+                                        };
+                                    }[];
+                                    signingSecretRef?: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    timeoutSeconds?: number;
+                                    url: string;
+                                };
+                            };
+                            frequencyCap?: {
+                                max: number;
+                                per: string;
+                            };
+                            holdoutPercent?: number;
+                            quietHours?: {
+                                defaultTimeZone?: string;
+                                end: string;
+                                start: string;
+                                timeZoneTrait?: string;
+                            };
+                            segment?: string;
+                            suspend?: boolean;
+                            template?: {
+                                body?: string;
+                            };
+                            trigger: {
+                                delay?: string;
+                                event?: {
+                                    name: string;
+                                    where?: {
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                        property: string;
+                                        value?: unknown;
+                                    }[];
+                                };
+                                schedule?: {
+                                    cron?: string;
+                                    interval?: string;
+                                };
+                                /** @enum {string} */
+                                sync?: "full" | "diff";
+                                /** @enum {string} */
+                                type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                                unless?: {
+                                    event: string;
+                                    within: string;
+                                };
+                            };
+                            variants?: {
+                                name: string;
+                                template?: {
+                                    body?: string;
+                                };
+                                weight: number;
+                            }[];
+                        };
+                        /** @description Written by the operator; {} until it has seen the Activation. */
+                        status: {
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            failed?: number;
+                            /** Format: date-time */
+                            lastSentAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            sent?: number;
+                            suppressed?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resourceVersion is not the current one; error.problems names the current one. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the operator removes what it ran for it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Only write if the resource is still at this resourceVersion (409 otherwise); omit to write whatever the current one is. */
+                    resourceVersion?: string;
+                    /** @description Merge patch of spec. */
+                    spec?: Record<string, never>;
+                };
+                "application/merge-patch+json": {
+                    /** @description Only write if the resource is still at this resourceVersion (409 otherwise); omit to write whatever the current one is. */
+                    resourceVersion?: string;
+                    /** @description Merge patch of spec. */
+                    spec?: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description The Activation as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            consent?: {
+                                category: string;
+                            };
+                            destination: {
+                                email?: {
+                                    from: string;
+                                    smtpSecretRef: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    subject: string;
+                                    to?: string;
+                                };
+                                kafka?: {
+                                    topic: string;
+                                };
+                                /** @enum {string} */
+                                type: "webhook" | "kafka" | "email";
+                                webhook?: {
+                                    headers?: {
+                                        [key: string]: string;
+                                    };
+                                    secretHeaders?: {
+                                        name: string;
+                                        valueFrom: {
+                                            secretKeyRef: {
+                                                key: string;
+                                                name: string;
+                                            };
+                                        };
+                                    }[];
+                                    signingSecretRef?: {
+                                        key?: string;
+                                        name: string;
+                                    };
+                                    timeoutSeconds?: number;
+                                    url: string;
+                                };
+                            };
+                            frequencyCap?: {
+                                max: number;
+                                per: string;
+                            };
+                            holdoutPercent?: number;
+                            quietHours?: {
+                                defaultTimeZone?: string;
+                                end: string;
+                                start: string;
+                                timeZoneTrait?: string;
+                            };
+                            segment?: string;
+                            suspend?: boolean;
+                            template?: {
+                                body?: string;
+                            };
+                            trigger: {
+                                delay?: string;
+                                event?: {
+                                    name: string;
+                                    where?: {
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
+                                        property: string;
+                                        value?: unknown;
+                                    }[];
+                                };
+                                schedule?: {
+                                    cron?: string;
+                                    interval?: string;
+                                };
+                                /** @enum {string} */
+                                sync?: "full" | "diff";
+                                /** @enum {string} */
+                                type: "event" | "segmentEntered" | "segmentExited" | "schedule";
+                                unless?: {
+                                    event: string;
+                                    within: string;
+                                };
+                            };
+                            variants?: {
+                                name: string;
+                                template?: {
+                                    body?: string;
+                                };
+                                weight: number;
+                            }[];
+                        };
+                        /** @description Written by the operator; {} until it has seen the Activation. */
+                        status: {
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            failed?: number;
+                            /** Format: date-time */
+                            lastSentAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            sent?: number;
+                            suppressed?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resourceVersion is not the current one; error.problems names the current one. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listAudit: {
         parameters: {
             query?: {
@@ -152,6 +1800,1863 @@ export interface operations {
             };
             /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSimilarItems: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description product_id (or sku) */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The similar items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        item: string;
+                        /** @description The model version the items come from; null before the first training run. */
+                        model: {
+                            /** Format: date-time */
+                            trainedAt: string;
+                            version: number;
+                        };
+                        similar: {
+                            item: string;
+                            /** @description 1 = best */
+                            rank: number;
+                            score: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPipelines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every Pipeline of the namespace (a handful: no pages). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            deadLetters: {
+                                /** Format: date-time */
+                                lastFailedAt: string | null;
+                                /** @description Of those, the ones a replay would still send (not replayed before). */
+                                pending: number;
+                                /** @description Dead letters of the Pipeline's Sources. */
+                                total: number;
+                            };
+                            generation: number;
+                            name: string;
+                            sources: string[];
+                            /** @description As the operator reports it on the resource. */
+                            status: {
+                                apiUrl?: string;
+                                conditions: {
+                                    /** Format: date-time */
+                                    lastTransitionTime?: string;
+                                    message: string;
+                                    reason: string;
+                                    /** @enum {string} */
+                                    status: "True" | "False" | "Unknown";
+                                    type: string;
+                                }[];
+                                /** @description Events in the Sources' topics not processed yet. */
+                                consumerLag?: number;
+                                /** Format: date-time */
+                                lagUpdatedAt?: string;
+                                observedGeneration?: number;
+                                readyReplicas?: number;
+                                replicas?: number;
+                            };
+                            suspend: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the Pipeline. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Pipeline. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deadLetters: {
+                            /** Format: date-time */
+                            lastFailedAt: string | null;
+                            /** @description Of those, the ones a replay would still send (not replayed before). */
+                            pending: number;
+                            /** @description Dead letters of the Pipeline's Sources. */
+                            total: number;
+                        };
+                        generation: number;
+                        name: string;
+                        sources: string[];
+                        /** @description As the operator reports it on the resource. */
+                        status: {
+                            apiUrl?: string;
+                            conditions: {
+                                /** Format: date-time */
+                                lastTransitionTime?: string;
+                                message: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            /** @description Events in the Sources' topics not processed yet. */
+                            consumerLag?: number;
+                            /** Format: date-time */
+                            lagUpdatedAt?: string;
+                            observedGeneration?: number;
+                            readyReplicas?: number;
+                            replicas?: number;
+                        };
+                        suspend: boolean;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1–1000 (default 100). */
+                limit?: number;
+                /** @description Only dead letters with this reason, e.g. tracking_plan_violation. */
+                reason?: string;
+                /** @description true: only replayed ones; false: only those a replay would still send. */
+                replayed?: boolean;
+                /** @description Only dead letters that failed at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only dead letters of this Source (one of the Pipeline's). */
+                source?: string;
+                /** @description Only dead letters that failed at or before this time (RFC 3339). */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Name of the Pipeline. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of dead letters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description What was wrong, field by field. */
+                            errors: string[];
+                            /** Format: date-time */
+                            failedAt: string;
+                            /** @description Empty when the input had none (it cannot be replayed). */
+                            messageId: string;
+                            offset: string;
+                            partition: number;
+                            /** @description What was received (personal data): only for roles that see identifiers. */
+                            payload?: unknown;
+                            /** @description The cause, e.g. tracking_plan_violation, invalid_json, invalid_event. */
+                            reason: string;
+                            /** @description Whether a replay has sent it through again. */
+                            replayed: boolean;
+                            source: string;
+                            /** @description Where it failed: collector, or pipeline:<name>. */
+                            stage: string;
+                            /** @description Where the record was read. */
+                            topic: string;
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                        payloadNote?: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    replayDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the Pipeline. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default false */
+                    dryRun?: boolean;
+                    /** @description Only dead letters with this reason, e.g. tracking_plan_violation. */
+                    reason?: string;
+                    /**
+                     * Format: date-time
+                     * @description Only dead letters that failed at or after this time (RFC 3339).
+                     */
+                    since?: string;
+                    /** @description Only dead letters of this Source (one of the Pipeline's). */
+                    source?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description What was replayed (or, with dryRun, what would be) and what was skipped, per Source and cause. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dryRun: boolean;
+                        groups: {
+                            replayed: {
+                                count: number;
+                                /** @description The first few. */
+                                messageIds: string[];
+                                reason: string;
+                                source: string;
+                                /** @description Why they are skipped. */
+                                why?: string;
+                            }[];
+                            skipped: {
+                                count: number;
+                                /** @description The first few. */
+                                messageIds: string[];
+                                reason: string;
+                                source: string;
+                                /** @description Why they are skipped. */
+                                why?: string;
+                            }[];
+                        };
+                        /** @description Events sent (with dryRun: that would be sent). */
+                        replayed: number;
+                        skipped: number;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        computed: {
+                            eventCount: number;
+                            eventCounts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            firstSeen: string;
+                            /** Format: date-time */
+                            lastOrderAt: string | null;
+                            /** Format: date-time */
+                            lastSeen: string;
+                            lifetimeRevenue: number;
+                            orderCount: number;
+                            rfm: {
+                                frequency: number;
+                                monetary: number;
+                                recency: number;
+                            };
+                        };
+                        /** @description Each category the traits decide (the rules the activations follow); an absent category is no consent. */
+                        consent: {
+                            [key: string]: boolean;
+                        };
+                        /** @description "type:value", highest priority first. */
+                        identities: string[];
+                        /** @description From the newest complete personas model version; null when none assigned one. */
+                        persona: {
+                            cluster: number;
+                            label: string;
+                            modelVersion: number;
+                        } | null;
+                        profileId: string;
+                        /** @description Paths of the fields shown as "[redacted]": the role lacks the identifiers permission. */
+                        redacted: string[];
+                        segments: {
+                            segment: string;
+                            /**
+                             * Format: date-time
+                             * @description Realtime Segments: when it last entered. Batch Segments: when the oldest version of the unbroken run of kept versions holding it was computed.
+                             */
+                            since: string;
+                        }[];
+                        traits: {
+                            [key: string]: {
+                                messageId: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Event time of the event that set it.
+                                 */
+                                setAt: string;
+                                /** @description Source of that event ("" when no longer stored). */
+                                source: string;
+                                /** @description Any JSON value. */
+                                value: unknown;
+                            };
+                        };
+                        /**
+                         * Format: date-time
+                         * @description When the pipeline last rebuilt the profile.
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProfileDecisions: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–10 (default 10). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The persona label. */
+                        persona: string | null;
+                        recommendations: {
+                            item: string;
+                            score: number;
+                        }[];
+                        /** @description Names of the Segments it is a member of. */
+                        segments: string[];
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProfileEvents: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Only track events of this name. */
+                event?: string;
+                /** @description Items per page, 1–1000 (default 100). */
+                limit?: number;
+                /** @description Only events at or after this time. */
+                since?: string;
+                /** @description Only events of this type. */
+                type?: "track" | "identify" | "page" | "screen" | "group" | "alias";
+                /** @description Only events before this time. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: {
+                            anonymousId: string;
+                            context: Record<string, never>;
+                            device: {
+                                browser: string;
+                                browserVersion: string;
+                                os: string;
+                                osVersion: string;
+                                type: string;
+                            };
+                            /** @description Track event name ("" for other types). */
+                            event: string;
+                            geo: {
+                                city: string;
+                                country: string;
+                                region: string;
+                            };
+                            ip: string;
+                            messageId: string;
+                            /** @description Page or screen name. */
+                            name: string;
+                            page: {
+                                path: string;
+                                topics: string[];
+                            };
+                            properties: Record<string, never>;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** @description Paths of the fields shown as "[redacted]": the role lacks the identifiers permission. */
+                            redacted: string[];
+                            revenue: number;
+                            source: string;
+                            /** Format: date-time */
+                            timestamp: string;
+                            traits: Record<string, never>;
+                            /** @enum {string} */
+                            type: "track" | "identify" | "page" | "screen" | "group" | "alias";
+                            userId: string;
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                        profileId: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProfileRecommendations: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The items; empty when the model has none for the profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            item: string;
+                            /** @description 1 = best */
+                            rank: number;
+                            score: number;
+                        }[];
+                        /** @description The model version the items come from; null before the first training run. */
+                        model: {
+                            /** Format: date-time */
+                            trainedAt: string;
+                            version: number;
+                        } | null;
+                        profileId: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSegments: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1–1000 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of Segments. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                        segments: {
+                            /** @description false until a first version completed (realtime: or the pipeline evaluated it); members then answer 409. */
+                            computed: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            description?: string;
+                            /**
+                             * Format: date-time
+                             * @description When the newest version was computed.
+                             */
+                            lastComputedAt: string | null;
+                            /** @enum {string} */
+                            mode: "batch" | "realtime";
+                            name: string;
+                            /** @description The Segment's Ready condition (null until the operator reported one). */
+                            ready: {
+                                /** Format: date-time */
+                                lastTransitionTime?: string;
+                                message: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                            } | null;
+                            /** @description spec.rule as written. */
+                            rule: Record<string, never>;
+                            /** @description Current members: the newest version's size (batch), live members (realtime). null when not computed. */
+                            size: number | null;
+                            suspended: boolean;
+                            /** @description Newest complete version. */
+                            version: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                    name: string;
+                    spec: {
+                        description?: string;
+                        /** @enum {string} */
+                        mode?: "batch" | "realtime";
+                        refresh?: {
+                            cron?: string;
+                            interval?: string;
+                        };
+                        rule: Record<string, never>;
+                        suspend?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The Segment as the Kubernetes API server stored it (defaults filled in). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            description?: string;
+                            /** @enum {string} */
+                            mode?: "batch" | "realtime";
+                            refresh?: {
+                                cron?: string;
+                                interval?: string;
+                            };
+                            rule: Record<string, never>;
+                            suspend?: boolean;
+                        };
+                        /** @description Written by the operator; {} until it has seen the Segment. */
+                        status: {
+                            compiledQuery?: string;
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            dependsOn?: string[];
+                            /** Format: date-time */
+                            lastComputedAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            size?: number;
+                            version?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A Segment of that name exists. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSegment: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1–1000 (default 20). */
+                history_limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Name of the Segment resource. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Segment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false until a first version completed (realtime: or the pipeline evaluated it); members then answer 409. */
+                        computed: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        description?: string;
+                        history: {
+                            /** Format: date-time */
+                            computedAt: string;
+                            size: number;
+                            version: number;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When the newest version was computed.
+                         */
+                        lastComputedAt: string | null;
+                        /** @enum {string} */
+                        mode: "batch" | "realtime";
+                        name: string;
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                        /** @description The Segment's Ready condition (null until the operator reported one). */
+                        ready: {
+                            /** Format: date-time */
+                            lastTransitionTime?: string;
+                            message: string;
+                            reason: string;
+                            /** @enum {string} */
+                            status: "True" | "False" | "Unknown";
+                        } | null;
+                        /** @description spec.rule as written. */
+                        rule: Record<string, never>;
+                        /** @description Current members: the newest version's size (batch), live members (realtime). null when not computed. */
+                        size: number | null;
+                        suspended: boolean;
+                        /** @description Newest complete version. */
+                        version: number | null;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such Segment (error.field path.name). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    replaceSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Only write if the resource is still at this resourceVersion (409 otherwise); omit to write whatever the current one is. */
+                    resourceVersion?: string;
+                    spec: {
+                        description?: string;
+                        /** @enum {string} */
+                        mode?: "batch" | "realtime";
+                        refresh?: {
+                            cron?: string;
+                            interval?: string;
+                        };
+                        rule: Record<string, never>;
+                        suspend?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The Segment as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            description?: string;
+                            /** @enum {string} */
+                            mode?: "batch" | "realtime";
+                            refresh?: {
+                                cron?: string;
+                                interval?: string;
+                            };
+                            rule: Record<string, never>;
+                            suspend?: boolean;
+                        };
+                        /** @description Written by the operator; {} until it has seen the Segment. */
+                        status: {
+                            compiledQuery?: string;
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            dependsOn?: string[];
+                            /** Format: date-time */
+                            lastComputedAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            size?: number;
+                            version?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resourceVersion is not the current one; error.problems names the current one. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the operator removes what it ran for it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Only write if the resource is still at this resourceVersion (409 otherwise); omit to write whatever the current one is. */
+                    resourceVersion?: string;
+                    /** @description Merge patch of spec. */
+                    spec?: Record<string, never>;
+                };
+                "application/merge-patch+json": {
+                    /** @description Only write if the resource is still at this resourceVersion (409 otherwise); omit to write whatever the current one is. */
+                    resourceVersion?: string;
+                    /** @description Merge patch of spec. */
+                    spec?: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description The Segment as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            description?: string;
+                            /** @enum {string} */
+                            mode?: "batch" | "realtime";
+                            refresh?: {
+                                cron?: string;
+                                interval?: string;
+                            };
+                            rule: Record<string, never>;
+                            suspend?: boolean;
+                        };
+                        /** @description Written by the operator; {} until it has seen the Segment. */
+                        status: {
+                            compiledQuery?: string;
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            dependsOn?: string[];
+                            /** Format: date-time */
+                            lastComputedAt?: string;
+                            observedGeneration?: number;
+                            schedule?: string;
+                            size?: number;
+                            version?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resourceVersion is not the current one; error.problems names the current one. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportSegmentMembers: {
+        parameters: {
+            query?: {
+                /** @description format=json: next_cursor of the previous page. */
+                cursor?: string;
+                /** @description json (paged), ndjson or csv (streamed). */
+                format?: "json" | "ndjson" | "csv";
+                /** @description Include each member's identities. */
+                identities?: boolean;
+                /** @description format=json: members per page, 1–1000 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Name of the Segment resource. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        members: {
+                            /** @description "type:value"; email and phone values are "[redacted]" for roles without identifiers. [] for a profile merged away. */
+                            identities?: string[];
+                            profileId: string;
+                        }[];
+                        /** @enum {string} */
+                        mode: "batch" | "realtime";
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                        segment: string;
+                        /** @description The version read (null: realtime live membership). */
+                        version: number | null;
+                    };
+                    "application/x-ndjson": {
+                        /** @description "type:value"; email and phone values are "[redacted]" for roles without identifiers. [] for a profile merged away. */
+                        identities?: string[];
+                        profileId: string;
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such Segment (error.field path.name). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Segment has not been computed yet (error.field path.name). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
