@@ -120,7 +120,7 @@ export class ProfileBuilder {
       const now = new Date();
       const written = await rebuildProfiles(this.warehouse, ids, gone, now);
       this.metrics.rebuilt.inc(ids.length + gone.length);
-      this.publish(written, now);
+      this.publishChanges(written, now);
       await this.afterRebuild([...ids, ...gone]);
       if (this.pending === 0) {
         await this.warehouse.insert('pipeline_state', [{ pipeline: this.pipeline, key: 'profiles_watermark', value: new Date(roundStart - WATERMARK_MARGIN_MS).toISOString() }]);
@@ -137,9 +137,10 @@ export class ProfileBuilder {
   /**
    * Queues the records and sends them without holding up the next round: a slow Kafka delays the
    * caches' freshness, not the rebuilds. One send at a time; a failed one is kept and sent with the
-   * next round's (or on the next retry), so no change is lost while the process lives.
+   * next round's (or on the next retry), so no change is lost while the process lives. Also called
+   * for the profiles an unmerge rebuilt.
    */
-  private publish(written: RebuiltProfile[], now: Date): void {
+  publishChanges(written: RebuiltProfile[], now: Date): void {
     if (!this.changes) return;
     const updatedAt = now.toISOString();
     for (const w of written) this.unpublished.set(w.profileId, { profileId: w.profileId, identities: w.identities, deleted: w.deleted, updatedAt });

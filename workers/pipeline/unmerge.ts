@@ -8,7 +8,7 @@ import { chTime } from '../../lib/clickhouse.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { IdentityStore } from './identity-store.ts';
 import { isRefusal } from './refusals.ts';
-import { rebuildProfiles } from './profiles.ts';
+import { rebuildProfiles, type RebuiltProfile } from './profiles.ts';
 import type { SerialQueue } from './serial-queue.ts';
 
 /** The identity_edges row that tells the CLI a command was refused, and why. */
@@ -24,6 +24,8 @@ export class UnmergeLoop {
     private readonly identity: IdentityStore,
     private readonly queue: SerialQueue,
     private readonly log: Logger,
+    /** Told what each unmerge rebuilt (for the profile-changes topic). */
+    private readonly rebuilt: (written: RebuiltProfile[], now: Date) => void = () => undefined,
   ) {}
 
   async start(kafka: Kafka, group: string, topic: string): Promise<void> {
@@ -57,7 +59,8 @@ export class UnmergeLoop {
       await this.identity.insertEdges(result.edges);
       if (result.assignments.length) await this.identity.insertAssignments(result.assignments);
       const live = result.profiles.filter((p) => graph.identitiesOf(p).length > 0);
-      await rebuildProfiles(this.warehouse, live, result.profiles.filter((p) => !live.includes(p)));
+      const now = new Date();
+      this.rebuilt(await rebuildProfiles(this.warehouse, live, result.profiles.filter((p) => !live.includes(p)), now), now);
       this.log.info({ edge: command.edgeId, profiles: result.profiles, requestId: command.requestId }, 'unmerge applied');
     } catch (err) {
       // The graph in memory may hold an unlink ClickHouse never got: start again from what is stored.

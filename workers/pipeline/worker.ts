@@ -73,7 +73,7 @@ export class PipelineWorker {
       queue: this.queue,
       log,
     });
-    this.unmerges = new UnmergeLoop(warehouse, this.identity, this.queue, log);
+    this.unmerges = new UnmergeLoop(warehouse, this.identity, this.queue, log, (written, now) => this.profiles.publishChanges(written, now));
   }
 
   get groupId(): string {
