@@ -76,7 +76,7 @@ export function auditOperations(ctx: GatewayContext) {
       method: 'get',
       path: '/v1/audit',
       summary: 'The audit log: reads of personal data, writes and exports, newest first',
-      description: 'One record per audited call that reached its handler, whatever its status (a 404 of a profile read is recorded; a call refused before it — 401, 403, 429, 400 — touched no data and is not). Records hold who, which key id, what operation and target id, when, from where and the status — never the data nor a key. Records are written in batches: a call shows up within about a second.',
+      description: 'One record per audited call that reached its handler, whatever its status (a 404 of a profile read is recorded, an export the client cut off is status 499; a call refused before it — 401, 403, 429, 400 — touched no data and is not). Records hold who, which key id, what operation and target id, when, from where and the status — never the data nor a key. Records are written in batches: a call shows up within about a second.',
       tag: 'audit',
       permission: 'audit:read',
       query: {
