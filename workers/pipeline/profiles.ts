@@ -42,8 +42,12 @@ export async function rebuildProfiles(warehouse: Warehouse, profileIds: string[]
 
 async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Promise<RebuiltProfile[]> {
   const members = await warehouse.query<{ profile_id: string; identities: string[] }>(
+    // Only identities that were ever assigned to these profiles are candidates (the current assignment
+    // is one of their rows): the newest-version step then groups those, not the whole graph.
     `SELECT profile_id, groupArray(identity) AS identities
-     FROM (SELECT identity, argMax(profile_id, version) AS profile_id FROM {db}.identities GROUP BY identity)
+     FROM (SELECT identity, argMax(profile_id, version) AS profile_id FROM {db}.identities
+           WHERE identity IN (SELECT identity FROM {db}.identities WHERE profile_id IN {ids:Array(String)})
+           GROUP BY identity)
      WHERE profile_id IN {ids:Array(String)} GROUP BY profile_id`,
     { ids },
   );
