@@ -133,6 +133,17 @@ export const DEFAULT_IDENTITY_KEYS: readonly IdentityKey[] = [
   { name: 'anonymousId', path: 'anonymousId' },
 ];
 
+/**
+ * An identity value as the identity graph stores it. Matching is exact, so the same person must not
+ * split on spelling: e-mail is case-insensitive in practice, and phone numbers arrive with
+ * arbitrary punctuation. Whoever looks an identity up normalizes it the same way.
+ */
+export function normalizeIdentityValue(keyName: string, value: string): string {
+  if (/email/i.test(keyName)) return value.toLowerCase();
+  if (/phone/i.test(keyName)) return value.replace(/[\s().-]/g, '');
+  return value;
+}
+
 /** Values the API server fills in when a field is omitted (the operator sees them set). */
 export const PIPELINE_DEFAULTS = {
   replicas: 1,

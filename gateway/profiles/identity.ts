@@ -1,5 +1,6 @@
 // A path identity ("userId:u-1", "email:ada@example.com") checked against the namespace's
 // Pipelines' identity keys before any lookup, so a typo is a 400 naming the known types, not a 404.
+import { normalizeIdentityValue } from '../../api/v1alpha1/pipeline.ts';
 import { resolveIdentityKeys, type WorkloadConfig } from '../../api/workload.ts';
 import { invalid } from '../http/errors.ts';
 
@@ -30,8 +31,6 @@ export function parseIdentity(text: string, types: readonly string[], field = 'p
   if (value === '') throw invalid(field, `the value after "${type}:" is empty`);
   if (value.length > MAX_IDENTITY_VALUE) throw invalid(field, `the value is longer than ${MAX_IDENTITY_VALUE} characters`);
   if (CONTROL.test(value)) throw invalid(field, 'the value contains control characters');
-  // The pipeline stores emails lowercased and phone numbers without punctuation: look them up so.
-  if (/email/i.test(type)) value = value.toLowerCase();
-  else if (/phone/i.test(type)) value = value.replace(/[\s().-]/g, '');
+  value = normalizeIdentityValue(type, value);
   return { type, value, identity: `${type}:${value}` };
 }

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../api/event.ts';
-import { DEFAULT_IDENTITY_KEYS, type IdentityKey } from '../../api/v1alpha1/pipeline.ts';
+import { DEFAULT_IDENTITY_KEYS, normalizeIdentityValue, type IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import { RecentSet } from './recent-set.ts';
 
 export interface IdentityConfig {
@@ -143,11 +143,7 @@ function readPath(root: unknown, path: string): unknown {
 
 function normalize(key: IdentityKey, raw: unknown): string | undefined {
   if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) return undefined;
-  let value = String(raw).trim();
-  // Matching is exact, so the same person must not split on spelling: e-mail is case-insensitive
-  // in practice, and phone numbers arrive with arbitrary punctuation.
-  if (/email/i.test(key.name)) value = value.toLowerCase();
-  else if (/phone/i.test(key.name)) value = value.replace(/[\s().-]/g, '');
+  const value = normalizeIdentityValue(key.name, String(raw).trim());
   return value === '' ? undefined : value;
 }
 
