@@ -3,7 +3,7 @@
 // with (api/v1alpha1, the same source as crds/) before it starts its informers. It never
 // downgrades: a CRD stamped by a newer operator is left alone, so a rollback or an old replica
 // cannot remove fields a newer version stored. Off with the chart's crds.apply: false.
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { loadYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { KINDS } from '../api/v1alpha1/index.ts';
 import { isNotFound, type Applier } from '../lib/kubernetes/apply.ts';
 import type { Logger } from '../lib/log.ts';
@@ -43,7 +43,11 @@ export async function applyCrds(applier: Applier, version: string, log: Logger, 
       skipped.push(name);
       continue;
     }
-    await applier.apply(crd);
+    // The client serializes by its models, whose property names differ from the wire format's
+    // (x_kubernetes_preserve_unknown_fields for x-kubernetes-preserve-unknown-fields): handed the wire
+    // format, it silently drops every x-kubernetes-* field — CEL rules, and the free-form Segment rule,
+    // which the API server then prunes from every stored Segment. Load it into the models first.
+    await applier.apply(loadYaml<KubernetesObject>(JSON.stringify(crd)));
     applied.push(name);
   }
   log.info({ applied, skipped, version }, 'CustomResourceDefinitions applied');

@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/log.ts';
 import { KINDS } from '../../api/v1alpha1/index.ts';
 import { CRD_VERSION_ANNOTATION, applyCrds, desiredCrds, olderThan } from '../../operator/crds.ts';
 import { eventually, required, unique } from '../support/env.ts';
+import { kubectl } from '../support/operator.ts';
 
 test('olderThan compares dotted versions numerically', () => {
   assert.equal(olderThan('0.9.1', '0.10.0'), true);
@@ -57,6 +58,12 @@ test('the operator upgrades a CRD Helm installed long ago, and never downgrades 
   assert.deepEqual(up, { applied: [name], skipped: [] });
   const upgraded = await live();
   assert.ok(specProps(upgraded).suspend, 'the new field reached the cluster');
+  // Every x-kubernetes-* field (CEL rules, preserve-unknown-fields, list types) reached it too, as
+  // the API server holds it (read raw: the client's models would hide a loss).
+  const keys = (text: string) => (text.match(/"x-kubernetes-[\w-]+"/g) ?? []).sort();
+  const wireFields = keys(JSON.stringify(current().spec));
+  assert.ok(wireFields.length > 0, 'the Source CRD has x-kubernetes-* fields to check');
+  assert.deepEqual(keys(JSON.stringify(JSON.parse(await kubectl(['get', 'crd', name, '-o', 'json'])).spec)), wireFields, 'x-kubernetes-* fields lost on the way to the cluster');
   assert.equal(upgraded.metadata?.annotations?.[CRD_VERSION_ANNOTATION], '0.2.0');
   assert.ok(upgraded.metadata?.managedFields?.some((f) => f.manager === 'uspa-operator' && f.operation === 'Apply'), 'server-side apply as uspa-operator');
   await eventually('the upgraded CRD to be established', async () => (await live()).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), 30_000);
