@@ -4,7 +4,8 @@
 export const COLLECTOR = 'uspa-collector';
 /** A namespace's API gateway (`uspa api`): its Deployment, Service, ConfigMap, ServiceAccount and Role. */
 export const API = 'uspa-api';
-export const API_PORT = 8080;
+// Not 8080: the local runtime forwards each Service on its own port when free, and the collector has 8080.
+export const API_PORT = 8081;
 export const FINALIZER = 'uspa.tech/cleanup';
 export const PART_OF = { 'app.kubernetes.io/part-of': 'uspa', 'app.kubernetes.io/managed-by': 'uspa-operator' };
 

@@ -1,6 +1,7 @@
 // `uspa api`: the namespace's API gateway (USPA_CONFIG, USPA_NAMESPACE, PORT, engines' addresses).
 import { once } from 'node:events';
 import { KubeConfig } from '@kubernetes/client-node';
+import { API_PORT } from '../api/names.ts';
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
 import { loadConfigFile } from '../lib/config.ts';
 import { connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
@@ -74,5 +75,5 @@ export async function startGateway(options: GatewayOptions) {
 
 /** `uspa api`: the container entrypoint. */
 export async function serveGateway(): Promise<void> {
-  await runMain(defaultLog, 'API', (configPath) => startGateway({ configPath, port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '0.0.0.0' }));
+  await runMain(defaultLog, 'API', (configPath) => startGateway({ configPath, port: Number(process.env.PORT ?? API_PORT), host: process.env.HOST ?? '0.0.0.0' }));
 }

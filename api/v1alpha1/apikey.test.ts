@@ -22,7 +22,7 @@ test('apiKeyHash is "sha256:" and the lowercase hex SHA-256 of the key string; a
 });
 
 test('names: the gateway and the key Secret', () => {
-  assert.deepEqual([API, API_PORT, apiKeySecret('admin'), API_KEY_SECRET_KEY], ['uspa-api', 8080, 'uspa-apikey-admin', 'apiKey']);
+  assert.deepEqual([API, API_PORT, apiKeySecret('admin'), API_KEY_SECRET_KEY], ['uspa-api', 8081, 'uspa-apikey-admin', 'apiKey']);
 });
 
 test('the ApiKey CRD: roles, origins pattern, rate limit bounds and defaults, the CEL rules on origins, printer columns', () => {

@@ -18,20 +18,20 @@ test('api: one gateway owned by every Pipeline, the first Pipeline by name in US
   const pod = m.deployment.spec!.template.spec!;
   const c = pod.containers[0]!;
   assert.deepEqual(c.args, ['api']);
-  assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080 }]);
+  assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8081 }]);
   assert.equal(c.readinessProbe!.httpGet!.path, '/readyz');
   assert.equal(c.livenessProbe!.httpGet!.path, '/healthz');
   assert.equal(pod.serviceAccountName, 'uspa-api');
   const env = Object.fromEntries(c.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
   assert.deepEqual(
     [env.PORT, env.USPA_CONFIG, env.KAFKA_BROKERS, env.USPA_TOPIC_PREFIX, env.USPA_DATABASE, env.USPA_DATABASE_PREFIX, env.USPA_NAMESPACE, env.USPA_PIPELINE],
-    ['8080', '/etc/uspa/config.yaml', 'k:9092', 'uspa.shop', 'uspa_shop', 'uspa', 'shop', 'all'],
+    ['8081', '/etc/uspa/config.yaml', 'k:9092', 'uspa.shop', 'uspa_shop', 'uspa', 'shop', 'all'],
   );
   assert.deepEqual(env.CLICKHOUSE_PASSWORD, { secretKeyRef: { name: 'uspa-api-clickhouse', key: 'CLICKHOUSE_PASSWORD' } });
   assert.ok(!JSON.stringify(m.deployment).includes('s3cret-password'), 'the password is only in the Secret');
-  assert.deepEqual(m.service.spec!.ports, [{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
+  assert.deepEqual(m.service.spec!.ports, [{ name: 'http', port: 8081, targetPort: 'http', protocol: 'TCP' }]);
   assert.deepEqual(m.service.spec!.selector, m.deployment.spec!.selector.matchLabels);
-  assert.equal(apiUrl('shop'), 'http://uspa-api.shop.svc:8080');
+  assert.equal(apiUrl('shop'), 'http://uspa-api.shop.svc:8081');
 });
 
 test('api: the config is the pipeline workers\' view of the namespace (no write keys); a Pipeline missing a Source is left out', () => {

@@ -36,7 +36,7 @@ describe('Pipelines, lag and dead letters', { timeout: 300_000 }, () => {
       readyReplicas: 1,
       consumerLag: 42,
       lagUpdatedAt,
-      apiUrl: `http://uspa-api.${h.namespace}.svc:8080`,
+      apiUrl: `http://uspa-api.${h.namespace}.svc:8081`,
       conditions: [{ type: 'Ready', status: 'False', reason: 'WorkersNotReady', message: '1 of 2 pipeline workers ready', lastTransitionTime: lagUpdatedAt, observedGeneration: 1 }],
     };
     await custom.patchNamespacedCustomObjectStatus({ ...GROUP, namespace: h.namespace, plural: 'pipelines', name: 'main', body: [{ op: 'add', path: '/status', value: status }] }, { headers: { 'Content-Type': 'application/json-patch+json' } } as never);
@@ -64,7 +64,7 @@ describe('Pipelines, lag and dead letters', { timeout: 300_000 }, () => {
       lagUpdatedAt,
       replicas: 2,
       readyReplicas: 1,
-      apiUrl: `http://uspa-api.${h.namespace}.svc:8080`,
+      apiUrl: `http://uspa-api.${h.namespace}.svc:8081`,
     });
     assert.deepEqual([main.body.deadLetters.total, main.body.deadLetters.pending], [2, 2]);
     assert.match(main.body.deadLetters.lastFailedAt, /^\d{4}-\d\d-\d\dT/);

@@ -156,7 +156,7 @@ spec: { sources: [web] }
     await eventually('the RoleBinding to take effect', async () => (await kubectl(['auth', 'can-i', 'watch', 'apikeys.uspa.tech', '-n', h.namespace, as]).catch(() => 'no')).trim() === 'yes', 30_000);
     assert.equal((await kubectl(['auth', 'can-i', 'get', 'secrets', '-n', h.namespace, as]).catch(() => 'no\n')).trim(), 'no');
     for (const o of [d, service, config]) assert.deepEqual(o.metadata!.ownerReferences!.map((r) => [r.kind, r.name, r.controller]), [['Pipeline', 'main', false]]);
-    await eventually('Pipeline status.apiUrl', async () => (await h.get('pipelines', 'main')).status?.apiUrl === `http://uspa-api.${h.namespace}.svc:8080`);
+    await eventually('Pipeline status.apiUrl', async () => (await h.get('pipelines', 'main')).status?.apiUrl === `http://uspa-api.${h.namespace}.svc:8081`);
     const c2 = await h.ready('apikeys', 'admin', 'KeyIssued');
     assert.match(c2.message, /issued for role admin/);
   });
