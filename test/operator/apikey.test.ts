@@ -142,7 +142,7 @@ spec: { sources: [web] }
     assert.equal(JSON.stringify(env.CLICKHOUSE_PASSWORD), JSON.stringify({ secretKeyRef: { key: 'CLICKHOUSE_PASSWORD', name: 'uspa-api-clickhouse' } }));
     assert.equal(d.spec!.template.spec!.serviceAccountName, 'uspa-api');
     const service = await h.core.readNamespacedService({ name: 'uspa-api', namespace: h.namespace });
-    assert.deepEqual(service.spec!.ports!.map((p) => [p.name, p.port]), [['http', 8080]]);
+    assert.deepEqual(service.spec!.ports!.map((p) => [p.name, p.port]), [['http', 8081]]);
     const config = await h.core.readNamespacedConfigMap({ name: 'uspa-api', namespace: h.namespace });
     assert.match(config.data!['config.yaml']!, /name: main/);
     await h.core.readNamespacedServiceAccount({ name: 'uspa-api', namespace: h.namespace });
