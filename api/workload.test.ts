@@ -61,5 +61,5 @@ test('OpenAPI → JSON Schema: boolean exclusive bounds become numbers; Kubernet
   assert.deepEqual(toJsonSchema({ type: 'number', minimum: 0, exclusiveMinimum: true, 'x-kubernetes-validations': [{ rule: 'true', message: 'm' }] }), { type: 'number', exclusiveMinimum: 0 });
   assert.deepEqual(toJsonSchema({ type: 'integer', format: 'int32', maximum: 5, exclusiveMaximum: false }), { type: 'integer', maximum: 5 });
   assert.deepEqual(toJsonSchema({ type: 'object', properties: { a: { type: 'string', default: 'x', description: 'd' } } }), { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false });
-  assert.deepEqual(toJsonSchema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }), { type: 'object' });
+  assert.deepEqual(toJsonSchema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }), { type: 'object', additionalProperties: true }, 'free-form, and said so');
 });

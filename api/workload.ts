@@ -101,6 +101,8 @@ export function toJsonSchema(s: JSONSchemaProps): Record<string, unknown> {
     } else delete out[exclusive];
   }
   if (s.type === 'object' && s.properties && !s.additionalProperties && !s['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  // Free-form (a Segment's rule) said explicitly, so clients typed from the API's document accept any field.
+  if (s['x-kubernetes-preserve-unknown-fields'] && s.additionalProperties === undefined) out.additionalProperties = true;
   return out;
 }
 

@@ -499,7 +499,9 @@ export interface operations {
                                             /** @enum {string} */
                                             op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                             property: string;
-                                            value?: unknown;
+                                            value?: {
+                                                [key: string]: unknown;
+                                            };
                                         }[];
                                     };
                                     schedule?: {
@@ -683,7 +685,9 @@ export interface operations {
                                     /** @enum {string} */
                                     op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                     property: string;
-                                    value?: unknown;
+                                    value?: {
+                                        [key: string]: unknown;
+                                    };
                                 }[];
                             };
                             schedule?: {
@@ -789,7 +793,9 @@ export interface operations {
                                         /** @enum {string} */
                                         op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                         property: string;
-                                        value?: unknown;
+                                        value?: {
+                                            [key: string]: unknown;
+                                        };
                                     }[];
                                 };
                                 schedule?: {
@@ -993,7 +999,9 @@ export interface operations {
                                         /** @enum {string} */
                                         op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                         property: string;
-                                        value?: unknown;
+                                        value?: {
+                                            [key: string]: unknown;
+                                        };
                                     }[];
                                 };
                                 schedule?: {
@@ -1186,7 +1194,9 @@ export interface operations {
                                     /** @enum {string} */
                                     op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                     property: string;
-                                    value?: unknown;
+                                    value?: {
+                                        [key: string]: unknown;
+                                    };
                                 }[];
                             };
                             schedule?: {
@@ -1292,7 +1302,9 @@ export interface operations {
                                         /** @enum {string} */
                                         op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                         property: string;
-                                        value?: unknown;
+                                        value?: {
+                                            [key: string]: unknown;
+                                        };
                                     }[];
                                 };
                                 schedule?: {
@@ -1595,7 +1607,9 @@ export interface operations {
                                         /** @enum {string} */
                                         op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "contains" | "exists";
                                         property: string;
-                                        value?: unknown;
+                                        value?: {
+                                            [key: string]: unknown;
+                                        };
                                     }[];
                                 };
                                 schedule?: {
@@ -2945,7 +2959,9 @@ export interface operations {
                             cron?: string;
                             interval?: string;
                         };
-                        rule: Record<string, never>;
+                        rule: {
+                            [key: string]: unknown;
+                        };
                         suspend?: boolean;
                     };
                 };
@@ -2974,7 +2990,9 @@ export interface operations {
                                 cron?: string;
                                 interval?: string;
                             };
-                            rule: Record<string, never>;
+                            rule: {
+                                [key: string]: unknown;
+                            };
                             suspend?: boolean;
                         };
                         /** @description Written by the operator; {} until it has seen the Segment. */
@@ -3211,7 +3229,9 @@ export interface operations {
                             cron?: string;
                             interval?: string;
                         };
-                        rule: Record<string, never>;
+                        rule: {
+                            [key: string]: unknown;
+                        };
                         suspend?: boolean;
                     };
                 };
@@ -3240,7 +3260,9 @@ export interface operations {
                                 cron?: string;
                                 interval?: string;
                             };
-                            rule: Record<string, never>;
+                            rule: {
+                                [key: string]: unknown;
+                            };
                             suspend?: boolean;
                         };
                         /** @description Written by the operator; {} until it has seen the Segment. */
@@ -3467,7 +3489,9 @@ export interface operations {
                                 cron?: string;
                                 interval?: string;
                             };
-                            rule: Record<string, never>;
+                            rule: {
+                                [key: string]: unknown;
+                            };
                             suspend?: boolean;
                         };
                         /** @description Written by the operator; {} until it has seen the Segment. */

@@ -31,11 +31,13 @@ describe('Segments and Activations through the Kubernetes API', { timeout: 300_0
   });
 
   test('a Segment created, replaced, patched and deleted through the API is the object kubectl sees', async () => {
-    const created = await h.call(keys.marketer, 'POST', '/v1/segments', { body: { name: 'pro-users', spec: { description: 'paying', rule: { trait: 'plan', op: 'eq', value: 'pro' } } } });
-    assert.equal(created.status, 201, created.text);
+    // Through the typed client (api/client); its responses are validated like h.call's.
+    const made = await h.client(keys.marketer!).POST('/v1/segments', { body: { name: 'pro-users', spec: { description: 'paying', rule: { trait: 'plan', op: 'eq', value: 'pro' } } } });
+    assert.equal(made.response.status, 201, JSON.stringify(made.error));
+    const created = { body: made.data! };
     assert.equal(created.body.name, 'pro-users');
     assert.equal(created.body.generation, 1);
-    assert.equal(created.body.spec.mode, 'batch', 'the API server filled in its default');
+    assert.equal((created.body.spec as { mode?: string }).mode, 'batch', 'the API server filled in its default');
     assert.deepEqual(created.body.status, {});
     let stored = await read('segments', 'pro-users');
     assert.deepEqual(stored.spec.rule, { trait: 'plan', op: 'eq', value: 'pro' });

@@ -79,11 +79,12 @@ describe('Segments API', () => {
   });
 
   test('the list has each Segment with mode, rule, Ready, size and last computation; pages follow the cursor', async () => {
-    const all = await h.call(reader, 'GET', '/v1/segments');
-    assert.equal(all.status, 200);
-    const byName = Object.fromEntries(all.body.segments.map((s: { name: string }) => [s.name, s]));
+    const all = await h.client(reader).GET('/v1/segments');
+    assert.equal(all.response.status, 200);
+    const byName = Object.fromEntries(all.data!.segments.map((s) => [s.name, s]));
     assert.deepEqual(Object.keys(byName).sort(), ['live', 'never', 'vip']);
-    assert.deepEqual(byName.vip, {
+    const [vip, never, live] = [byName.vip!, byName.never!, byName.live!];
+    assert.deepEqual(vip, {
       name: 'vip',
       description: 'Big spenders',
       mode: 'batch',
@@ -94,11 +95,11 @@ describe('Segments API', () => {
       size: 7,
       version: 25,
       lastComputedAt: '2026-01-02T00:00:00.000Z',
-      createdAt: byName.vip.createdAt,
+      createdAt: vip.createdAt,
     });
-    assert.deepEqual([byName.never.computed, byName.never.size, byName.never.version, byName.never.lastComputedAt, byName.never.ready], [false, null, null, null, null]);
+    assert.deepEqual([never.computed, never.size, never.version, never.lastComputedAt, never.ready], [false, null, null, null, null]);
     // Realtime: the live members (p-a exited), not a version's size.
-    assert.deepEqual([byName.live.mode, byName.live.computed, byName.live.size, byName.live.version], ['realtime', true, 2, null]);
+    assert.deepEqual([live.mode, live.computed, live.size, live.version], ['realtime', true, 2, null]);
 
     const first = await h.call(reader, 'GET', '/v1/segments', { query: { limit: 2 } });
     assert.equal(first.body.segments.length, 2);
