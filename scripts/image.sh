@@ -127,7 +127,7 @@ say "bases: ${RUNTIME_BASE}, ${BUILD_BASE}"
 inputs=$(
   {
     sha256sum Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.image.json bin/uspa.js
-    find api cli collector lib operator stack workers workflows -type f ! -name '*.test.ts' ! -path '*/node_modules/*' \
+    find api cli collector gateway lib operator stack workers workflows -type f ! -name '*.test.ts' ! -path '*/node_modules/*' \
       ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum
     image_id "$RUNTIME_BASE"
     image_id "$BUILD_BASE"

@@ -32,7 +32,15 @@ export class ResourceInformer<T extends KubernetesObject> {
     private readonly options: InformerOptions<T>,
   ) {
     // makeInformer builds a ListWatch, which also knows the resourceVersion it has synced to.
-    this.inner = makeInformer<T>(kc, options.path, options.list, options.labelSelector) as ReturnType<typeof makeInformer<T>> & { latestResourceVersion(): string };
+    // client-node's ListWatch starts its watch after the list returns without looking whether it was
+    // stopped meanwhile: a list that ends after stop() would open a watch nobody closes (and keep the
+    // process alive). A list finishing after stop() fails instead, which ends that round.
+    const list: ListPromise<T> = async () => {
+      const result = await options.list();
+      if (this.stopped) throw new Error(`${options.name} informer stopped`);
+      return result;
+    };
+    this.inner = makeInformer<T>(kc, options.path, list, options.labelSelector) as ReturnType<typeof makeInformer<T>> & { latestResourceVersion(): string };
     this.inner.on('add', (o) => this.emit(o, 'add'));
     this.inner.on('update', (o) => this.emit(o, 'update'));
     this.inner.on('delete', (o) => this.emit(o, 'delete'));
@@ -75,6 +83,9 @@ export class ResourceInformer<T extends KubernetesObject> {
     clearInterval(this.resyncTimer);
     clearTimeout(this.restartTimer);
     await this.inner.stop();
+    // A watch request already on its way when stop() ran is only known to ListWatch once it is
+    // open: abort that one too, a moment later.
+    setTimeout(() => void this.inner.stop(), 2_000).unref();
   }
 
   private emit(obj: T, change: ChangeKind): void {

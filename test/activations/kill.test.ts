@@ -26,7 +26,9 @@ async function startWorker(): Promise<ChildProcess> {
   children.push(child);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  await eventually('the worker process is ready', async () => out.includes('ready') || (child.exitCode !== null ? Promise.reject(new Error(`worker exited ${child.exitCode}`)) : false), 60_000);
+  // Bundling the workflows takes a process tens of seconds of CPU; on two cores shared with the other
+  // test files it took over a minute once in CI.
+  await eventually('the worker process is ready', async () => out.includes('ready') || (child.exitCode !== null ? Promise.reject(new Error(`worker exited ${child.exitCode}`)) : false), 180_000);
   return child;
 }
 
@@ -63,7 +65,7 @@ after(async () => {
   await s?.close();
 });
 
-test('a worker killed while the campaign waits: the next worker sends it once', { timeout: 120_000 }, async () => {
+test('a worker killed while the campaign waits: the next worker sends it once', { timeout: 420_000 }, async () => {
   hook.answer = () => 200;
   const a = await startWorker();
   const handle = await start('userId:u-wait', 'm-wait', 3_000);
@@ -75,7 +77,7 @@ test('a worker killed while the campaign waits: the next worker sends it once', 
   assert.equal(requests.length, 1);
 });
 
-test('a worker killed during the delivery: the retry carries the same key, the receiver counts one delivery, one send is recorded', { timeout: 180_000 }, async () => {
+test('a worker killed during the delivery: the retry carries the same key, the receiver counts one delivery, one send is recorded', { timeout: 420_000 }, async () => {
   for (const c of children) await kill(c); // only this test's workers poll the queue
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));

@@ -20,7 +20,7 @@ import { DASHBOARDS, ROOT, RULES, runTool as helm } from './metrics.ts';
 const CHART = join(ROOT, 'helm/uspa');
 const ENGINES = ['--set', 'kafka.brokers={kafka-0:9092}', '--set', 'clickhouse.url=http://clickhouse:8123', '--set', 'temporal.address=temporal:7233'];
 const ALL_ON = ['--set', 'monitoring.dashboards.enabled=true', '--set', 'monitoring.rules.enabled=true', '--set', 'monitoring.podMonitor.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true'];
-const DASHBOARD_NAMES = ['campaigns', 'ingestion', 'operator', 'pipeline', 'segments'];
+const DASHBOARD_NAMES = ['api', 'campaigns', 'ingestion', 'operator', 'pipeline', 'segments'];
 /** The Prometheus Operator release whose CRDs the monitoring objects are checked against. */
 const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
 

@@ -61,9 +61,9 @@ describe('metric names of the dashboards and alerts', { timeout: 1_800_000 }, ()
   });
 
   test('USPA metrics follow one scheme: uspa_<component>_…, _total counters, units in names, shared label names', () => {
-    const labels = new Set(['namespace', 'pipeline', 'source', 'segment', 'activation', 'model', 'kind', 'route', 'status', 'type', 'reason', 'action', 'consumer', 'outcome', 'figure', 'change', 'activity', 'result', 'task_queue']);
+    const labels = new Set(['namespace', 'pipeline', 'source', 'segment', 'activation', 'model', 'kind', 'route', 'status', 'type', 'reason', 'action', 'consumer', 'outcome', 'figure', 'change', 'activity', 'result', 'task_queue', 'operation', 'cache', 'topic', 'format']);
     /** The component a file's metrics are named after. */
-    const component = (file: string) => /^(collector|operator)\//.exec(file)?.[1] ?? /^workers\/(\w+)\//.exec(file)?.[1] ?? (file === 'lib/temporal-worker.ts' ? 'worker' : undefined);
+    const component = (file: string) => /^(collector|operator)\//.exec(file)?.[1] ?? (file.startsWith('gateway/') ? 'api' : undefined) ?? /^workers\/(\w+)\//.exec(file)?.[1] ?? (file === 'lib/temporal-worker.ts' ? 'worker' : undefined);
     const regs = registrations();
     assert.equal(new Set(regs.map((r) => r.name)).size, regs.length, 'a metric name is registered twice');
     for (const r of regs) {

@@ -12,7 +12,7 @@ export const DASHBOARDS = join(ROOT, 'helm/uspa/dashboards');
 export const RULES = join(ROOT, 'helm/uspa/rules/uspa.rules.yaml');
 
 /** The folders whose processes serve /metrics. */
-const COMPONENT_DIRS = ['collector', 'workers', 'operator', 'lib'];
+const COMPONENT_DIRS = ['collector', 'gateway', 'workers', 'operator', 'lib'];
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
