@@ -230,11 +230,7 @@ export class CachedProfiles implements ProfileStore {
       evicted: (reason) => evictions.inc({ reason }),
     }, deps.log);
     const cache = this.cache;
-    new Gauge({
-      name: 'uspa_api_profile_cache_entries',
-      help: 'Entries in the profile cache',
-      labelNames: ['cache'],
-      registers: [registry],
+    new Gauge({ name: 'uspa_api_profile_cache_entries', help: 'Entries in the profile cache', labelNames: ['cache'], registers: [registry],
       collect() {
         this.set({ cache: 'profile' }, cache.size.profiles);
         this.set({ cache: 'identity' }, cache.size.identities);
