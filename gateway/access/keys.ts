@@ -3,7 +3,7 @@
 // looked up. Deleting an ApiKey (revocation) or its Secret (rotation: a new hash) takes effect as
 // soon as the watch delivers the change; expiry is checked on every request.
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { apiKeyHash, type ApiKey } from '../../api/v1alpha1/index.ts';
+import { API_KEY_DEFAULTS, apiKeyHash, apiKeyId, type ApiKey } from '../../api/v1alpha1/index.ts';
 import { ResourceInformer } from '../../lib/kubernetes/informer.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ApiError } from '../http/errors.ts';
@@ -19,8 +19,6 @@ export interface Caller {
   rateLimit: { requestsPerSecond: number; burst: number };
 }
 
-export const DEFAULT_RATE_LIMIT = { requestsPerSecond: 50, burst: 100 };
-
 interface Entry extends Caller {
   expiresAt?: number;
   suspended?: boolean;
@@ -33,10 +31,10 @@ export function entryOf(key: ApiKey): Entry | undefined {
   const expiresAt = key.spec.expiresAt ? Date.parse(key.spec.expiresAt) : undefined;
   return {
     key: key.metadata!.name!,
-    keyId: key.status?.keyId ?? hash.replace(/^sha256:/, '').slice(0, 12),
+    keyId: key.status?.keyId ?? apiKeyId(hash),
     role: key.spec.role,
     origins: key.spec.origins ?? [],
-    rateLimit: { ...DEFAULT_RATE_LIMIT, ...key.spec.rateLimit },
+    rateLimit: { ...API_KEY_DEFAULTS.rateLimit, ...key.spec.rateLimit },
     ...(expiresAt !== undefined && !Number.isNaN(expiresAt) ? { expiresAt } : {}),
     ...(key.spec.suspend ? { suspended: true } : {}),
   };

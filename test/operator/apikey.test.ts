@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GROUP, VERSION, apiKeyHash, apiKeyId } from '../../api/v1alpha1/index.ts';
 import { eventually } from '../support/env.ts';
+import { SOURCE_AND_PIPELINE } from '../support/manifests.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 
 const yaml = String.raw;
@@ -123,17 +124,7 @@ spec: { role: analyst, expiresAt: "${at}" }
   });
 
   test('a namespace with a Pipeline gets the uspa-api Deployment, Service, ConfigMap and RBAC; Pipeline status.apiUrl; keys are KeyIssued', async () => {
-    await h.apply(yaml`
-apiVersion: uspa.tech/v1alpha1
-kind: Source
-metadata: { name: web }
-spec: { type: web }
----
-apiVersion: uspa.tech/v1alpha1
-kind: Pipeline
-metadata: { name: main }
-spec: { sources: [web] }
-`);
+    await h.apply(SOURCE_AND_PIPELINE);
     const d = await eventually('the uspa-api Deployment', () => h.apps.readNamespacedDeployment({ name: 'uspa-api', namespace: h.namespace }).catch(() => undefined));
     const c = d.spec!.template.spec!.containers[0]!;
     assert.deepEqual(c.args, ['api']);

@@ -1,7 +1,7 @@
 // The API gateway in-process against the stack's real engines: a namespace of its own with the
 // ApiKey CRD, the collector and pipeline of test/support/product.ts for data, and a caller that
 // validates EVERY response against the OpenAPI document the API serves.
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { createApiClient, type ApiClient } from '../../api/client/index.ts';
@@ -9,9 +9,8 @@ import { apiKeyHash, apiKeyId, generateApiKey, type ApiKeySpec } from '../../api
 import { startGateway } from '../../gateway/main.ts';
 import { createLogger } from '../../lib/log.ts';
 import { eventually, unique } from './env.ts';
-import { installCrds, kubeConfig } from './operator.ts';
+import { installCrds, kubeConfig, logSink } from './operator.ts';
 import { startProduct, type Product } from './product.ts';
-import { Writable } from 'node:stream';
 
 export interface CallOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -53,17 +52,9 @@ export async function startApi(spec: Parameters<typeof startProduct>[0] = { sour
   await installCrds();
   const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = unique('api');
-  const { CoreV1Api } = await import('@kubernetes/client-node');
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      if (process.env.USPA_TEST_LOGS) process.stderr.write(chunk);
-      done();
-    },
-  });
+  const { logs, sink } = logSink();
   const gateway = await startGateway({ configPath: product.configPath, port: 0, env: { ...product.env, USPA_NAMESPACE: namespace }, log: createLogger('api', 'info', sink), kubeConfig: kc });
   const url = `http://127.0.0.1:${gateway.port}`;
   const document = (await (await fetch(`${url}/openapi.json`)).json()) as Record<string, unknown>;

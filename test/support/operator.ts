@@ -41,6 +41,19 @@ export async function installCrds(): Promise<void> {
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech', 'crd/apikeys.uspa.tech']);
 }
 
+/** Where an in-process component logs in a test: kept for assertions, echoed with USPA_TEST_LOGS=1. */
+export function logSink(): { logs: string[]; sink: Writable } {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      if (process.env.USPA_TEST_LOGS) process.stderr.write(chunk);
+      done();
+    },
+  });
+  return { logs, sink };
+}
+
 export interface OperatorHarness {
   namespace: string;
   settings: OperatorSettings;
@@ -93,14 +106,7 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
   const kafka = new Kafka({ clientId: 'uspa-tests', brokers: settings.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
   await kafka.connect();
   const temporal = new Client({ connection: await Connection.connect({ address: settings.temporal.address }), namespace: settings.temporal.namespace });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      if (process.env.USPA_TEST_LOGS) process.stderr.write(chunk);
-      done();
-    },
-  });
+  const { logs, sink } = logSink();
   const custom = kc.makeApiClient(CustomObjectsApi);
   const h: OperatorHarness = {
     namespace,
