@@ -1,0 +1,41 @@
+// Privacy requests: the erasure modes and the receipt an erasure leaves behind. The receipt is
+// what a privacy officer keeps as evidence: for each store, which identities it covered, the rows
+// found before and after, the statement used and when; signed, so `uspa privacy verify` can
+// re-count and detect a receipt edited afterwards.
+
+/** As the industry names them (Segment's regulation types): stop collecting, delete, or both. */
+export const ERASURE_MODES = ['suppress', 'delete', 'suppress_with_delete'] as const;
+export type ErasureMode = (typeof ERASURE_MODES)[number];
+
+/** How a column holds a person: an identity string (`email:ada@example.com`), an array of them, a profile id, or free text (a JSON payload) that may carry a raw identifier. */
+export type PersonColumnKind = 'identity' | 'identities' | 'profile' | 'raw' | 'text';
+
+export interface StoreReceipt {
+  table: string;
+  /** The columns the rows were matched on. */
+  columns: string[];
+  before: number;
+  after: number;
+  /** The statement that removed the rows, parameters listed rather than inlined. */
+  statement: string;
+  at: string;
+}
+
+export interface ErasureReceipt {
+  version: 1;
+  id: string;
+  namespace: string;
+  database: string;
+  mode: ErasureMode;
+  /** The identity the request named. */
+  requested: string;
+  /** Every identity of the person's graph, resolved before anything was removed. */
+  identities: string[];
+  profileIds: string[];
+  stores: StoreReceipt[];
+  /** Kafka keeps records until retention drops them: by when each topic will have. */
+  topics: { topic: string; retainedUntil: string }[];
+  completedAt: string;
+  /** HMAC-SHA256 (hex) over the receipt's canonical JSON without this field. */
+  signature: string;
+}
