@@ -1,19 +1,15 @@
 // Signing and checking an erasure receipt: HMAC-SHA256 over canonical JSON (keys sorted at every
 // depth), so the signature does not depend on how the file was pretty-printed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { stringify } from 'safe-stable-stringify';
 import type { ErasureReceipt } from '../../api/privacy.ts';
 
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return stringify(value) ?? '';
 }
 
-function mac(receipt: Omit<ErasureReceipt, 'signature'>, key: string | Buffer): string {
-  const { signature: _ignored, ...unsigned } = receipt as ErasureReceipt;
+function mac(receipt: Omit<ErasureReceipt, 'signature'> & { signature?: string }, key: string | Buffer): string {
+  const { signature: _ignored, ...unsigned } = receipt;
   return createHmac('sha256', key).update(canonicalJson(unsigned)).digest('hex');
 }
 

@@ -1,7 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MIGRATIONS, TABLES } from '../../api/tables/migrations.ts';
-import { columnsOfStatements, personPredicate, personTables, rawValues, TABLES_WITHOUT_PEOPLE } from './schema.ts';
+import { personPredicate, personTables, rawValues, TABLES_WITHOUT_PEOPLE, type ColumnInfo } from './schema.ts';
+
+/** Parses the column names and types of migration statements: the offline twin of system.columns. */
+function columnsOfStatements(statements: readonly string[]): ColumnInfo[] {
+  const out: ColumnInfo[] = [];
+  for (const s of statements) {
+    const create = /CREATE TABLE IF NOT EXISTS \{db\}\.(\w+) \(([\s\S]*)\)\s*ENGINE/.exec(s);
+    if (create) {
+      for (const line of create[2]!.split('\n')) {
+        const m = /^\s*(\w+) (.+?)(?: DEFAULT .*| COMMENT .*)?,?$/.exec(line);
+        if (m && m[1] !== 'INDEX') out.push({ table: create[1]!, name: m[1]!, type: m[2]! });
+      }
+      continue;
+    }
+    const alter = /ALTER TABLE \{db\}\.(\w+) ADD COLUMN IF NOT EXISTS (\w+) (\S+)/.exec(s);
+    if (alter) out.push({ table: alter[1]!, name: alter[2]!, type: alter[3]! });
+  }
+  return out;
+}
 
 const columns = columnsOfStatements(MIGRATIONS.flatMap((m) => m.statements));
 

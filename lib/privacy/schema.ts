@@ -1,5 +1,5 @@
 // Which columns of the namespace's database can hold a person, found by scanning the schema
-// (system.columns at run time, the migrations in the unit test) rather than from a hand-kept list
+// (system.columns at run time; the unit test reads the migrations) rather than from a hand-kept list
 // of tables: a table added later is either matched by its columns or refused until it is
 // declared free of people, so an erasure cannot silently miss it.
 import type { PersonColumnKind } from '../../api/privacy.ts';
@@ -91,22 +91,4 @@ export function personPredicate(table: PersonTable): string {
     }
   });
   return parts.map((p) => `(${p})`).join(' OR ');
-}
-
-/** Parses the column names and types of migration statements: the offline twin of system.columns. */
-export function columnsOfStatements(statements: readonly string[]): ColumnInfo[] {
-  const out: ColumnInfo[] = [];
-  for (const s of statements) {
-    const create = /CREATE TABLE IF NOT EXISTS \{db\}\.(\w+) \(([\s\S]*)\)\s*ENGINE/.exec(s);
-    if (create) {
-      for (const line of create[2]!.split('\n')) {
-        const m = /^\s*(\w+) ([A-Za-z0-9(),' _]+?)(?: DEFAULT| COMMENT|,|$)/.exec(line);
-        if (m && m[1] !== 'INDEX') out.push({ table: create[1]!, name: m[1]!, type: m[2]!.trim() });
-      }
-      continue;
-    }
-    const alter = /ALTER TABLE \{db\}\.(\w+) ADD COLUMN IF NOT EXISTS (\w+) (\S+)/.exec(s);
-    if (alter) out.push({ table: alter[1]!, name: alter[2]!, type: alter[3]! });
-  }
-  return out;
 }
