@@ -60,8 +60,9 @@ step() {
 
 [[ $(id -u) -eq 0 ]] || fail "building without Docker needs root (debootstrap, and buildah with vfs storage)" \
   "run it as root, or build with Docker: docker build -t uspa:${VERSION} ."
+bash scripts/ensure-container-tools.sh buildah debootstrap runc
 for tool in buildah debootstrap; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed" "apt-get install buildah debootstrap runc"
+  command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || fail "$tool is not installed" "apt-get install buildah debootstrap runc"
 done
 mkdir -p "$OUT"
 : >"$LOG"

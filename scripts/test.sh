@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/ensure-chromium.sh
+# The image tests (test/image/, test/node/) build and run the image as root.
+if [ "$(uname)" = Linux ] && [ "$(id -u)" = 0 ]; then bash scripts/ensure-container-tools.sh; fi
 
 started_here=0
 checks=$(mktemp -d)

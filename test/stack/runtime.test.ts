@@ -10,7 +10,7 @@ import { operatorHarness, type OperatorHarness } from '../support/operator.ts';
 import type { LocalRuntime } from '../../stack/runtime/kubelet.ts';
 import { webhookReceiver } from '../activations/support.ts';
 
-describe('local runtime', { timeout: 400_000 }, () => {
+describe('local runtime', { timeout: 900_000 }, () => {
   let h: OperatorHarness;
   let runtime: LocalRuntime;
   before(async () => {
@@ -130,7 +130,9 @@ spec:
   destination: { type: webhook, webhook: { url: "${hook.url}" } }
   template: { body: '{"plan": "{{ traits.plan }}"}' }
 `);
-      await h.ready('activations', 'welcome');
+      // The activations worker starts with the first Activation and bundles its workflows first: minutes
+      // on two loaded cores, as in the killed-worker test.
+      await h.ready('activations', 'welcome', undefined, 240_000);
       await eventually('the activations worker pod ready', async () => (await h.apps.readNamespacedDeployment({ name: 'uspa-worker-activations', namespace: h.namespace })).status?.readyReplicas === 1, 120_000);
       const url = runtime.serviceUrl(h.namespace, 'uspa-collector')!;
       const res = await fetch(`${url}/v1/identify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${await writeKey()}:`).toString('base64')}` }, body: JSON.stringify({ userId: 'u-pro-3', traits: { plan: 'pro', consent: { marketing: true } } }) });
