@@ -19,6 +19,8 @@ export interface StoreReceipt {
   /** The statement that removed the rows, parameters listed rather than inlined. */
   statement: string;
   at: string;
+  /** Set when the store was left as it is on purpose, and why (e.g. the API's audit log). */
+  kept?: string;
 }
 
 export interface ErasureReceipt {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MIGRATIONS, TABLES } from '../../api/tables/migrations.ts';
-import { personPredicate, personTables, rawValues, TABLES_WITHOUT_PEOPLE, type ColumnInfo } from './schema.ts';
+import { personPredicate, personTables, personValues, TABLES_WITHOUT_PEOPLE, type ColumnInfo } from './schema.ts';
 
 /** Parses the column names and types of migration statements: the offline twin of system.columns. */
 function columnsOfStatements(statements: readonly string[]): ColumnInfo[] {
@@ -36,17 +36,29 @@ test('a table added later with no known person column is refused until someone d
   assert.throws(() => personTables(added), /loyalty_points .*TABLES_WITHOUT_PEOPLE/);
 });
 
-test('the events table is matched on identity, profile and raw ids; a payload on quoted raw ids', () => {
+test('the events table is matched on identity, profile and raw ids; a payload on keyed ids', () => {
   const events = personTables(columns).find((t) => t.table === 'events')!;
   assert.deepEqual(events.columns.map((c) => c.name).sort(), ['anonymous_id', 'identity', 'previous_id', 'profile_id', 'user_id']);
   const where = personPredicate(events).split(' OR ');
-  for (const part of ['(identity IN {identities:Array(String)})', '(profile_id IN {profiles:Array(String)})', '(user_id IN {raw:Array(String)})']) assert.ok(where.includes(part), part);
+  for (const part of ['(identity IN {identities:Array(String)})', '(profile_id IN {profiles:Array(String)})', '(user_id IN {userIds:Array(String)})', '(anonymous_id IN {anonymousIds:Array(String)})', '(previous_id IN {previousIds:Array(String)})']) assert.ok(where.includes(part), part);
   const dead = personTables(columns).find((t) => t.table === 'dead_letters')!;
-  assert.match(personPredicate(dead), /multiSearchAny\(payload, arrayMap\(v -> concat\('"', v, '"'\)/);
+  assert.equal(personPredicate(dead).split(' OR ').filter((p) => p.includes('payload')).join(), '(arrayExists(p -> match(payload, p), {patterns:Array(String)}))');
   const profiles = personTables(columns).find((t) => t.table === 'profiles')!;
   assert.match(personPredicate(profiles), /hasAny\(identities, \{identities:Array\(String\)\}\)/);
 });
 
-test('raw values are the identities without their type, deduplicated', () => {
-  assert.deepEqual(rawValues(['email:ada@example.com', 'user:u1', 'anonymous:u1', 'bad:']), ['ada@example.com', 'u1']);
+test('match values: raw ids per column, keyed payload patterns that match the key and value only', () => {
+  const v = personValues(['email:ada+1@example.com', 'userId:u1', 'anonymousId:a.1', 'userId:u1'], ['p2', 'p1']);
+  assert.deepEqual(v.userIds, ['u1']);
+  assert.deepEqual(v.anonymousIds, ['a.1']);
+  assert.deepEqual(v.previousIds, ['a.1', 'u1']);
+  assert.deepEqual(v.profiles, ['p1', 'p2']);
+  const matches = (payload: string) => v.patterns.some((p) => new RegExp(p).test(payload));
+  assert.ok(matches('{"type":"track","userId": "u1","event":"x"}'));
+  assert.ok(matches('{"previousId":"a.1"}'));
+  assert.ok(matches('{"traits":{"email":"ada+1@example.com"}}'));
+  assert.ok(!matches('{"plan":"u1"}'), 'a value under another key is someone else');
+  assert.ok(!matches('{"anonymousId":"a-1"}'), 'the dot is literal');
+  assert.ok(!matches('{"userId":"u10"}'), 'no prefix matches');
+  assert.ok(!matches('{"email":"ada+11@example.com"}'));
 });

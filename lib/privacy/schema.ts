@@ -38,6 +38,14 @@ export const TABLES_WITHOUT_PEOPLE: readonly string[] = [
   'activation_syncs',
 ];
 
+/**
+ * Tables that hold a person's pseudonymous id and are kept by an erasure, with the reason the
+ * receipt gives. Access exports include them.
+ */
+export const KEPT_ON_ERASURE: Readonly<Record<string, string>> = {
+  api_audit: "the API's audit log is kept for accountability (who read or changed what, when); it holds the profile id only, never an identity or the data",
+};
+
 export interface PersonTable {
   table: string;
   columns: { name: string; kind: PersonColumnKind }[];
@@ -62,18 +70,37 @@ export function personTables(columns: readonly ColumnInfo[]): PersonTable[] {
   return [...byTable.values()].sort((x, y) => x.table.localeCompare(y.table));
 }
 
-/** Values matched per kind: identities, the profile ids of the graph, and the raw ids (the part after `type:`). */
+/** The values a person's rows are matched on: ClickHouse query parameters of personPredicate. */
 export interface PersonValues {
   identities: string[];
-  profileIds: string[];
-  raw: string[];
+  profiles: string[];
+  /** Raw ids as the events' columns hold them: user_id holds userIds, anonymous_id anonymousIds, previous_id either. */
+  userIds: string[];
+  anonymousIds: string[];
+  previousIds: string[];
+  /** re2 patterns matching a raw payload's `"<key>": "<value>"` for each identity (dead letters keep records as received). */
+  patterns: string[];
 }
 
-export function rawValues(identities: readonly string[]): string[] {
-  return [...new Set(identities.map((i) => i.slice(i.indexOf(':') + 1)).filter((v) => v.length > 0))].sort();
+const RAW_PARAMETER: Record<string, 'userIds' | 'anonymousIds' | 'previousIds'> = { user_id: 'userIds', anonymous_id: 'anonymousIds', previous_id: 'previousIds' };
+
+const quoteMeta = (v: string) => v.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+const jsonString = (v: string) => JSON.stringify(v).slice(1, -1);
+
+/** The match values of a resolved graph: identities are "<type>:<value>" (workers/pipeline/identity.ts). */
+export function personValues(identities: readonly string[], profiles: readonly string[]): PersonValues {
+  const split = identities.map((i) => ({ type: i.slice(0, i.indexOf(':')), value: i.slice(i.indexOf(':') + 1) })).filter((i) => i.type && i.value);
+  const of = (type: string) => [...new Set(split.filter((i) => i.type === type).map((i) => i.value))].sort();
+  const userIds = of('userId');
+  const anonymousIds = of('anonymousId');
+  const patterns = split.map(({ type, value }) => {
+    const keys = type === 'userId' || type === 'anonymousId' ? 'userId|anonymousId|previousId' : quoteMeta(type);
+    return `"(?:${keys})"\\s*:\\s*"${quoteMeta(jsonString(value))}"`;
+  });
+  return { identities: [...identities].sort(), profiles: [...profiles].sort(), userIds, anonymousIds, previousIds: [...new Set([...userIds, ...anonymousIds])].sort(), patterns: [...new Set(patterns)].sort() };
 }
 
-/** The WHERE clause (ClickHouse parameters {identities}, {profiles}, {raw}) matching the person's rows of one table. */
+/** The WHERE clause (parameters of PersonValues) matching the person's rows of one table. */
 export function personPredicate(table: PersonTable): string {
   const parts = table.columns.map(({ name, kind }) => {
     switch (kind) {
@@ -84,10 +111,10 @@ export function personPredicate(table: PersonTable): string {
       case 'profile':
         return `${name} IN {profiles:Array(String)}`;
       case 'raw':
-        return `${name} IN {raw:Array(String)}`;
+        return `${name} IN {${RAW_PARAMETER[name] ?? 'previousIds'}:Array(String)}`;
       case 'text':
-        // A payload carries raw ids as JSON strings: match the quoted value, never a substring of another id.
-        return `multiSearchAny(${name}, arrayMap(v -> concat('"', v, '"'), {raw:Array(String)}))`;
+        // Keyed matches, never a bare value: another person's `"plan": "pro"` is not Ada's userId "pro".
+        return `arrayExists(p -> match(${name}, p), {patterns:Array(String)})`;
     }
   });
   return parts.map((p) => `(${p})`).join(' OR ');
