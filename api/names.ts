@@ -34,6 +34,8 @@ export interface TopicNames {
    * them, so an Activation can neither inject events nor forge control commands.
    */
   activationOutputs: string;
+  /** The namespace's suppression list (compacted; keyed by identity hash), written by privacy requests. */
+  privacy: string;
   /** The consumer group of a Pipeline's workers. */
   pipelineGroup: (pipeline: string) => string;
   /** The consumer group of a Pipeline's workers on its control topic. */
@@ -50,6 +52,7 @@ export function topicNames(prefix: string): TopicNames {
     profileChanges: `${prefix}.profile-changes`,
     profileCacheGroup: (instance) => `${prefix}.api-cache.${instance}`,
     activationOutputs: `${prefix}.out.`,
+    privacy: `${prefix}.privacy`,
     pipelineGroup: (pipeline) => `${prefix}.pipeline.${pipeline}`,
     pipelineControlGroup: (pipeline) => `${prefix}.pipeline.${pipeline}-control`,
   };

@@ -4,11 +4,12 @@
 // the others are stored.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType, type Json } from '../api/event.ts';
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
+import { directIdentities, type SuppressionList } from '../lib/privacy/suppressions.ts';
 import { LIMITS, contentMessageId, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
 import { readJsonBody, type ReadBody } from './body.ts';
 import type { SourceRegistry, CollectorSource } from './sources.ts';
@@ -29,6 +30,8 @@ export interface CollectorDeps {
   trustProxy?: string | boolean;
   /** Where dead letters go; defaults to the installation's topic names from the environment. */
   deadLetterTopic?: (source: string) => string;
+  /** Erased identities: their events are answered 200 (so SDKs do not retry) and not stored. */
+  suppressions?: Pick<SuppressionList, 'has' | 'problem' | 'size'>;
 }
 
 /** Short paths used by analytics.js (/v1/t …) map to the same handlers. */
@@ -73,7 +76,18 @@ export function createCollector(deps: CollectorDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? 'loopback');
-  mountProbes(app, registry, { ready: () => (sink.isConnected ? undefined : 'not connected to Kafka') });
+  const suppressed = new Counter({ name: 'uspa_collector_events_suppressed_total', help: 'Events answered 200 and not stored: they carry an erased identity on the suppression list', labelNames: ['source'], registers: [registry] });
+  new Gauge({ name: 'uspa_collector_suppressed_identities', help: 'Identities on the suppression list this collector holds', registers: [registry], collect() { this.set(deps.suppressions?.size ?? 0); } });
+  mountProbes(app, registry, { ready: () => (sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
+
+  /** The events to store: those carrying a suppressed identity are left out and counted. */
+  function unsuppressed(source: CollectorSource, events: CanonicalEvent[]): CanonicalEvent[] {
+    const list = deps.suppressions;
+    if (!list) return events;
+    const kept = events.filter((e) => !list.has(directIdentities(e)));
+    if (kept.length < events.length) suppressed.inc({ source: source.name }, events.length - kept.length);
+    return kept;
+  }
 
   // Browsers call us cross-origin with credentials-free requests; sendBeacon posts text/plain.
   const corsMiddleware = cors({ origin: true, methods: ['POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'], exposedHeaders: ['Retry-After'], maxAge: 86400 });
@@ -115,7 +129,7 @@ export function createCollector(deps: CollectorDeps): Express {
       }
       await admit(source, results.length);
       const refused = results.flatMap((r, i) => (r.ok ? [] : [refusedLetter(source, read, i, r)]));
-      const events = results.flatMap((r) => (r.ok ? [r.event] : []));
+      const events = unsuppressed(source, results.flatMap((r) => (r.ok ? [r.event] : [])));
       await deliver(source, events, refused);
       for (const e of events) accepted.inc({ source: source.name, type: e.type });
       if (refused.length) {
@@ -149,8 +163,9 @@ export function createCollector(deps: CollectorDeps): Express {
       const result = normalizeEvent(mapped.type, mapped.body, { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => contentMessageId(source.keyDigest, read.value) });
       if (!result.ok) throw new HttpError(400, 'the mapped webhook event is invalid', result.errors);
       await admit(source, 1);
-      await deliver(source, [result.event], []);
-      accepted.inc({ source: source.name, type: result.event.type });
+      const events = unsuppressed(source, [result.event]);
+      await deliver(source, events, []);
+      for (const e of events) accepted.inc({ source: source.name, type: e.type });
       res.json({ success: true, messageId: result.event.messageId });
       requests.inc({ route: 'webhook', status: 200 });
     } catch (err) {

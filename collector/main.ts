@@ -4,6 +4,7 @@ import { loadConfigFile } from '../lib/config.ts';
 import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createRegistry, runMain } from '../lib/service.ts';
+import { SuppressionList } from '../lib/privacy/suppressions.ts';
 import { createCollector } from './app.ts';
 import { SourceRegistry } from './sources.ts';
 
@@ -20,7 +21,10 @@ export async function startCollector(options: { configPath: string; port: number
   const producer = new BatchingProducer(kafka);
   await producer.connect();
   const registry = createRegistry('collector');
-  const app = createCollector({ sources: new SourceRegistry(config, env), sink: producer, log, registry, trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback', deadLetterTopic: topics.deadLetters });
+  // Loaded before the port opens, so no event of an erased person slips in at start.
+  const suppressions = new SuppressionList({ kafka, topics, log });
+  await suppressions.start();
+  const app = createCollector({ sources: new SourceRegistry(config, env), sink: producer, log, registry, trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback', deadLetterTopic: topics.deadLetters, suppressions });
   const server = app.listen(options.port, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
@@ -31,6 +35,7 @@ export async function startCollector(options: { configPath: string; port: number
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       await producer.disconnect();
+      await suppressions.stop();
     },
   };
 }

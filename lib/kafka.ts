@@ -83,6 +83,8 @@ export interface TopicSpec {
   partitions: number;
   retentionHours?: number;
   replicationFactor?: number;
+  /** Kept by key forever (cleanup.policy=compact): the latest record of each key stays. */
+  compacted?: boolean;
 }
 
 /**
@@ -150,6 +152,7 @@ export function minInsyncReplicas(replicationFactor: number): number {
 export function topicConfig(s: TopicSpec): Array<{ name: string; value: string }> {
   return [
     ...(s.retentionHours ? [{ name: 'retention.ms', value: String(s.retentionHours * 3_600_000) }] : []),
+    ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
     // -1 (the broker's default replication factor) leaves min.insync.replicas to the broker too.
     ...(s.replicationFactor && s.replicationFactor > 0 ? [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(s.replicationFactor)) }] : []),
   ];

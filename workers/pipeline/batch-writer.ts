@@ -7,6 +7,7 @@ import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import type { DeadLetterSender, Rejection } from './dead-letter-sender.ts';
 import type { EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Json } from '../../api/event.ts';
+import type { SuppressionList } from '../../lib/privacy/suppressions.ts';
 import type { IdentityStore } from './identity-store.ts';
 import type { PipelineMetrics } from './metrics.ts';
 import type { ProfileBuilder } from './profile-builder.ts';
@@ -27,6 +28,8 @@ export interface BatchWriterDeps {
   deadLetters: DeadLetterSender;
   metrics: PipelineMetrics;
   log: Logger;
+  /** Erased identities, whose events (a replay's too) are not stored. */
+  suppressions?: Pick<SuppressionList, 'has'>;
 }
 
 export class BatchWriter {
@@ -50,7 +53,9 @@ export class BatchWriter {
     const fresh = read.events.filter((e) => !stored.has(dedupKey(e.event.source, e.event.messageId)));
     metrics.duplicates.inc(read.events.length - fresh.length);
 
-    const batch = resolveBatch(this.d.identity.graph, { keys: this.d.keys, enrich: this.d.enrich }, read.events, stored);
+    const list = this.d.suppressions;
+    const batch = resolveBatch(this.d.identity.graph, { keys: this.d.keys, enrich: this.d.enrich }, read.events, stored, list && ((ids) => list.has(ids)));
+    for (const [source, n] of batch.suppressed) metrics.suppressed.inc({ pipeline: this.d.pipeline, source }, n);
     const t2 = performance.now();
     const version = Date.now();
     if (batch.edges.length) {

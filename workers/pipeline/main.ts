@@ -7,6 +7,7 @@ import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettings
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
 import { createRegistry, probeApp, runMain } from '../../lib/service.ts';
+import { SuppressionList } from '../../lib/privacy/suppressions.ts';
 import { mirrorDeadLetters } from './dead-letter-mirror.ts';
 import { statusReporters } from './status-report.ts';
 import { PipelineWorker } from './worker.ts';
@@ -27,11 +28,14 @@ export async function startPipelines(options: { configPath: string; port: number
   await producer.connect();
   const registry = createRegistry('pipeline');
   const reporters = statusReporters(env, log);
-  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporters && ((state) => reporters.pipeline(spec.name, state)), reporters?.segment));
+  // Loaded before any batch is read: a replay of a topic skips erased identities from its first record.
+  const suppressions = new SuppressionList({ kafka, topics, log });
+  await suppressions.start();
+  const workers = specs.map((spec) => new PipelineWorker(spec, kafka, warehouse, producer, log, registry, topics, reporters && ((state) => reporters.pipeline(spec.name, state)), reporters?.segment, suppressions));
   for (const w of workers) await w.start();
   const mirrors = await Promise.all(specs.map((spec) => mirrorDeadLetters(kafka, warehouse, log, topics, spec.sources, spec.name)));
   let ready = true;
-  const server = probeApp(registry, { ready: () => (ready && producer.isConnected ? undefined : 'not connected to Kafka') }).listen(options.port, env.HOST ?? '127.0.0.1');
+  const server = probeApp(registry, { ready: () => (ready && producer.isConnected ? suppressions.problem() : 'not connected to Kafka') }).listen(options.port, env.HOST ?? '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   return {
@@ -42,6 +46,7 @@ export async function startPipelines(options: { configPath: string; port: number
       server.close();
       for (const w of workers) await w.stop();
       for (const m of mirrors) await m.disconnect();
+      await suppressions.stop();
       await producer.disconnect();
       await warehouse.close();
     },

@@ -124,3 +124,16 @@ test('canonicalTimes: every RFC 3339 spelling becomes ISO UTC with milliseconds;
   const read = readBatch([record(1, event({ messageId: 'm-1', userId: 'u-1', timestamp: '2016-12-31T23:59:60Z' }))]);
   assert.deepEqual(read.rejected.map((r) => [r.reason, r.errors]), [['invalid_event', ['timestamp: "2016-12-31T23:59:60Z" is not a time this pipeline can read']]]);
 });
+
+test('resolveBatch leaves out an event carrying a suppressed identity, even one derived from its traits: no row, no graph entry', () => {
+  const g = graph();
+  const read = readBatch([
+    record(1, event({ type: 'identify', messageId: 'm-1', anonymousId: 'a-new', traits: { email: 'Ada@Example.com' } })),
+    record(2, event({ messageId: 'm-2', userId: 'u-2' })),
+  ]);
+  const out = resolveBatch(g, config, read.events, new Set(), (ids) => ids.includes('email:ada@example.com'));
+  assert.deepEqual(out.events.map((e) => e.message_id), ['m-2']);
+  assert.deepEqual([...out.suppressed], [['web', 1]]);
+  assert.equal(g.profileOf('anonymousId:a-new'), undefined);
+  assert.equal(out.traits.some((t) => t.identity.includes('ada')), false);
+});

@@ -113,6 +113,8 @@ export interface ResolvedBatch {
   rejected: Rejection[];
   /** The event and record each event and trait row came from (to dead-letter what ClickHouse refuses). */
   cameFrom: Map<EventRow | TraitRow, { event: CanonicalEvent; origin: Origin }>;
+  /** Events left out per Source because they carry a suppressed (erased) identity. */
+  suppressed: Map<string, number>;
 }
 
 /**
@@ -126,14 +128,20 @@ export function resolveBatch(
   events: ReadBatch['events'],
   /** dedupKey of the events already stored. */
   stored: ReadonlySet<string>,
+  /** True for identities on the suppression list: such an event leaves no trace, not even in the graph. */
+  suppressed: (identities: readonly Identity[]) => boolean = () => false,
 ): ResolvedBatch {
-  const out: ResolvedBatch = { events: [], traits: [], edges: [], assignments: [], touched: new Set(), removed: new Set(), rejected: [], cameFrom: new Map() };
+  const out: ResolvedBatch = { events: [], traits: [], edges: [], assignments: [], touched: new Set(), removed: new Set(), rejected: [], cameFrom: new Map(), suppressed: new Map() };
   const assignments = new Map<string, Assignment>();
   for (const { event, origin } of events) {
     const isStored = stored.has(dedupKey(event.source, event.messageId));
     try {
       const identities = aliasAware(graph, event, extractIdentities(event, config.keys));
       if (identities.length === 0) throw new Error('the event carries none of the pipeline identity keys');
+      if (suppressed(identities)) {
+        out.suppressed.set(event.source, (out.suppressed.get(event.source) ?? 0) + 1);
+        continue;
+      }
       const observation = graph.observe({ messageId: event.messageId, source: event.source, timestamp: event.timestamp, identities }, event.type);
       for (const a of observation.assignments) assignments.set(a.identity, a);
       out.edges.push(...observation.edges);

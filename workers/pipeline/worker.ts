@@ -19,6 +19,7 @@ import { RealtimeSegments, type SegmentReporter } from './realtime-segments.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { StallWatch, type StallState } from './stall.ts';
 import { UnmergeLoop } from './unmerge.ts';
+import type { SuppressionList } from '../../lib/privacy/suppressions.ts';
 
 export class PipelineWorker {
   /** Batches and unmerges, one at a time: the identity graph has one writer. */
@@ -43,6 +44,8 @@ export class PipelineWorker {
     private readonly report?: (state: StallState) => void,
     /** Where each realtime Segment's state goes (its status), if anywhere. */
     reportSegment?: SegmentReporter,
+    /** The namespace's suppression list (one per process), if any. */
+    suppressions?: SuppressionList,
   ) {
     const keys = resolveIdentityKeys(spec.identity?.keys, `pipeline ${spec.name}: identity.keys`);
     const metrics = pipelineMetrics(registry, spec.name);
@@ -61,6 +64,7 @@ export class PipelineWorker {
       deadLetters: new DeadLetterSender(spec.name, topics, producer, metrics, log),
       metrics,
       log,
+      suppressions,
     });
     this.batches = new BatchConsumer({
       group: this.groupId,
