@@ -23,8 +23,8 @@ test('a record without a value or that is no object says so', () => {
 });
 
 test('an unknown kind is named', () => {
-  assert.deepEqual(parseControlRecord(JSON.stringify({ ...command, kind: 'merge' })), { ok: false, errors: ['kind: must be "unmerge", got "merge"'] });
-  assert.deepEqual(parseControlRecord(JSON.stringify({ edgeId: 'e-1' })), { ok: false, errors: ['kind: must be "unmerge", got nothing'] });
+  assert.deepEqual(parseControlRecord(JSON.stringify({ ...command, kind: 'merge' })), { ok: false, errors: ['kind: must be "unmerge" or "forget", got "merge"'] });
+  assert.deepEqual(parseControlRecord(JSON.stringify({ edgeId: 'e-1' })), { ok: false, errors: ['kind: must be "unmerge" or "forget", got nothing'] });
 });
 
 test('every malformed field is named', () => {
@@ -32,4 +32,10 @@ test('every malformed field is named', () => {
     ok: false,
     errors: ['requestId: must be a non-empty string', 'edgeId: must be a non-empty string', 'reason: must be a string', 'requestedAt: must be a date-time string'],
   });
+});
+
+test('a forget command names only its request', () => {
+  const forget = { kind: 'forget', requestId: 'r-2', requestedAt: '2026-01-01T00:00:00.000Z' };
+  assert.deepEqual(parseControlRecord(JSON.stringify({ ...forget, identities: ['email:ada@example.com'] })), { ok: true, command: forget });
+  assert.deepEqual(parseControlRecord(JSON.stringify({ kind: 'forget', requestedAt: 'soon' })), { ok: false, errors: ['requestId: must be a non-empty string', 'requestedAt: must be a date-time string'] });
 });

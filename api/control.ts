@@ -12,7 +12,17 @@ export interface UnmergeCommand {
   requestedAt: string;
 }
 
-export type ControlCommand = UnmergeCommand;
+/**
+ * After an erasure: the identity graph is reloaded from ClickHouse, so identities deleted there are
+ * no longer held in memory. The command names no one: the reload forgets whatever was erased.
+ */
+export interface ForgetCommand {
+  kind: 'forget';
+  requestId: string;
+  requestedAt: string;
+}
+
+export type ControlCommand = UnmergeCommand | ForgetCommand;
 
 export type ParsedControl = { ok: true; command: ControlCommand } | { ok: false; errors: string[] };
 
@@ -27,8 +37,14 @@ export function parseControlRecord(value: Buffer | string | null): ParsedControl
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, errors: ['record value must be a JSON object'] };
   const record = json as Record<string, unknown>;
-  if (record.kind !== 'unmerge') return { ok: false, errors: [`kind: must be "unmerge", got ${JSON.stringify(record.kind) ?? 'nothing'}`] };
+  if (record.kind !== 'unmerge' && record.kind !== 'forget') return { ok: false, errors: [`kind: must be "unmerge" or "forget", got ${JSON.stringify(record.kind) ?? 'nothing'}`] };
   const errors: string[] = [];
+  if (record.kind === 'forget') {
+    if (typeof record.requestId !== 'string' || record.requestId === '') errors.push('requestId: must be a non-empty string');
+    if (typeof record.requestedAt !== 'string' || Number.isNaN(Date.parse(record.requestedAt))) errors.push('requestedAt: must be a date-time string');
+    if (errors.length > 0) return { ok: false, errors };
+    return { ok: true, command: { kind: 'forget', requestId: record.requestId as string, requestedAt: record.requestedAt as string } };
+  }
   for (const field of ['requestId', 'edgeId'] as const) {
     if (typeof record[field] !== 'string' || record[field] === '') errors.push(`${field}: must be a non-empty string`);
   }

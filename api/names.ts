@@ -119,6 +119,12 @@ export function engineSecret(workload: string): string {
 /** The ConfigMap listing a namespace's Activation triggers, which its activations worker reads. */
 export const TRIGGERS_CONFIGMAP = 'uspa-triggers';
 
+/** The namespace's erasure receipt signing key: made once by the operator, never rotated by it. */
+export const PRIVACY_SIGNING_SECRET = 'uspa-privacy-signing-key';
+export const PRIVACY_SIGNING_SECRET_KEY = 'key';
+/** Where the privacy worker (and `uspa privacy verify` outside a cluster) reads that key. */
+export const PRIVACY_SIGNING_KEY_ENV = 'USPA_PRIVACY_SIGNING_KEY';
+
 /** The Lease the operator's replicas elect their leader by, in the operator's namespace. */
 export const OPERATOR_LEASE = 'uspa-operator';
 
@@ -152,7 +158,7 @@ export function activationSchedule(namespace: string, activation: string): strin
 }
 
 /** The Temporal workers of a namespace, one per task queue (`uspa worker <kind>`). */
-export const WORKER_KINDS = ['segments', 'activations', 'models', 'enrichment'] as const;
+export const WORKER_KINDS = ['segments', 'activations', 'models', 'enrichment', 'privacy'] as const;
 export type WorkerKind = (typeof WORKER_KINDS)[number];
 
 /** Temporal task queue of a kind of work in namespace N: each namespace has its own workers. */

@@ -23,7 +23,7 @@ const USAGE = `usage: uspa <command>
   uspa collector      the collector service (USPA_CONFIG, PORT)
   uspa api            the API gateway of one namespace (USPA_CONFIG, USPA_NAMESPACE, PORT)
   uspa pipeline       the pipeline workers (USPA_CONFIG, USPA_PIPELINE, PORT)
-  uspa worker <segments|activations|models|enrichment>
+  uspa worker <segments|activations|models|enrichment|privacy>
                       a namespace's Temporal worker for one task queue (USPA_NAMESPACE, TEMPORAL_ADDRESS, …)
 
   uspa import <file.csv|file.ndjson> --url <collector> --write-key <key> [--report errors.ndjson]
@@ -78,8 +78,9 @@ export async function main(argv: string[]): Promise<number> {
       else if (command === 'activations') await (await import('../workers/activations/main.ts')).serveActivationsWorker();
       else if (command === 'models') await (await import('../workers/models/main.ts')).serveModelsWorker();
       else if (command === 'enrichment') await (await import('../workers/enrichment/main.ts')).serveEnrichmentWorker();
+      else if (command === 'privacy') await (await import('../workers/privacy/main.ts')).servePrivacyWorker();
       else {
-        console.error(`unknown worker: ${command ?? '(none)'}; choose segments, activations, models or enrichment`);
+        console.error(`unknown worker: ${command ?? '(none)'}; choose segments, activations, models, enrichment or privacy`);
         return 2;
       }
     }

@@ -117,7 +117,7 @@ describe('container image', { timeout: 1_800_000 }, () => {
     assert.deepEqual(config!.Config.Entrypoint, ['node', '/app/bin/uspa.js']);
     assert.notEqual(Number(await nodeIn(built.image, 'console.log(process.getuid())')), 0);
     const usage = await podman(['run', '--rm', ...LIMITS, '--network', 'none', built.image, '--help']);
-    for (const role of ['uspa operator', 'uspa collector', 'uspa api', 'uspa pipeline', 'uspa worker <segments|activations|models|enrichment>']) assert.ok(usage.includes(role), `usage names ${role}`);
+    for (const role of ['uspa operator', 'uspa collector', 'uspa api', 'uspa pipeline', 'uspa worker <segments|activations|models|enrichment|privacy>']) assert.ok(usage.includes(role), `usage names ${role}`);
   });
 
   test('holds the production dependencies only', async () => {
@@ -245,12 +245,12 @@ describe('container image', { timeout: 1_800_000 }, () => {
     t.diagnostic(`operator ready in ${startup.operator} s`);
   });
 
-  for (const kind of ['segments', 'activations', 'models', 'enrichment']) {
+  for (const kind of ['segments', 'activations', 'models', 'enrichment', 'privacy']) {
     test(`worker ${kind}: ready (workflows bundled at start, polling its task queue)`, async (t) => {
       const { name } = await startRole(
         `worker-${kind}`,
         ['worker', kind],
-        { ...engines(), USPA_NAMESPACE: namespace, USPA_TOPIC_PREFIX: topicPrefix, USPA_DATABASE: database, KUBECONFIG: '/etc/uspa/kubeconfig', USPA_WEBHOOK_PRIVATE_ADDRESSES: 'deny' },
+        { ...engines(), USPA_NAMESPACE: namespace, USPA_TOPIC_PREFIX: topicPrefix, USPA_DATABASE: database, KUBECONFIG: '/etc/uspa/kubeconfig', USPA_WEBHOOK_PRIVATE_ADDRESSES: 'deny', USPA_PRIVACY_SIGNING_KEY: 'image-test-signing-key-0123456789abcdef' },
         ['/healthz', '/readyz'],
       );
       await stopRole(name);

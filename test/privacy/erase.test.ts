@@ -11,6 +11,7 @@ import { KEPT_ON_ERASURE, personValues, type ColumnInfo, type PersonTable, type 
 import { verifyReceipt } from '../../lib/privacy/verify.ts';
 import { eventually, unique } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
+import { eventsOf } from './support.ts';
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const PLAN = { 'Order Completed': { type: 'object', required: ['revenue'], properties: { revenue: { type: 'number' } } } };
@@ -20,14 +21,8 @@ let columns: ColumnInfo[];
 const tag = unique('p').replace(/[^a-z0-9]/g, '');
 const ada = { anon: `anon-ada-${tag}`, user: `u-ada-${tag}`, email: `ada-${tag}@example.com` };
 const bob = { anon: `anon-bob-${tag}`, user: `u-bob-${tag}`, email: `bob-${tag}@example.com` };
-let n = 0;
+const { send } = eventsOf(() => product, tag);
 
-async function send(path: string, body: object, source: string): Promise<string> {
-  const messageId = `m-${tag}-${++n}`;
-  const r = await product.post(path, { messageId, ...body }, source);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return messageId;
-}
 
 /**
  * One row of a table the pipeline does not write, holding the person in every column the scan

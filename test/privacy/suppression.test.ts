@@ -8,22 +8,14 @@ import { topicNames } from '../../lib/kafka.ts';
 import { identityHash, suppressionRecord } from '../../lib/privacy/suppressions.ts';
 import { eventually, required, unique } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
+import { eventsOf } from './support.ts';
 
 let product: Product;
 let producer: Producer;
 const tag = unique('s').replace(/[^a-z0-9]/g, '');
-let n = 0;
+const { send, stored, next } = eventsOf(() => product, tag);
 
-async function send(path: string, body: object): Promise<string> {
-  const messageId = `m-${tag}-${++n}`;
-  const r = await product.post(path, { messageId, ...body });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return messageId;
-}
 
-async function stored(ids: string[]): Promise<string[]> {
-  return (await product.rows<{ m: string }>('SELECT DISTINCT message_id AS m FROM {db}.events WHERE message_id IN {ids:Array(String)}', { ids })).map((r) => r.m).sort();
-}
 
 async function metric(name: string): Promise<number> {
   const text = await (await fetch(`${product.url}/metrics`)).text();
@@ -81,7 +73,7 @@ describe('suppression of erased identities', { concurrency: false, timeout: 240_
     // The collector sees only an anonymous id; the pipeline derives email:… from the traits.
     let last = '';
     await eventually('an identify carrying the email no longer stored', async () => {
-      const anon = `a-new-${tag}-${++n}`;
+      const anon = `a-new-${tag}-${next()}`;
       const id = await send('/v1/identify', { anonymousId: anon, traits: { email: email.toUpperCase() } });
       const control = await send('/v1/track', { userId: `u-kept-${tag}`, event: 'Control' });
       await product.waitForEvents([control]);

@@ -15,6 +15,8 @@ import { eventually, required, unique } from './env.ts';
 export interface Product {
   url: string;
   database: string;
+  /** The Pipeline's (uniquely suffixed) name. */
+  pipeline: string;
   configPath: string;
   env: NodeJS.ProcessEnv;
   /** Source name (as given) → its real, uniquely suffixed name and write key. */
@@ -77,6 +79,7 @@ export async function startProduct(
   return {
     url,
     database,
+    pipeline: pipeline.name,
     configPath,
     env,
     sources,

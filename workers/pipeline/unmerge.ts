@@ -1,6 +1,7 @@
-// The control loop: unmerge commands from the Pipeline's control topic (`uspa identity unmerge`)
-// are applied to the identity graph, in the same queue as batches so the graph has one writer.
-// The answer is an identity edge the CLI waits for: an unlink, or an unlink_failed with the reason.
+// The control loop: commands from the Pipeline's control topic are applied to the identity graph,
+// in the same queue as batches so the graph has one writer. An unmerge (`uspa identity unmerge`) is
+// answered by an identity edge the CLI waits for: an unlink, or an unlink_failed with the reason. A
+// forget (after an erasure) reloads the graph from ClickHouse, which no longer holds the person.
 import type { Consumer, Kafka } from 'kafkajs';
 import { parseControlRecord, type UnmergeCommand } from '../../api/control.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
@@ -43,7 +44,15 @@ export class UnmergeLoop {
       this.log.error({ ...where, errors: parsed.errors }, 'unreadable control record skipped');
       return;
     }
-    await this.queue.run(() => this.apply(parsed.command));
+    const command = parsed.command;
+    if (command.kind === 'forget') {
+      await this.queue.run(async () => {
+        await this.identity.load();
+        this.log.info({ requestId: command.requestId }, 'identity graph reloaded after an erasure');
+      });
+      return;
+    }
+    await this.queue.run(() => this.apply(command));
   }
 
   async stop(): Promise<void> {

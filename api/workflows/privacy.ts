@@ -1,0 +1,37 @@
+// The workflows of task queue uspa-privacy.<namespace>: a privacy request per run. The workflow id
+// is the request's (privacy-<namespace>-<request id>), so the same request started twice runs once.
+import { defineQuery } from '@temporalio/workflow';
+import type { ErasureMode, ErasureReceipt } from '../privacy.ts';
+
+export interface ErasePersonInput {
+  /** Names the request in the receipt, the suppression records and the workflow id. */
+  requestId: string;
+  namespace: string;
+  database: string;
+  /** Any identity of the person, "<type>:<value>" (e.g. email:ada@example.com). */
+  identity: string;
+  mode: ErasureMode;
+  /** The Pipelines of the namespace: each is told to forget the erased identities it holds in memory. */
+  pipelines: string[];
+  /** Who asked (an ApiKey name, a user), for the receipt's reader; never checked here. */
+  requestedBy?: string;
+}
+
+export type ErasureStep = 'resolving' | 'suppressing' | 'waiting for suppression' | 'erasing' | 'signing' | 'done';
+
+export interface ErasureProgress {
+  step: ErasureStep;
+  identities: number;
+  storesDone: number;
+  stores: number;
+}
+
+export const erasureProgressQuery = defineQuery<ErasureProgress>('erasureProgress');
+
+export function privacyWorkflowId(namespace: string, requestId: string): string {
+  return `privacy-${namespace}-${requestId}`;
+}
+
+export interface PrivacyWorkflows {
+  erasePerson(input: ErasePersonInput): Promise<ErasureReceipt>;
+}

@@ -1,0 +1,87 @@
+// Activities of erasePerson. Each reads the current state before it acts: a resolved person is the
+// same however often it is resolved until something is deleted, a suppression record is keyed by
+// the identity's hash (writing it twice keeps one), a store is counted before its DELETE, and the
+// forget command only makes a Pipeline reload what ClickHouse holds.
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Admin } from 'kafkajs';
+import type { ForgetCommand } from '../../api/control.ts';
+import type { TopicNames } from '../../api/names.ts';
+import type { ErasureMode, ErasureReceipt, StoreReceipt } from '../../api/privacy.ts';
+import type { Warehouse } from '../../lib/clickhouse.ts';
+import type { OutgoingRecord } from '../../lib/kafka.ts';
+import type { Logger } from '../../lib/log.ts';
+import { eraseStore as eraseOneStore, resolvePerson, storesOf } from '../../lib/privacy/erase.ts';
+import { signReceipt } from '../../lib/privacy/receipt.ts';
+import type { PersonTable, PersonValues } from '../../lib/privacy/schema.ts';
+import { suppressionRecord } from '../../lib/privacy/suppressions.ts';
+import { topicRetention } from './retention.ts';
+
+export interface PrivacyDeps {
+  warehouse: (database: string) => Warehouse;
+  /** Sends with acks=all. */
+  send: (records: OutgoingRecord[]) => Promise<void>;
+  /** An admin client, connected: the topics' retention for the receipt. */
+  admin: () => Promise<Admin>;
+  topics: TopicNames;
+  /** The namespace's receipt signing key (its Secret). */
+  signingKey: string | Buffer;
+  log: Logger;
+}
+
+export type PrivacyActivities = ReturnType<typeof createActivities>;
+
+const IDENTITY = /^[A-Za-z][A-Za-z0-9_]*:.+$/s;
+
+export function createActivities(deps: PrivacyDeps) {
+  return {
+    async resolveErasure(input: { database: string; identity: string }): Promise<PersonValues> {
+      if (!IDENTITY.test(input.identity)) {
+        throw ApplicationFailure.create({ type: 'InvalidErasureInput', nonRetryable: true, message: `identity: ${JSON.stringify(input.identity.slice(0, 80))} is not "<type>:<value>" (e.g. email:ada@example.com, userId:u-1)` });
+      }
+      return resolvePerson(deps.warehouse(input.database), input.identity);
+    },
+
+    async suppressIdentities(input: { identities: string[]; requestId: string }): Promise<number> {
+      await deps.send(input.identities.map((i) => suppressionRecord(deps.topics, i, input.requestId)));
+      deps.log.info({ requestId: input.requestId, identities: input.identities.length }, 'identities suppressed');
+      return input.identities.length;
+    },
+
+    async listStores(input: { database: string }): Promise<PersonTable[]> {
+      try {
+        return await storesOf(deps.warehouse(input.database));
+      } catch (err) {
+        const message = (err as Error).message;
+        if (message.includes('TABLES_WITHOUT_PEOPLE')) throw ApplicationFailure.create({ type: 'UndecidedTable', nonRetryable: true, message });
+        throw err;
+      }
+    },
+
+    async eraseStore(input: { database: string; table: PersonTable; person: PersonValues; mode: ErasureMode }): Promise<StoreReceipt> {
+      const receipt = await eraseOneStore(deps.warehouse(input.database), input.table, input.person, input.mode);
+      deps.log.info({ table: receipt.table, before: receipt.before, after: receipt.after, kept: Boolean(receipt.kept) }, 'store erased');
+      return receipt;
+    },
+
+    async forgetInPipelines(input: { pipelines: string[]; requestId: string }): Promise<void> {
+      const command: ForgetCommand = { kind: 'forget', requestId: input.requestId, requestedAt: new Date().toISOString() };
+      await deps.send(input.pipelines.map((p) => ({ topic: deps.topics.control(p), key: input.requestId, value: JSON.stringify(command) })));
+    },
+
+    async signErasure(input: { requestId: string; namespace: string; database: string; mode: ErasureMode; requested: string; person: PersonValues; stores: StoreReceipt[] }): Promise<ErasureReceipt> {
+      const admin = await deps.admin();
+      const completedAt = new Date();
+      let topics: ErasureReceipt['topics'];
+      try {
+        topics = await topicRetention(admin, deps.topics, completedAt);
+      } finally {
+        await admin.disconnect();
+      }
+      return signReceipt(
+        { version: 1, id: input.requestId || randomUUID(), namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, completedAt: completedAt.toISOString() },
+        deps.signingKey,
+      );
+    },
+  };
+}

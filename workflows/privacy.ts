@@ -1,0 +1,48 @@
+// erasePerson: resolve the person's identity graph once (the result is in the workflow history, so
+// a retry or a restarted worker erases the same identities), put every identity on the suppression
+// list and wait until collectors and pipelines follow it, delete from every store the schema scan
+// finds, tell the Pipelines to forget the identities they hold in memory, sign the receipt. Each
+// activity counts before it acts, so running it again after a crash changes nothing.
+import { proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { StoreReceipt, ErasureReceipt } from '../api/privacy.ts';
+import type { Implements } from '../api/workflows/contract.ts';
+import { erasureProgressQuery, type ErasePersonInput, type ErasureProgress, type PrivacyWorkflows } from '../api/workflows/privacy.ts';
+import type { PrivacyActivities } from '../workers/privacy/activities.ts';
+
+/** Collectors and pipelines follow the privacy topic within about a second; this leaves margin for a busy broker. */
+export const SUPPRESSION_SETTLE = '10 seconds';
+
+const { resolveErasure, suppressIdentities, listStores, eraseStore, forgetInPipelines, signErasure } = proxyActivities<PrivacyActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  // A table nobody declared (UndecidedTable) needs a person to decide: retrying cannot help.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['UndecidedTable', 'InvalidErasureInput'] },
+});
+
+export async function erasePerson(input: ErasePersonInput): Promise<ErasureReceipt> {
+  const progress: ErasureProgress = { step: 'resolving', identities: 0, storesDone: 0, stores: 0 };
+  setHandler(erasureProgressQuery, () => progress);
+  const person = await resolveErasure({ database: input.database, identity: input.identity });
+  progress.identities = person.identities.length;
+  if (input.mode !== 'delete') {
+    progress.step = 'suppressing';
+    await suppressIdentities({ identities: person.identities, requestId: input.requestId });
+    progress.step = 'waiting for suppression';
+    await sleep(SUPPRESSION_SETTLE);
+  }
+  progress.step = 'erasing';
+  const tables = await listStores({ database: input.database });
+  progress.stores = tables.length;
+  const stores: StoreReceipt[] = [];
+  for (const table of tables) {
+    stores.push(await eraseStore({ database: input.database, table, person, mode: input.mode }));
+    progress.storesDone = stores.length;
+  }
+  if (input.mode !== 'suppress') await forgetInPipelines({ pipelines: input.pipelines, requestId: input.requestId });
+  progress.step = 'signing';
+  const receipt = await signErasure({ requestId: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.identity, person, stores });
+  progress.step = 'done';
+  return receipt;
+}
+
+export type Contract = Implements<PrivacyWorkflows, typeof import('./privacy.ts')>;
