@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../api/v1alpha1/index.ts';
+import { GROUP, KINDS, VERSION } from '../api/v1alpha1/index.ts';
 import { API, API_KEY_SECRET_KEY, apiKeySecret } from '../api/names.ts';
 import { StackError } from '../stack/errors.ts';
 import { repoRoot } from '../stack/paths.ts';
@@ -53,7 +53,7 @@ export async function runLocal(): Promise<number> {
 
   say('installing the CRDs (crds/)');
   for (const f of readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'))) await run(kubectl, ['apply', '--server-side', '--force-conflicts', '--field-manager=uspa-local', '-f', join(repoRoot, 'crds', f)]);
-  await run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech', 'crd/apikeys.uspa.tech']);
+  await run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
 
   say(`installing the operator with Helm (release uspa in ${RELEASE_NAMESPACE}, one replica)`);
   await run(helm, [

@@ -6,7 +6,7 @@ import type { Admin } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { MIGRATIONS } from '../api/tables/migrations.ts';
 import { migrate } from '../lib/schema.ts';
-import { API_VERSION, GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
+import { API_VERSION, GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { NAMESPACE_CLICKHOUSE_SECRET, PART_OF, clickhouseUser, database, type WorkerKind } from '../api/names.ts';
 import { FIELD_MANAGER, isNotFound, ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
 import { activationsWorkerRbac, workerManifests } from './manifests/workers.ts';
@@ -29,6 +29,7 @@ export interface Caches {
   segments: ResourceInformer<Segment>;
   activations: ResourceInformer<Activation>;
   apikeys: ResourceInformer<ApiKey>;
+  privacyrequests: ResourceInformer<PrivacyRequest>;
   deployments: ResourceInformer<V1Deployment>;
 }
 
@@ -38,9 +39,9 @@ export interface Caches {
  */
 export const SECRET_RECHECK_MS = 5_000;
 
-export type UspaObject = Source | Pipeline | Segment | Activation | ApiKey;
+export type UspaObject = Source | Pipeline | Segment | Activation | ApiKey | PrivacyRequest;
 
-export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'segments', Activation: 'activations', ApiKey: 'apikeys' } as const;
+export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'segments', Activation: 'activations', ApiKey: 'apikeys', PrivacyRequest: 'privacyrequests' } as const;
 
 export class OperatorContext {
   readonly custom: CustomObjectsApi;

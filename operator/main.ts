@@ -6,10 +6,11 @@ import { Gauge } from 'prom-client';
 import { connectKafka } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createRegistry, probeApp } from '../lib/service.ts';
-import { GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type Segment, type Source } from '../api/v1alpha1/index.ts';
+import { GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { type Caches, OperatorContext } from './context.ts';
 import { ActivationReconciler } from './controllers/activation.ts';
 import { ApiKeyReconciler } from './controllers/apikey.ts';
+import { PrivacyRequestReconciler } from './controllers/privacyrequest.ts';
 import { PipelineReconciler } from './controllers/pipeline.ts';
 import { SegmentReconciler, segmentReferences } from './controllers/segment.ts';
 import { SourceReconciler } from './controllers/source.ts';
@@ -106,6 +107,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     segments: customInformer<Segment>(kc, 'segments', settings.resyncMs, log, ns),
     activations: customInformer<Activation>(kc, 'activations', settings.resyncMs, log, ns),
     apikeys: customInformer<ApiKey>(kc, 'apikeys', settings.resyncMs, log, ns),
+    privacyrequests: customInformer<PrivacyRequest>(kc, 'privacyrequests', settings.resyncMs, log, ns),
     deployments: new ResourceInformer<V1Deployment>(kc, {
       name: 'deployments',
       path: ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
@@ -143,6 +145,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     Segment: new Controller(segments, metrics, log),
     Activation: new Controller(new ActivationReconciler(ctx), metrics, log),
     ApiKey: new Controller(new ApiKeyReconciler(ctx), metrics, log),
+    PrivacyRequest: new Controller(new PrivacyRequestReconciler(ctx), metrics, log),
   };
 
   // What each change wakes: the object itself, and whatever refers to it.
@@ -158,6 +161,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     for (const k of caches.apikeys.list(ns)) controllers.ApiKey.enqueue(ns, k.metadata.name);
   });
   caches.apikeys.onChange((k) => controllers.ApiKey.enqueue(k.metadata?.namespace, k.metadata?.name));
+  caches.privacyrequests.onChange((r) => controllers.PrivacyRequest.enqueue(r.metadata?.namespace, r.metadata?.name));
   caches.segments.onChange((s) => {
     const ns = s.metadata?.namespace;
     const name = s.metadata!.name!;

@@ -3,6 +3,7 @@
 import type { CustomResourceDefinition } from './meta.ts';
 import { activationCrd } from './activation.ts';
 import { apiKeyCrd } from './apikey.ts';
+import { privacyRequestCrd } from './privacyrequest.ts';
 import { pipelineCrd } from './pipeline.ts';
 import { segmentCrd } from './segment.ts';
 import { sourceCrd } from './source.ts';
@@ -13,9 +14,10 @@ export * from './pipeline.ts';
 export * from './segment.ts';
 export * from './activation.ts';
 export * from './apikey.ts';
+export * from './privacyrequest.ts';
 
 export interface KindInfo {
-  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation' | 'ApiKey';
+  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation' | 'ApiKey' | 'PrivacyRequest';
   plural: string;
   singular: string;
   crd: CustomResourceDefinition;
@@ -26,5 +28,5 @@ function info(crd: CustomResourceDefinition): KindInfo {
   return { kind: kind as KindInfo['kind'], plural, singular, crd };
 }
 
-/** The kinds of uspa.tech/v1alpha1, in dependency order (a Pipeline reads Sources, an Activation a Segment; an ApiKey is served by a namespace's Pipelines' gateway). */
-export const KINDS: readonly KindInfo[] = [info(sourceCrd), info(pipelineCrd), info(segmentCrd), info(activationCrd), info(apiKeyCrd)];
+/** The kinds of uspa.tech/v1alpha1, in dependency order (a Pipeline reads Sources, an Activation a Segment; an ApiKey is served by a namespace's Pipelines' gateway; a PrivacyRequest erases from a namespace's stores). */
+export const KINDS: readonly KindInfo[] = [info(sourceCrd), info(pipelineCrd), info(segmentCrd), info(activationCrd), info(apiKeyCrd), info(privacyRequestCrd)];

@@ -8,12 +8,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { eventually, required, unique } from '../support/env.ts';
+import { KINDS } from '../../api/v1alpha1/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = `${ROOT}helm/uspa`;
 const HELM = process.env.USPA_HELM || 'helm';
 const KUBECTL = process.env.USPA_KUBECTL || 'kubectl';
-const CRD_NAMES = ['sources', 'pipelines', 'segments', 'activations', 'apikeys'].map((plural) => `${plural}.uspa.tech`);
+const CRD_NAMES = KINDS.map((k) => `${k.plural}.uspa.tech`);
 
 /** The engine addresses the chart requires, as --set flags. */
 const ENGINES = ['--set', 'kafka.brokers={kafka-0:9092,kafka-1:9092}', '--set', 'clickhouse.url=http://clickhouse:8123', '--set', 'temporal.address=temporal:7233'];
@@ -217,7 +218,7 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   assert.equal(clusterBinding.roleRef.name, clusterRole.metadata.name);
   assert.deepEqual(clusterBinding.subjects.map((s) => [s.name, s.namespace]), [['uspa-operator', 'uspa-system']]);
   const rules = clusterRole.rules;
-  for (const kind of ['sources', 'pipelines', 'segments', 'activations', 'apikeys']) {
+  for (const kind of KINDS.map((k) => k.plural)) {
     for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb}`);
     // Segments and Activations: held only to be granted to the API gateway's Role.
     const delegated = kind === 'segments' || kind === 'activations';

@@ -63,6 +63,8 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['create', 'roles.rbac.authorization.k8s.io', '-n', ns],
       ['watch', 'apikeys.uspa.tech', '--all-namespaces'],
       ['patch', 'apikeys.uspa.tech', '--subresource=status', '-n', ns],
+      ['watch', 'privacyrequests.uspa.tech', '--all-namespaces'],
+      ['patch', 'privacyrequests.uspa.tech', '--subresource=status', '-n', ns],
       // Granted to the API gateway's Role, so the operator must hold it.
       ['create', 'segments.uspa.tech', '-n', ns],
       ['create', 'events', '-n', ns],
@@ -79,6 +81,8 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['delete', 'pipelines.uspa.tech', '-n', ns],
       ['create', 'apikeys.uspa.tech', '-n', ns],
       ['delete', 'apikeys.uspa.tech', '-n', ns],
+      ['create', 'privacyrequests.uspa.tech', '-n', ns],
+      ['delete', 'privacyrequests.uspa.tech', '-n', ns],
       ['update', 'customresourcedefinitions.apiextensions.k8s.io'],
       ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
       ['create', 'pods', '-n', ns],

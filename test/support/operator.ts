@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { Warehouse } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
-import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
+import { GROUP, KINDS, VERSION } from '../../api/v1alpha1/index.ts';
 import { startOperator, type RunningOperator } from '../../operator/main.ts';
 import type { OperatorSettings } from '../../operator/settings.ts';
 import { repoRoot, stackId, stateRoot } from '../../stack/paths.ts';
@@ -38,7 +38,7 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 export async function installCrds(): Promise<void> {
   const dir = join(repoRoot, 'crds');
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=uspa-tests', '-f', join(dir, f)]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/sources.uspa.tech', 'crd/pipelines.uspa.tech', 'crd/segments.uspa.tech', 'crd/activations.uspa.tech', 'crd/apikeys.uspa.tech']);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
 }
 
 /** Where an in-process component logs in a test: kept for assertions, echoed with USPA_TEST_LOGS=1. */
@@ -163,7 +163,7 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
     },
     async close() {
       // Custom resources first, while the operator still runs their finalizers.
-      for (const plural of ['apikeys', 'activations', 'segments', 'pipelines', 'sources']) {
+      for (const plural of ['privacyrequests', 'apikeys', 'activations', 'segments', 'pipelines', 'sources']) {
         try {
           await kubectl(['delete', `${plural}.${GROUP}`, '--all', '-n', namespace, '--wait=true', '--timeout=60s']);
         } catch {

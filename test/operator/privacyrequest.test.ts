@@ -1,0 +1,71 @@
+// PrivacyRequest on the real API server, with the operator and its privacy worker running as a pod
+// of the local runtime: the request is carried out by the namespace's privacy worker, its status
+// follows, the signed receipt lands in status and verifies with the key the operator made; the API
+// server refuses a malformed identity and any change to a request.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY, workerWorkload } from '../../api/names.ts';
+import type { ErasureReceipt } from '../../api/privacy.ts';
+import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
+import { migrate } from '../../lib/schema.ts';
+import { createLogger } from '../../lib/log.ts';
+import { verifyReceipt } from '../../lib/privacy/verify.ts';
+import { eventually } from '../support/env.ts';
+import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
+
+const yaml = String.raw;
+
+describe('PrivacyRequest', { timeout: 600_000 }, () => {
+  let h: OperatorHarness;
+  before(async () => {
+    h = await operatorHarness('privacy');
+    await migrate(h.warehouse, createLogger('test', 'warn'));
+    // Ada's rows as the pipeline writes them; Bob's beside them.
+    for (const [who, profile] of [['ada', 'p-ada'], ['bob', 'p-bob']]) {
+      await h.warehouse.insert('identities', [{ identity: `userId:${who}`, profile_id: profile, first_seen: '2026-11-01 00:00:00.000', version: 1 }, { identity: `email:${who}@example.com`, profile_id: profile, first_seen: '2026-11-01 00:00:00.000', version: 1 }]);
+      await h.warehouse.insert('events', [{ message_id: `m-${who}`, source: 'web', type: 'track', event: 'Viewed', timestamp: '2026-11-01 00:00:00.000', received_at: '2026-11-01 00:00:00.000', identity: `userId:${who}`, profile_id: profile, user_id: who, properties: '{}', context: '{}' }]);
+    }
+    await h.startOperator();
+    await h.startRuntime();
+  });
+  after(async () => h?.close());
+
+  test('the API server refuses an identity that is not <type>:<value>, an unknown mode, and any change to a request', async () => {
+    const create = (name: string, spec: object) => h.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: h.namespace, plural: 'privacyrequests', body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'PrivacyRequest', metadata: { name }, spec } });
+    const refusal = (spec: object) => create('refused', spec).then(() => '', (e: { body?: unknown }) => String((JSON.parse(String(e.body ?? '{}')) as { message?: string }).message));
+    assert.match(await refusal({ identity: 'ada@example.com' }), /spec\.identity.*should match/);
+    assert.match(await refusal({ identity: 'email:ada@example.com', mode: 'shred' }), /spec\.mode.*Unsupported value: "shred"/);
+    await create('fixed', { identity: 'email:nobody@example.com', mode: 'delete', suspend: true });
+    const change = await kubectl(['patch', 'privacyrequests.uspa.tech', 'fixed', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"identity":"email:other@example.com"}}']).then(() => '', (e: Error) => e.message);
+    assert.match(change, /a PrivacyRequest cannot be changed once made: create another one/);
+  });
+
+  test('an erasure runs on the privacy worker pod, status follows it, and the signed receipt verifies with the namespace key', async () => {
+    await h.apply(yaml`apiVersion: uspa.tech/v1alpha1
+kind: PrivacyRequest
+metadata: { name: ada }
+spec:
+  identity: email:ada@example.com
+  reference: ticket-4711
+`);
+    // The worker pod starts with the first request and bundles its workflows first: minutes under load.
+    await h.ready('privacyrequests', 'ada', 'Completed', 420_000);
+    const request = await h.get<{ status: { phase: string; rowsDeleted: number; identities: number; receipt: ErasureReceipt } }>('privacyrequests', 'ada');
+    assert.equal(request.status.phase, 'Completed');
+    assert.equal(request.status.identities, 2);
+    assert.equal(request.status.rowsDeleted, 3, 'two identity rows and one event');
+    assert.equal(request.status.receipt.mode, 'suppress_with_delete');
+    const secret = await h.core.readNamespacedSecret({ name: PRIVACY_SIGNING_SECRET, namespace: h.namespace });
+    const key = Buffer.from(secret.data![PRIVACY_SIGNING_SECRET_KEY]!, 'base64').toString();
+    assert.equal((await verifyReceipt(h.warehouse, request.status.receipt, key)).ok, true);
+    assert.equal((await verifyReceipt(h.warehouse, { ...request.status.receipt, identities: ['userId:bob'] }, key)).signature, false);
+    const bob = await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.events WHERE user_id = 'bob'");
+    assert.equal(Number(bob[0]!.n), 1, "Bob's event stays");
+    const table = await kubectl(['get', 'privacyrequests.uspa.tech', 'ada', '-n', h.namespace]);
+    assert.match(table, /ada\s+suppress_with_delete\s+Completed\s+done\s+3\s+True/);
+    const events = await kubectl(['get', 'events', '-n', h.namespace, '--field-selector', 'reason=Completed,involvedObject.name=ada', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(events, /2 identities, 3 rows deleted/);
+    assert.ok(!events.includes('ada@example.com'), 'the Event names no identity');
+    await eventually('the privacy worker Deployment owned by the requests', async () => ((await h.apps.readNamespacedDeployment({ name: workerWorkload('privacy'), namespace: h.namespace })).metadata?.ownerReferences ?? []).some((o) => o.kind === 'PrivacyRequest'));
+  });
+});
