@@ -21,6 +21,10 @@ const OPTIONS = {
   pipeline: { type: 'string' },
   edge: { type: 'string' },
   timeout: { type: 'string' },
+  mode: { type: 'string' },
+  reference: { type: 'string' },
+  name: { type: 'string' },
+  receipt: { type: 'string' },
 } as const;
 
 export type Values = Record<string, string | boolean | undefined>;

@@ -1,4 +1,4 @@
-// The data commands: import, dlq, identity, check. They work in one namespace (-n, like kubectl) and find
+// The data commands: import, dlq, identity, check, privacy. They work in one namespace (-n, like kubectl) and find
 // its database and topics in the cluster; the engines are reached at the usual variables.
 import { elapsed } from '../stack/progress.ts';
 import { UsageError, str, type Values } from './args.ts';
@@ -7,6 +7,7 @@ import { importFile } from './import.ts';
 import { roundtrip } from './check.ts';
 import { listDeadLetters, replayDeadLetters, replayReport } from './dlq.ts';
 import { showIdentity, unmerge } from './identity.ts';
+import { erase, verify, verifyReport } from './privacy.ts';
 import { ResolveError, checkSource, resolvePipeline, resolveStore, sourceTopics, type NamespaceObjects } from './resolve.ts';
 import type { Target } from './target.ts';
 
@@ -112,6 +113,24 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
       return 0;
     }
     throw new UsageError('usage: uspa identity show <identity> [-n namespace] | uspa identity unmerge --edge <id> [-n namespace] [--pipeline name]');
+  }
+  if (group === 'privacy') {
+    const kc = loadKubeConfig();
+    const namespace = str(values, 'namespace') ?? contextNamespace(kc);
+    if (args[0] === 'erase' && args[1]) {
+      const timeout = str(values, 'timeout');
+      const { name, request, receiptFile } = await erase(kc, { namespace, identity: args[1], mode: str(values, 'mode'), reference: str(values, 'reference'), name: str(values, 'name'), receipt: str(values, 'receipt'), timeoutMs: timeout ? Number(timeout) * 1000 : undefined, progress: (l) => process.stderr.write(`privacy: ${l}\n`) });
+      const s = request.status!;
+      console.log(`erased: PrivacyRequest ${name} in namespace ${namespace}: ${s.identities} identities, ${s.rowsDeleted} rows deleted from ${s.stores} stores in ${elapsed(started)}; signed receipt in ${receiptFile} (uspa privacy verify ${receiptFile})`);
+      return 0;
+    }
+    if (args[0] === 'verify' && args[1]) {
+      needEnv('CLICKHOUSE_URL');
+      const { receipt, check } = await verify(kc, args[1], str(values, 'namespace'));
+      console.log(verifyReport(args[1], receipt, check));
+      return check.ok ? 0 : 1;
+    }
+    throw new UsageError('usage: uspa privacy erase <identity> [-n namespace] [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file] | uspa privacy verify <receipt.json> [-n namespace]');
   }
   throw new UsageError(`unknown command ${group}`);
 }

@@ -35,10 +35,15 @@ const USAGE = `usage: uspa <command>
   uspa identity show <identity>            e.g. userId:u-1, email:ada@example.com
   uspa identity unmerge --edge <id> [--pipeline name] [--reason text]
                       undo a merge; the pipeline rebuilds the affected profiles
+  uspa privacy erase <identity> [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file]
+                      erase a person (their whole identity graph) through a PrivacyRequest; waits for
+                      the signed receipt and writes it to a file (default <request>-receipt.json)
+  uspa privacy verify <receipt.json>
+                      check the receipt's signature with the namespace key and re-count the rows
   uspa check roundtrip -n <ns> --source <s> [--url <collector>] [--timeout <seconds>]
                       send one event to the namespace's collector with the Source's write key and
                       wait until ClickHouse has it (the chart's helm test)
-    dlq and identity work in one namespace, found in the cluster like kubectl does:
+    dlq, identity and privacy work in one namespace, found in the cluster like kubectl does:
     -n, --namespace <ns>   default: the kubeconfig context's namespace, else default
     --pipeline <name>      which Pipeline, when the namespace has several
 
@@ -88,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Loaded on use, like the services: `uspa stack` must not depend on the data commands' imports.
   if (group === 'check' && command === 'roundtrip') return (await import('./data.ts')).runDataCommand('check', positionals.slice(2), values);
-  if (group === 'import' || group === 'dlq' || group === 'identity') return (await import('./data.ts')).runDataCommand(group, positionals.slice(1), values);
+  if (group === 'import' || group === 'dlq' || group === 'identity' || group === 'privacy') return (await import('./data.ts')).runDataCommand(group, positionals.slice(1), values);
   if (group !== 'stack' || !command) {
     console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
     return 2;

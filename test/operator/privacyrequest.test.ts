@@ -4,6 +4,11 @@
 // server refuses a malformed identity and any change to a request.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY, workerWorkload } from '../../api/names.ts';
 import type { ErasureReceipt } from '../../api/privacy.ts';
 import { GROUP, VERSION } from '../../api/v1alpha1/index.ts';
@@ -14,6 +19,14 @@ import { eventually } from '../support/env.ts';
 import { kubectl, operatorHarness, type OperatorHarness } from '../support/operator.ts';
 
 const yaml = String.raw;
+const USPA = fileURLToPath(new URL('../../bin/uspa.js', import.meta.url));
+
+/** The CLI as a user runs it; asynchronous, so the operator in this process keeps working meanwhile. */
+function uspa(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [USPA, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
 
 describe('PrivacyRequest', { timeout: 600_000 }, () => {
   let h: OperatorHarness;
@@ -67,5 +80,26 @@ spec:
     assert.match(events, /2 identities, 3 rows deleted/);
     assert.ok(!events.includes('ada@example.com'), 'the Event names no identity');
     await eventually('the privacy worker Deployment owned by the requests', async () => ((await h.apps.readNamespacedDeployment({ name: workerWorkload('privacy'), namespace: h.namespace })).metadata?.ownerReferences ?? []).some((o) => o.kind === 'PrivacyRequest'));
+  });
+
+  test('uspa privacy erase follows the request to its receipt; verify checks it, and a tampered copy fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uspa-receipt-'));
+    const file = join(dir, 'bob.json');
+    const erased = await uspa(['privacy', 'erase', 'email:bob@example.com', '-n', h.namespace, '--reference', 'ticket-4712', '--receipt', file]);
+    assert.equal(erased.code, 0, erased.stderr);
+    assert.match(erased.stdout, /^erased: PrivacyRequest erase-[0-9a-f]{10} in namespace \S+: 2 identities, 3 rows deleted from \d+ stores in .*; signed receipt in /m);
+    assert.match(erased.stderr, /privacy: Completed: done/);
+    const verified = await uspa(['privacy', 'verify', file]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /signature: valid/);
+    assert.match(verified.stdout, /^verified$/m);
+    const receipt = JSON.parse(readFileSync(file, 'utf8')) as ErasureReceipt;
+    writeFileSync(file, JSON.stringify({ ...receipt, stores: receipt.stores.map((s) => ({ ...s, before: s.before + 1 })) }));
+    const tampered = await uspa(['privacy', 'verify', file]);
+    assert.equal(tampered.code, 1);
+    assert.match(tampered.stdout, /signature: DOES NOT MATCH/);
+    const bad = await uspa(['privacy', 'erase', 'bob@example.com', '-n', h.namespace]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /identity "bob@example.com" is not <type>:<value>/);
   });
 });

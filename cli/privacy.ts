@@ -1,0 +1,111 @@
+// `uspa privacy erase | verify`: a privacy officer's commands. erase creates a PrivacyRequest (the
+// operator carries it out) and follows its status until the signed receipt is there; verify
+// checks a receipt's signature with the namespace's key and re-counts the person's rows.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { PRIVACY_SIGNING_KEY_ENV, PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY } from '../api/names.ts';
+import { ERASURE_MODES, type ErasureMode, type ErasureReceipt } from '../api/privacy.ts';
+import { GROUP, IDENTITY_PATTERN, VERSION, type PrivacyRequest } from '../api/v1alpha1/index.ts';
+import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
+import { apiMessage } from '../lib/kubernetes/apply.ts';
+import { verifyReceipt, type ReceiptCheck } from '../lib/privacy/verify.ts';
+import { UsageError } from './args.ts';
+import { ResolveError } from './resolve.ts';
+
+export interface EraseOptions {
+  namespace: string;
+  identity: string;
+  mode?: string;
+  reference?: string;
+  name?: string;
+  /** Where the receipt is written; default <name>-receipt.json. */
+  receipt?: string;
+  timeoutMs?: number;
+  progress?: (line: string) => void;
+}
+
+/** A request name from the identity and the time: the same identity asked twice gets two requests. */
+export function requestName(identity: string, at: Date): string {
+  return `erase-${createHash('sha256').update(`${identity}\n${at.toISOString()}`).digest('hex').slice(0, 10)}`;
+}
+
+export async function erase(kc: KubeConfig, o: EraseOptions): Promise<{ name: string; request: PrivacyRequest; receiptFile: string }> {
+  if (!new RegExp(IDENTITY_PATTERN).test(o.identity)) throw new UsageError(`identity ${JSON.stringify(o.identity)} is not <type>:<value>, e.g. email:ada@example.com or userId:u-1`);
+  if (o.mode && !ERASURE_MODES.includes(o.mode as ErasureMode)) throw new UsageError(`--mode must be one of ${ERASURE_MODES.join(', ')}, not ${o.mode}`);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const name = o.name ?? requestName(o.identity, new Date());
+  const body: PrivacyRequest = { apiVersion: `${GROUP}/${VERSION}`, kind: 'PrivacyRequest', metadata: { name, namespace: o.namespace }, spec: { identity: o.identity, ...(o.mode ? { mode: o.mode as ErasureMode } : {}), ...(o.reference ? { reference: o.reference } : {}) } };
+  try {
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: o.namespace, plural: 'privacyrequests', body });
+  } catch (err) {
+    throw new ResolveError(`the cluster refused PrivacyRequest ${name} in namespace ${o.namespace}: ${apiMessage(err).slice(0, 400)}`);
+  }
+  o.progress?.(`PrivacyRequest ${name} created in namespace ${o.namespace}; following its status (kubectl get privacyrequest ${name} -n ${o.namespace})`);
+  const deadline = Date.now() + (o.timeoutMs ?? 30 * 60_000);
+  let last = '';
+  for (;;) {
+    const request = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: o.namespace, plural: 'privacyrequests', name })) as PrivacyRequest;
+    const s = request.status;
+    const line = `${s?.phase ?? 'Pending'}${s?.step ? `: ${s.step}` : ''}${s?.stores ? ` (${s.storesDone ?? 0}/${s.stores} stores)` : ''}`;
+    if (line !== last) o.progress?.(line);
+    last = line;
+    if (s?.phase === 'Completed' && s.receipt) {
+      const receiptFile = o.receipt ?? `${name}-receipt.json`;
+      writeFileSync(receiptFile, `${JSON.stringify(s.receipt, null, 2)}\n`);
+      return { name, request, receiptFile };
+    }
+    if (s?.phase === 'Failed') throw new ResolveError(`PrivacyRequest ${name} failed: ${s.conditions?.find((c) => c.type === 'Degraded')?.message ?? 'see kubectl describe privacyrequest'}`);
+    if (Date.now() > deadline) throw new ResolveError(`PrivacyRequest ${name} is not done after ${Math.round((o.timeoutMs ?? 1_800_000) / 1000)} s (last: ${line}); it goes on: kubectl get privacyrequest ${name} -n ${o.namespace}`);
+    await sleep(1_000);
+  }
+}
+
+/** The namespace's signing key: USPA_PRIVACY_SIGNING_KEY when set, else its Secret. */
+async function signingKey(kc: KubeConfig, namespace: string): Promise<string> {
+  const fromEnv = process.env[PRIVACY_SIGNING_KEY_ENV];
+  if (fromEnv) return fromEnv;
+  try {
+    const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ name: PRIVACY_SIGNING_SECRET, namespace });
+    const value = secret.data?.[PRIVACY_SIGNING_SECRET_KEY];
+    if (!value) throw new Error(`it has no key "${PRIVACY_SIGNING_SECRET_KEY}"`);
+    return Buffer.from(value, 'base64').toString('utf8');
+  } catch (err) {
+    throw new ResolveError(`cannot read the signing key (Secret ${PRIVACY_SIGNING_SECRET} in namespace ${namespace}): ${apiMessage(err).slice(0, 200)}; or set ${PRIVACY_SIGNING_KEY_ENV}`);
+  }
+}
+
+export function readReceipt(file: string): ErasureReceipt {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file}: not a receipt (${(err as Error).message})`);
+  }
+  const r = json as Partial<ErasureReceipt>;
+  if (typeof r !== 'object' || r === null || r.version !== 1 || !Array.isArray(r.stores) || !Array.isArray(r.identities) || typeof r.database !== 'string' || typeof r.namespace !== 'string') {
+    throw new UsageError(`${file}: not an erasure receipt (version 1 with namespace, database, identities and stores)`);
+  }
+  return r as ErasureReceipt;
+}
+
+export async function verify(kc: KubeConfig, file: string, namespace?: string): Promise<{ receipt: ErasureReceipt; check: ReceiptCheck }> {
+  const receipt = readReceipt(file);
+  const key = await signingKey(kc, namespace ?? receipt.namespace);
+  const warehouse = new Warehouse({ ...clickhouseSettingsFromEnv(), database: receipt.database });
+  try {
+    return { receipt, check: await verifyReceipt(warehouse, receipt, key) };
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** What verify prints: the signature, then each store counted now against the receipt. */
+export function verifyReport(file: string, receipt: ErasureReceipt, check: ReceiptCheck): string {
+  const lines = [`${file}: receipt ${receipt.id} (${receipt.mode}, ${receipt.identities.length} identities, completed ${receipt.completedAt})`];
+  lines.push(check.signature ? 'signature: valid (HMAC-SHA256 with the namespace key)' : 'signature: DOES NOT MATCH — the receipt was changed after signing, or signed with another key');
+  for (const s of check.stores) lines.push(`  ${s.table.padEnd(26)} left per receipt ${String(s.after).padStart(6)}   now ${s.now === undefined ? 'table gone' : String(s.now).padStart(6)}   ${s.ok ? 'ok' : 'ROWS FOUND'}`);
+  lines.push(check.ok ? 'verified' : 'NOT verified');
+  return lines.join('\n');
+}
