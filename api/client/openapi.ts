@@ -187,6 +187,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/privacy-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PrivacyRequests of the namespace, by name
+         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         */
+        get: operations["listPrivacyRequests"];
+        put?: never;
+        /**
+         * Create a PrivacyRequest (the custom resource, as kubectl apply would)
+         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         */
+        post: operations["createPrivacyRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy-requests/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One PrivacyRequest: spec and status
+         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         */
+        get: operations["getPrivacyRequest"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a PrivacyRequest
+         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         */
+        delete: operations["deletePrivacyRequest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/profiles/{identity}": {
         parameters: {
             query?: never;
@@ -2380,6 +2428,493 @@ export interface operations {
             };
         };
     };
+    listPrivacyRequests: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1–500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of PrivacyRequests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                            generation: number;
+                            name: string;
+                            /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                            resourceVersion: string;
+                            spec: {
+                                /** @enum {string} */
+                                action?: "erase";
+                                identity: string;
+                                /** @enum {string} */
+                                mode?: "suppress" | "delete" | "suppress_with_delete";
+                                reference?: string;
+                                suspend?: boolean;
+                            };
+                            /** @description Written by the operator; {} until it has seen the PrivacyRequest. */
+                            status: {
+                                /** Format: date-time */
+                                completedAt?: string;
+                                conditions?: {
+                                    /** Format: date-time */
+                                    lastTransitionTime: string;
+                                    message: string;
+                                    observedGeneration?: number;
+                                    reason: string;
+                                    /** @enum {string} */
+                                    status: "True" | "False" | "Unknown";
+                                    type: string;
+                                }[];
+                                identities?: number;
+                                observedGeneration?: number;
+                                /** @enum {string} */
+                                phase?: "Pending" | "Running" | "Completed" | "Failed";
+                                receipt?: {
+                                    [key: string]: unknown;
+                                };
+                                rowsDeleted?: number;
+                                /** Format: date-time */
+                                startedAt?: string;
+                                step?: string;
+                                stores?: number;
+                                storesDone?: number;
+                                workers?: {
+                                    component: string;
+                                    generation: number;
+                                    message?: string;
+                                    reason?: string;
+                                    /** Format: date-time */
+                                    since: string;
+                                    /** @enum {string} */
+                                    state: "Live" | "Stalled";
+                                }[];
+                                workflowId?: string;
+                            };
+                            uid: string;
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page. */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createPrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                    name: string;
+                    spec: {
+                        /** @enum {string} */
+                        action?: "erase";
+                        identity: string;
+                        /** @enum {string} */
+                        mode?: "suppress" | "delete" | "suppress_with_delete";
+                        reference?: string;
+                        suspend?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The PrivacyRequest as the Kubernetes API server stored it (defaults filled in). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            /** @enum {string} */
+                            action?: "erase";
+                            identity: string;
+                            /** @enum {string} */
+                            mode?: "suppress" | "delete" | "suppress_with_delete";
+                            reference?: string;
+                            suspend?: boolean;
+                        };
+                        /** @description Written by the operator; {} until it has seen the PrivacyRequest. */
+                        status: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            identities?: number;
+                            observedGeneration?: number;
+                            /** @enum {string} */
+                            phase?: "Pending" | "Running" | "Completed" | "Failed";
+                            receipt?: {
+                                [key: string]: unknown;
+                            };
+                            rowsDeleted?: number;
+                            /** Format: date-time */
+                            startedAt?: string;
+                            step?: string;
+                            stores?: number;
+                            storesDone?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                            workflowId?: string;
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A PrivacyRequest of that name exists. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PrivacyRequest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Counts spec changes; status.observedGeneration says which one the operator acted on. */
+                        generation: number;
+                        name: string;
+                        /** @description Pass back with PUT or PATCH to write only if nobody wrote in between. */
+                        resourceVersion: string;
+                        spec: {
+                            /** @enum {string} */
+                            action?: "erase";
+                            identity: string;
+                            /** @enum {string} */
+                            mode?: "suppress" | "delete" | "suppress_with_delete";
+                            reference?: string;
+                            suspend?: boolean;
+                        };
+                        /** @description Written by the operator; {} until it has seen the PrivacyRequest. */
+                        status: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            conditions?: {
+                                /** Format: date-time */
+                                lastTransitionTime: string;
+                                message: string;
+                                observedGeneration?: number;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                                type: string;
+                            }[];
+                            identities?: number;
+                            observedGeneration?: number;
+                            /** @enum {string} */
+                            phase?: "Pending" | "Running" | "Completed" | "Failed";
+                            receipt?: {
+                                [key: string]: unknown;
+                            };
+                            rowsDeleted?: number;
+                            /** Format: date-time */
+                            startedAt?: string;
+                            step?: string;
+                            stores?: number;
+                            storesDone?: number;
+                            workers?: {
+                                component: string;
+                                generation: number;
+                                message?: string;
+                                reason?: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @enum {string} */
+                                state: "Live" | "Stalled";
+                            }[];
+                            workflowId?: string;
+                        };
+                        uid: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deletePrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the resource: lowercase letters, digits and "-", at most 63 (other resources refer to it by name). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the operator removes what it ran for it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getProfile: {
         parameters: {
             query?: never;
@@ -3729,7 +4264,7 @@ export interface operations {
                         /** @description First characters of the key's SHA-256 (never the key). */
                         keyId: string;
                         origins: string[];
-                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "pipelines:read" | "pipelines:replay" | "audit:read")[];
+                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests")[];
                         /** @enum {string} */
                         role: "admin" | "marketer" | "analyst" | "privacy" | "reader" | "decisions";
                     };

@@ -1,11 +1,11 @@
-// Segments and Activations written through the Kubernetes API: the API creates, replaces, patches
+// Segments, Activations and PrivacyRequests written through the Kubernetes API: the API creates, replaces, patches
 // and deletes the custom resources themselves, so kubectl, GitOps and the API always agree. The
 // body is checked against the CRD's own schema first (so errors name body.spec.rule.op), then the
 // API server's refusals (CEL rules) come back in the same shape.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { kafkaTopicProblem } from '../../api/activation-destinations.ts';
-import { activationCrd, DNS1123_LABEL, segmentCrd, type ActivationSpec, type CustomResourceDefinition, type JSONSchemaProps } from '../../api/v1alpha1/index.ts';
+import { activationCrd, DNS1123_LABEL, privacyRequestCrd, segmentCrd, type ActivationSpec, type CustomResourceDefinition, type JSONSchemaProps } from '../../api/v1alpha1/index.ts';
 import { toJsonSchema } from '../../api/workload.ts';
 import { validateRule } from '../../lib/segments/rules.ts';
 import type { Permission } from '../access/roles.ts';
@@ -21,8 +21,10 @@ addFormats.default(ajv);
 /** Writes retried when someone else wrote in between (only when the caller named no resourceVersion). */
 const ATTEMPTS = 3;
 
+type Verb = 'list' | 'get' | 'create' | 'replace' | 'patch' | 'delete';
+
 interface KindDef {
-  kind: 'Segment' | 'Activation';
+  kind: 'Segment' | 'Activation' | 'PrivacyRequest';
   plural: string;
   /** /v1/segments */
   path: string;
@@ -31,6 +33,8 @@ interface KindDef {
   write: Permission;
   /** Checks the CRD schema cannot express (a Segment's rule language), with fields under body.spec. */
   check?(spec: Record<string, unknown>, ctx: GatewayContext): FieldProblem[];
+  /** The operations offered; default all (a kind whose spec cannot change has no replace or patch). */
+  verbs?: readonly Verb[];
 }
 
 function crdPart(crd: CustomResourceDefinition, part: 'spec' | 'status'): JsonSchema {
@@ -97,6 +101,17 @@ const activationDef: KindDef = {
   },
 };
 
+// A data subject's request: made, watched and withdrawn; never edited (the CRD refuses a change).
+const privacyRequestDef: KindDef = {
+  kind: 'PrivacyRequest',
+  plural: 'privacyrequests',
+  path: '/v1/privacy-requests',
+  crd: privacyRequestCrd,
+  read: 'privacy:requests',
+  write: 'privacy:requests',
+  verbs: ['list', 'get', 'create', 'delete'],
+};
+
 function refuse(problems: FieldProblem[]): ApiError {
   return new ApiError(400, 'invalid_request', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]!.field, problems);
 }
@@ -144,6 +159,7 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
   };
 
   const ops: Operation[] = [];
+  const offers = (verb: Verb) => !def.verbs || def.verbs.includes(verb);
   if (def.read) {
     ops.push(
       operation<Record<string, never>, { limit: number; cursor?: string }>({
@@ -283,9 +299,10 @@ function kindOperations(ctx: GatewayContext, def: KindDef): Operation[] {
       },
     }),
   );
-  return ops;
+  const verbOf: Record<string, Verb> = { [`list${def.kind}s`]: 'list', [`get${def.kind}`]: 'get', [`create${def.kind}`]: 'create', [`replace${def.kind}`]: 'replace', [`patch${def.kind}`]: 'patch', [`delete${def.kind}`]: 'delete' };
+  return ops.filter((op) => offers(verbOf[op.id]!));
 }
 
 export function resourceOperations(ctx: GatewayContext): Operation[] {
-  return [...kindOperations(ctx, segmentDef), ...kindOperations(ctx, activationDef)];
+  return [...kindOperations(ctx, segmentDef), ...kindOperations(ctx, activationDef), ...kindOperations(ctx, privacyRequestDef)];
 }

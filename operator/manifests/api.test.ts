@@ -44,7 +44,7 @@ test('api: the config is the pipeline workers\' view of the namespace (no write 
   assert.equal(m.deployment.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'USPA_PIPELINE')!.value, 'broken', 'the first owner by name, served or not');
 });
 
-test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and Activations, and never touches Secrets', () => {
+test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and Activations, makes PrivacyRequests, and never touches Secrets', () => {
   const { role, binding } = apiManifests('shop', [pipeline('main', ['web'])], [source('web')], settings);
   const can = (resource: string, verb: string) => role.rules!.some((r) => r.apiGroups!.includes('uspa.tech') && r.resources!.includes(resource) && r.verbs.includes(verb));
   for (const resource of ['apikeys', 'pipelines', 'sources']) {
@@ -52,6 +52,9 @@ test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and A
     for (const verb of ['create', 'update', 'patch', 'delete']) assert.ok(!can(resource, verb), `${resource} ${verb}`);
   }
   for (const resource of ['segments', 'activations']) for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) assert.ok(can(resource, verb), `${resource} ${verb}`);
+  // A PrivacyRequest is made and withdrawn, never edited.
+  for (const verb of ['get', 'list', 'watch', 'create', 'delete']) assert.ok(can('privacyrequests', verb), `privacyrequests ${verb}`);
+  for (const verb of ['update', 'patch']) assert.ok(!can('privacyrequests', verb), `privacyrequests ${verb}`);
   assert.ok(!JSON.stringify(role.rules).includes('secrets'), 'no Secrets');
   assert.ok(!role.rules!.some((r) => r.apiGroups!.includes('') || r.verbs.includes('*') || r.resources!.includes('*')));
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'uspa-api', namespace: 'shop' }]);

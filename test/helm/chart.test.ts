@@ -221,8 +221,9 @@ test('helm chart: renders the operator Deployment, least-privilege RBAC, Service
   for (const kind of KINDS.map((k) => k.plural)) {
     for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(grants(rules, 'uspa.tech', kind, verb), `${kind} ${verb}`);
     // Segments and Activations: held only to be granted to the API gateway's Role.
-    const delegated = kind === 'segments' || kind === 'activations';
+    const delegated = kind === 'segments' || kind === 'activations' || kind === 'privacyrequests';
     for (const verb of ['create', 'delete']) assert.equal(grants(rules, 'uspa.tech', kind, verb), delegated, `${kind} ${verb}`);
+    assert.equal(grants(rules, 'uspa.tech', kind, 'update'), kind === 'segments' || kind === 'activations', `${kind} update`);
     for (const verb of ['get', 'patch']) assert.ok(grants(rules, 'uspa.tech', `${kind}/status`, verb), `${kind}/status ${verb}`);
     assert.ok(grants(rules, 'uspa.tech', `${kind}/finalizers`, 'update'), `${kind}/finalizers update`);
   }

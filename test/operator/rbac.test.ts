@@ -67,6 +67,7 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['patch', 'privacyrequests.uspa.tech', '--subresource=status', '-n', ns],
       // Granted to the API gateway's Role, so the operator must hold it.
       ['create', 'segments.uspa.tech', '-n', ns],
+      ['create', 'privacyrequests.uspa.tech', '-n', ns],
       ['create', 'events', '-n', ns],
       ['create', 'leases.coordination.k8s.io', '-n', system],
       ['update', 'leases.coordination.k8s.io/uspa-operator', '-n', system],
@@ -81,8 +82,6 @@ describe('the chart\'s RBAC', { timeout: 300_000 }, () => {
       ['delete', 'pipelines.uspa.tech', '-n', ns],
       ['create', 'apikeys.uspa.tech', '-n', ns],
       ['delete', 'apikeys.uspa.tech', '-n', ns],
-      ['create', 'privacyrequests.uspa.tech', '-n', ns],
-      ['delete', 'privacyrequests.uspa.tech', '-n', ns],
       ['update', 'customresourcedefinitions.apiextensions.k8s.io'],
       ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
       ['create', 'pods', '-n', ns],
