@@ -72,14 +72,21 @@ export class LeaderElector {
     clearTimeout(this.timer);
     if (!this.leading) return;
     this.leading = false;
-    try {
-      const lease = await this.read();
-      if (lease.spec?.holderIdentity !== this.options.identity) return;
-      lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(new Date()) };
-      await this.replace(lease);
-      this.options.log.info({ lease: this.options.name }, 'released leadership');
-    } catch (err) {
-      this.options.log.warn({ err: String(err) }, 'could not release the lease; a standby takes over when it expires');
+    // A renewal still in flight when the stop came can move the lease's resourceVersion under us
+    // (409): read it again and release that, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease = await this.read();
+        if (lease.spec?.holderIdentity !== this.options.identity) return;
+        lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(new Date()) };
+        await this.replace(lease);
+        this.options.log.info({ lease: this.options.name }, 'released leadership');
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code === 409 && attempt < 5) continue;
+        this.options.log.warn({ err: String(err) }, 'could not release the lease; a standby takes over when it expires');
+        return;
+      }
     }
   }
 
@@ -117,6 +124,8 @@ export class LeaderElector {
       acquireTime: takingOver ? microTime(now) : spec.acquireTime,
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && holder ? 1 : 0),
     };
+    // Released meanwhile (a stop during this renewal's read): do not take the lease back.
+    if (this.stopped) return false;
     try {
       // replace carries the resourceVersion we read: two candidates cannot both win.
       await this.replace(lease);
