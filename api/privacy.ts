@@ -37,6 +37,8 @@ export interface ErasureReceipt {
   stores: StoreReceipt[];
   /** Kafka keeps records until retention drops them: by when each topic will have. */
   topics: { topic: string; retainedUntil: string }[];
+  /** Running campaign workflows of the person that were cancelled (they would have sent later). */
+  campaignsCancelled?: number;
   completedAt: string;
   /** HMAC-SHA256 (hex) over the receipt's canonical JSON without this field. */
   signature: string;

@@ -1,7 +1,8 @@
 // erasePerson: resolve the person's identity graph once (the result is in the workflow history, so
 // a retry or a restarted worker erases the same identities), put every identity on the suppression
 // list and wait until collectors and pipelines follow it, delete from every store the schema scan
-// finds, tell the Pipelines to forget the identities they hold in memory, sign the receipt. Each
+// finds, tell the Pipelines to forget the identities they hold in memory, cancel the person's
+// campaigns waiting to send, sign the receipt. Each
 // activity counts before it acts, so running it again after a crash changes nothing.
 import { proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { StoreReceipt, ErasureReceipt } from '../api/privacy.ts';
@@ -12,7 +13,7 @@ import type { PrivacyActivities } from '../workers/privacy/activities.ts';
 /** Collectors and pipelines follow the privacy topic within about a second; this leaves margin for a busy broker. */
 export const SUPPRESSION_SETTLE = '10 seconds';
 
-const { resolveErasure, suppressIdentities, listStores, eraseStore, forgetInPipelines, signErasure } = proxyActivities<PrivacyActivities>({
+const { resolveErasure, suppressIdentities, listStores, eraseStore, cancelCampaigns, forgetInPipelines, signErasure } = proxyActivities<PrivacyActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
   // A table nobody declared (UndecidedTable) needs a person to decide: retrying cannot help.
@@ -39,8 +40,10 @@ export async function erasePerson(input: ErasePersonInput): Promise<ErasureRecei
     progress.storesDone = stores.length;
   }
   if (input.mode !== 'suppress') await forgetInPipelines({ pipelines: input.pipelines, requestId: input.requestId });
+  // A campaign waiting to send would reach the person after the erasure.
+  const campaignsCancelled = await cancelCampaigns({ namespace: input.namespace, identities: person.identities });
   progress.step = 'signing';
-  const receipt = await signErasure({ requestId: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.identity, person, stores });
+  const receipt = await signErasure({ requestId: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.identity, person, stores, campaignsCancelled });
   progress.step = 'done';
   return receipt;
 }

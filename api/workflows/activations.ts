@@ -58,7 +58,12 @@ export const unlessSignal = defineSignal<[UnlessSignal]>('unless');
 
 /** One campaign per Activation and person: a second trigger joins the running one. */
 export function campaignWorkflowId(namespace: string, activation: string, person: string): string {
-  return `campaign-${namespace}-${activation}-${person}`;
+  return `${campaignWorkflowPrefix(namespace)}${activation}-${person}`;
+}
+
+/** What the ids of every campaign of a namespace start with. */
+export function campaignWorkflowPrefix(namespace: string): string {
+  return `campaign-${namespace}-`;
 }
 
 // ── syncAudience ──────────────────────────────────────────────────────────────────────────────

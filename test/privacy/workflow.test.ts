@@ -1,6 +1,6 @@
 // erasePerson on the Temporal dev server with the privacy worker, the collector and the pipeline on
-// the real engines: the person's graph is suppressed and erased and the receipt verifies; a late
-// event is answered 200 and not stored; a delete-only erasure makes the pipeline forget the graph
+// the real engines: the person's graph is suppressed and erased and the receipt verifies; their
+// waiting campaigns are cancelled; a late event is answered 200 and not stored; a delete-only erasure makes the pipeline forget the graph
 // it holds in memory; a worker SIGKILLed mid-erasure is replaced and the erasure completes; running
 // the request again changes nothing.
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { PRIVACY_SIGNING_KEY_ENV, taskQueue } from '../../api/names.ts';
 import { erasureProgressQuery, privacyWorkflowId, type ErasePersonInput } from '../../api/workflows/privacy.ts';
+import { CAMPAIGN, campaignWorkflowId } from '../../api/workflows/activations.ts';
 import { KEPT_ON_ERASURE } from '../../lib/privacy/schema.ts';
 import { verifyReceipt } from '../../lib/privacy/verify.ts';
 import { erasePerson } from '../../workflows/privacy.ts';
@@ -66,7 +67,15 @@ describe('erasePerson', { concurrency: false, timeout: 600_000 }, () => {
   test('suppress_with_delete: every identity of the graph erased and suppressed; the receipt verifies; a late event is not stored', async () => {
     const ada = await person('ada');
     const bob = await person('bob');
+    // Campaigns waiting to send to Ada and to Bob (no worker serves their queue: they just wait).
+    const waiting = async (who: string) => client.workflow.start(CAMPAIGN, { taskQueue: `nowhere-${tag}`, workflowId: campaignWorkflowId(namespace, 'welcome', `userId:${who}`), args: [] });
+    const campaigns = { ada: await waiting(ada.user), bob: await waiting(bob.user) };
     const receipt = await erase(input(`r1-${tag}`, `email:${ada.email}`, 'suppress_with_delete'));
+    assert.equal(receipt.campaignsCancelled, 1);
+    const cancelRequested = async (h: typeof campaigns.ada) => (await h.fetchHistory()).events!.some((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    assert.equal(await cancelRequested(campaigns.ada), true, "Ada's campaign is cancelled");
+    assert.equal(await cancelRequested(campaigns.bob), false, "Bob's is not");
+    for (const h of Object.values(campaigns)) await h.terminate('test over');
     assert.deepEqual(receipt.identities, [`anonymousId:${ada.anon}`, `email:${ada.email}`, `userId:${ada.user}`].sort());
     for (const s of receipt.stores) assert.equal(s.after, KEPT_ON_ERASURE[s.table] ? s.before : 0, s.table);
     assert.ok(receipt.stores.find((s) => s.table === 'events')!.before >= 3);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Admin } from 'kafkajs';
 import type { ForgetCommand } from '../../api/control.ts';
+import { campaignWorkflowPrefix } from '../../api/workflows/activations.ts';
 import type { TopicNames } from '../../api/names.ts';
 import type { ErasureMode, ErasureReceipt, StoreReceipt } from '../../api/privacy.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
@@ -27,6 +28,8 @@ export interface PrivacyDeps {
   /** The namespace's receipt signing key (its Secret). */
   signingKey: string | Buffer;
   log: Logger;
+  /** Running campaign workflows of the namespace, by id (the person's identity ends each id). */
+  campaigns: { running(idPrefix: string): AsyncIterable<string>; cancel(workflowId: string): Promise<void> };
 }
 
 export type PrivacyActivities = ReturnType<typeof createActivities>;
@@ -64,12 +67,25 @@ export function createActivities(deps: PrivacyDeps) {
       return receipt;
     },
 
+    /** Cancels the person's campaigns waiting to send (campaign-<namespace>-<activation>-<identity>). */
+    async cancelCampaigns(input: { namespace: string; identities: string[] }): Promise<number> {
+      const prefix = campaignWorkflowPrefix(input.namespace);
+      let cancelled = 0;
+      for await (const id of deps.campaigns.running(prefix)) {
+        if (!input.identities.some((i) => id.endsWith(`-${i}`))) continue;
+        await deps.campaigns.cancel(id);
+        cancelled++;
+      }
+      if (cancelled) deps.log.info({ cancelled }, 'campaigns of the erased person cancelled');
+      return cancelled;
+    },
+
     async forgetInPipelines(input: { pipelines: string[]; requestId: string }): Promise<void> {
       const command: ForgetCommand = { kind: 'forget', requestId: input.requestId, requestedAt: new Date().toISOString() };
       await deps.send(input.pipelines.map((p) => ({ topic: deps.topics.control(p), key: input.requestId, value: JSON.stringify(command) })));
     },
 
-    async signErasure(input: { requestId: string; namespace: string; database: string; mode: ErasureMode; requested: string; person: PersonValues; stores: StoreReceipt[] }): Promise<ErasureReceipt> {
+    async signErasure(input: { requestId: string; namespace: string; database: string; mode: ErasureMode; requested: string; person: PersonValues; stores: StoreReceipt[]; campaignsCancelled?: number }): Promise<ErasureReceipt> {
       const admin = await deps.admin();
       const completedAt = new Date();
       let topics: ErasureReceipt['topics'];
@@ -79,7 +95,7 @@ export function createActivities(deps: PrivacyDeps) {
         await admin.disconnect();
       }
       return signReceipt(
-        { version: 1, id: input.requestId || randomUUID(), namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, completedAt: completedAt.toISOString() },
+        { version: 1, id: input.requestId || randomUUID(), namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, campaignsCancelled: input.campaignsCancelled ?? 0, completedAt: completedAt.toISOString() },
         deps.signingKey,
       );
     },

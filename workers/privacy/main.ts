@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { topicPrefix } from '../../api/names.ts';
 import { BatchingProducer, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
 import { suppressionTopicSpec } from '../../lib/privacy/suppressions.ts';
-import { runTemporalWorker, serveTemporalWorker, type WorkerOptions } from '../../lib/temporal-worker.ts';
+import { runTemporalWorker, serveTemporalWorker, temporalTlsFromEnv, type WorkerOptions } from '../../lib/temporal-worker.ts';
+import { Client, Connection } from '@temporalio/client';
+import { CAMPAIGN } from '../../api/workflows/activations.ts';
 import { createActivities } from './activities.ts';
 import { signingKeyFromEnv } from './signing-key.ts';
 
@@ -27,6 +29,17 @@ export function startPrivacyWorker(options: WorkerOptions) {
         await ensureTopics(admin, [suppressionTopicSpec(topics)]).finally(() => admin.disconnect());
         const producer = new BatchingProducer(kafka);
         await producer.connect();
+        const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS!, tls: temporalTlsFromEnv(env) });
+        const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE || 'default' });
+        const campaigns = {
+          async *running(idPrefix: string) {
+            const query = `WorkflowType = '${CAMPAIGN}' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${idPrefix}'`;
+            for await (const wf of client.workflow.list({ query })) yield wf.workflowId;
+          },
+          async cancel(workflowId: string) {
+            await client.workflow.getHandle(workflowId).cancel();
+          },
+        };
         const activities = createActivities({
           warehouse,
           send: (records) => producer.send(records),
@@ -38,11 +51,15 @@ export function startPrivacyWorker(options: WorkerOptions) {
           topics,
           signingKey,
           log,
+          campaigns,
         });
         return {
           activities,
           notReady: () => (producer.isConnected ? undefined : 'not connected to Kafka'),
-          close: () => producer.disconnect(),
+          async close() {
+            await producer.disconnect();
+            await connection.close();
+          },
         };
       },
     },
