@@ -29,7 +29,7 @@ export interface PrivacyRequestStatus extends CommonStatus {
   phase?: PrivacyPhase;
   /** The workflow carrying the request out. */
   workflowId?: string;
-  /** Where it is: resolving, suppressing, waiting for suppression, erasing, signing, done. */
+  /** Where it is: resolving, suppressing, waiting for suppression, erasing, sweeping, signing, done. */
   step?: string;
   /** Identities of the person's graph, once resolved. */
   identities?: number;
@@ -65,7 +65,7 @@ const privacyRequestSpec = specSchema<PrivacyRequestSpec>(
 const privacyRequestStatus = statusSchema<PrivacyRequestStatus>('Observed state of the request, written by the operator.', {
   phase: enumOf('Pending (waiting for the privacy worker), Running, Completed (the receipt is in status.receipt) or Failed (see the Degraded condition).', PRIVACY_PHASES),
   workflowId: string('The Temporal workflow carrying the request out.'),
-  step: string('Where the request is: resolving, suppressing, waiting for suppression, erasing, signing, done.'),
+  step: string('Where the request is: resolving, suppressing, waiting for suppression, erasing, sweeping, signing, done.'),
   identities: int32('Identities of the person\'s graph, once resolved.', { minimum: 0 }),
   storesDone: int32('Stores (ClickHouse tables) done.', { minimum: 0 }),
   stores: int32('Stores that can hold the person, found by scanning the schema.', { minimum: 0 }),

@@ -17,7 +17,7 @@ export interface ErasePersonInput {
   requestedBy?: string;
 }
 
-export type ErasureStep = 'resolving' | 'suppressing' | 'waiting for suppression' | 'erasing' | 'signing' | 'done';
+export type ErasureStep = 'resolving' | 'suppressing' | 'waiting for suppression' | 'erasing' | 'sweeping' | 'signing' | 'done';
 
 export interface ErasureProgress {
   step: ErasureStep;

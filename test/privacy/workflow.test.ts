@@ -111,6 +111,19 @@ describe('erasePerson', { concurrency: false, timeout: 600_000 }, () => {
     assert.equal(await profileOf(`anonymousId:${carl.anon}`), undefined, 'the old anonymous id is not linked again');
   });
 
+  test('an event of the person that lands after the first pass (accepted just before the suppression) is swept', async () => {
+    const eve = await person('eve');
+    const i = input(`r5-${tag}`, `userId:${eve.user}`, 'suppress_with_delete');
+    const handle = await client.workflow.start(erasePerson, { taskQueue: taskQueue('privacy', namespace), workflowId: privacyWorkflowId(namespace, i.requestId), args: [i] });
+    await eventually('the first pass done', async () => (await handle.query(erasureProgressQuery)).step === 'sweeping', 120_000);
+    await product.warehouse.insert('events', [{ message_id: `m-late-${tag}`, source: 'web', type: 'track', event: 'Late', timestamp: '2026-11-30 00:00:00.000', received_at: '2026-11-30 00:00:00.000', identity: `userId:${eve.user}`, profile_id: 'p-late', user_id: eve.user, properties: '{}', context: '{}' }]);
+    const receipt = await handle.result();
+    const events = receipt.stores.find((s) => s.table === 'events')!;
+    assert.equal(events.after, 0);
+    assert.equal(events.before, 4, 'three events in the first pass, the straggler in the sweep');
+    assert.deepEqual(await stored([`m-late-${tag}`]), []);
+  });
+
   test('a worker SIGKILLed while the erasure waits is replaced, and the erasure completes', async () => {
     const dana = await person('dana');
     await worker!.close();
