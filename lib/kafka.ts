@@ -90,9 +90,10 @@ export interface TopicSpec {
 /**
  * Creates missing topics and grows partition counts; never shrinks or deletes. Idempotent, so it
  * starts over after a retriable error: right after a create, a KRaft broker can still answer
- * UNKNOWN_TOPIC_OR_PARTITION for the new topic's metadata (kafkajs's waitForLeaders then throws).
+ * UNKNOWN_TOPIC_OR_PARTITION for the new topic's metadata (kafkajs's waitForLeaders then throws),
+ * for tens of seconds on a fresh broker with two busy cores: eight attempts wait about 50 s in all.
  */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[], attempts = 5): Promise<void> {
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], attempts = 8): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await ensureTopicsOnce(admin, specs);

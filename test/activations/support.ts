@@ -10,6 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import { Warehouse, chTime } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
+import { ensureTopics } from '../../lib/kafka.ts';
 import { database, topicPrefix } from '../../api/names.ts';
 import { ACTIVATION_TABLES } from '../../api/tables/activations.ts';
 import { required, unique } from '../support/env.ts';
@@ -150,7 +151,8 @@ export async function scratch(prefix: string, sources: string[] = ['web']): Prom
   const kafka = new Kafka({ clientId: 'uspa-tests', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [...sources.map((s) => ({ topic: `${tp}.events.${s}`, numPartitions: 2 })), { topic: `${tp}.segment-changes`, numPartitions: 2 }] });
+  // As the product creates topics: a fresh broker may not serve a new topic's metadata at once.
+  await ensureTopics(admin, [...sources.map((s) => ({ topic: `${tp}.events.${s}`, partitions: 2 })), { topic: `${tp}.segment-changes`, partitions: 2 }]);
   await admin.disconnect();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

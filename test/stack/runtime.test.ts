@@ -141,7 +141,8 @@ spec:
       // A manual trigger overlaps a run in flight unless told otherwise (the SDK's default is ALLOW_ALL);
       // two runs of one Segment at once would both see u-pro-3 enter. The schedule itself skips overlaps.
       await h.temporal.schedule.getHandle(`uspa-segment-${h.namespace}-pro`).trigger(ScheduleOverlapPolicy.BUFFER_ONE);
-      await eventually('one accepted delivery', async () => hook.delivered.size === 1, 120_000);
+      // Segment run, segment-changes record, trigger consumer, campaign, two webhook attempts: minutes under load.
+      await eventually('one accepted delivery', async () => hook.delivered.size === 1, 300_000);
       await new Promise((r) => setTimeout(r, 3_000));
       assert.equal(hook.delivered.size, 1, 'exactly one delivery');
       assert.equal(hook.requests.length, 2, 'the first attempt failed (503) and was retried');
