@@ -2,13 +2,13 @@
 // same however often it is resolved until something is deleted, a suppression record is keyed by
 // the identity's hash (writing it twice keeps one), a store is counted before its DELETE, and the
 // forget command only makes a Pipeline reload what ClickHouse holds.
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Admin } from 'kafkajs';
 import type { ForgetCommand } from '../../api/control.ts';
 import { campaignWorkflowPrefix } from '../../api/workflows/activations.ts';
 import type { TopicNames } from '../../api/names.ts';
 import type { ErasureMode, ErasureReceipt, StoreReceipt } from '../../api/privacy.ts';
+import { IDENTITY_PATTERN } from '../../api/v1alpha1/privacyrequest.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -34,7 +34,7 @@ export interface PrivacyDeps {
 
 export type PrivacyActivities = ReturnType<typeof createActivities>;
 
-const IDENTITY = /^[A-Za-z][A-Za-z0-9_]*:.+$/s;
+const IDENTITY = new RegExp(IDENTITY_PATTERN, 's');
 
 export function createActivities(deps: PrivacyDeps) {
   return {
@@ -95,7 +95,7 @@ export function createActivities(deps: PrivacyDeps) {
         await admin.disconnect();
       }
       return signReceipt(
-        { version: 1, id: input.requestId || randomUUID(), namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, campaignsCancelled: input.campaignsCancelled ?? 0, completedAt: completedAt.toISOString() },
+        { version: 1, id: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, campaignsCancelled: input.campaignsCancelled ?? 0, completedAt: completedAt.toISOString() },
         deps.signingKey,
       );
     },
