@@ -170,16 +170,27 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
           /* reported by the tests that care */
         }
       }
-      await h.runtime?.stop();
-      await h.stopOperator();
-      await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']);
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await h.warehouse.command('DROP DATABASE IF EXISTS {db}').catch(() => undefined);
-      await h.warehouse.close();
-      const topics = (await kafka.listTopics()).filter((t) => t.startsWith(`${settings.topicPrefix}.`));
-      if (topics.length) await kafka.deleteTopics({ topics }).catch(() => undefined);
-      await kafka.disconnect();
-      await temporal.connection.close();
+      // Teardown goes on past a failing step (an engine slow under load), so the next steps still clean up;
+      // what failed is printed, where the runner shows it if the file fails.
+      const step = async (what: string, run: () => Promise<unknown>) => {
+        try {
+          await run();
+        } catch (err) {
+          console.error(`teardown of ${namespace}: ${what} failed: ${(err as Error).message}`);
+        }
+      };
+      await step('stopping the local runtime', async () => h.runtime?.stop());
+      await step('stopping the operator', () => h.stopOperator());
+      await step('deleting the pods', () => kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']));
+      await step('deleting the namespace', () => core.deleteNamespace({ name: namespace }));
+      await step('dropping the database', () => h.warehouse.command('DROP DATABASE IF EXISTS {db}'));
+      await step('closing ClickHouse', () => h.warehouse.close());
+      await step('deleting the topics', async () => {
+        const topics = (await kafka.listTopics()).filter((t) => t.startsWith(`${settings.topicPrefix}.`));
+        if (topics.length) await kafka.deleteTopics({ topics });
+      });
+      await step('disconnecting Kafka', () => kafka.disconnect());
+      await step('closing Temporal', () => temporal.connection.close());
     },
   };
   return h;

@@ -90,7 +90,26 @@ function rememberDurations(measured: Array<[string, number]>): void {
   }
 }
 
-type TestEvent = { type: string; data: { nesting?: number; message?: string; name?: string; details?: { duration_ms?: number } } };
+type TestEvent = {
+  type: string;
+  data: { nesting?: number; message?: string; name?: string; file?: string; details?: { duration_ms?: number; error?: { cause?: unknown; exitCode?: number | null; signal?: string | null } } };
+};
+
+/** Lines of a file's stderr kept to explain a failure of the file itself; JSON log lines are the engines' chatter. */
+const STDERR_TAIL = 15;
+
+/**
+ * A file that fails with no failing test in it (it exited non-zero: an error after its tests ended,
+ * a crash, a failed hook) is reported by node:test as only "test failed". Says what it printed last
+ * and what node:test noticed about it, so a CI log that shows only the end still explains it.
+ */
+export function explainFileFailure(cause: unknown, exit: { exitCode?: number | null; signal?: string | null }, stderr: string[], diagnostics: string[]): string {
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.exitCode ?? '?'}`;
+  const parts = [`${String(cause)} (${how})`];
+  if (diagnostics.length) parts.push(`what node:test reported during the run:\n${diagnostics.join('\n')}`);
+  if (stderr.length) parts.push(`the file's last lines on stderr:\n${stderr.join('\n')}`);
+  return parts.join('\n');
+}
 
 /** The events of every phase as one stream, with one summary of all of them at the end. */
 async function* phases(p: Plan, concurrency: number): AsyncGenerator<TestEvent> {
@@ -98,10 +117,18 @@ async function* phases(p: Plan, concurrency: number): AsyncGenerator<TestEvent> 
   const started = Date.now();
   const fileTimes: Array<[string, number]> = [];
   const all = new Set([...p.concurrent, ...p.serial]);
+  const stderr = new Map<string, string[]>();
+  // Diagnostics of the child processes carry no file name: every one is kept for every file-level failure.
+  const diagnostics: string[] = [];
   for (const [files, n] of [[p.concurrent, concurrency], [p.serial, 1]] as const) {
     if (files.length === 0) continue;
     for await (const event of run({ files: [...files], concurrency: n }) as AsyncIterable<TestEvent>) {
       const { type, data } = event;
+      if (type === 'test:stderr' && data.file) {
+        const file = relative(repoRoot, data.file).split(sep).join('/');
+        const lines = (data.message ?? '').split('\n').filter((l) => l.trim() && !l.startsWith('{"level":'));
+        if (lines.length) stderr.set(file, [...(stderr.get(file) ?? []), ...lines.map((l) => l.slice(0, 500))].slice(-STDERR_TAIL));
+      }
       if (data.nesting === 0) {
         const summary = type === 'test:diagnostic' ? SUMMARY.exec(data.message ?? '') : null;
         if (summary) {
@@ -109,6 +136,12 @@ async function* phases(p: Plan, concurrency: number): AsyncGenerator<TestEvent> 
           continue;
         }
         if (type === 'test:plan') continue;
+        if (type === 'test:diagnostic' && data.message) diagnostics.push(data.message.slice(0, 1000));
+        if (type === 'test:fail' && all.has(data.name ?? '') && data.details?.error) {
+          const error = data.details.error;
+          const text = explainFileFailure(error.cause, error, stderr.get(data.name!) ?? [], diagnostics);
+          error.cause = Object.assign(new Error(text), { stack: text }); // printed as lines, not as one quoted string
+        }
         if (type === 'test:complete' && all.has(data.name ?? '')) fileTimes.push([data.name!, data.details?.duration_ms ?? 0]);
       }
       yield event;
