@@ -43,3 +43,33 @@ export interface ErasureReceipt {
   /** HMAC-SHA256 (hex) over the receipt's canonical JSON without this field. */
   signature: string;
 }
+
+/** One file of an access export. */
+export interface ExportFile {
+  /** Path inside the archive: stores/<table>.ndjson, person.json, manifest.json, README.md. */
+  file: string;
+  /** The ClickHouse table it holds the person's rows of (stores/ files only). */
+  table?: string;
+  /** What the file is, for the person reading it. */
+  description: string;
+  rows: number;
+  bytes: number;
+  /** SHA-256 (hex) of the file's content. */
+  sha256: string;
+}
+
+/** What an access request produced: the files waiting to be downloaded once, until expiresAt. */
+export interface AccessExport {
+  version: 1;
+  id: string;
+  namespace: string;
+  database: string;
+  /** The identity the request named. */
+  requested: string;
+  identities: string[];
+  profileIds: string[];
+  files: ExportFile[];
+  bytes: number;
+  createdAt: string;
+  expiresAt: string;
+}

@@ -57,6 +57,12 @@ export class Warehouse {
     return result.json<T>();
   }
 
+  /** The rows of a query as JSON lines, streamed: for results too large to hold at once. */
+  async *lines(sql: string, params: Params = {}): AsyncGenerator<string> {
+    const result = await this.client.query({ query: sql.replaceAll('{db}', this.database), query_params: params, format: 'JSONEachRow' });
+    for await (const rows of result.stream()) for (const row of rows as Array<{ text: string }>) yield row.text;
+  }
+
   async insert(table: string, rows: object[]): Promise<void> {
     if (rows.length === 0) return;
     await this.client.insert({ table: `${this.database}.${table}`, values: rows, format: 'JSONEachRow' });

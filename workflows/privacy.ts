@@ -5,9 +5,9 @@
 // campaigns waiting to send, sign the receipt. Each
 // activity counts before it acts, so running it again after a crash changes nothing.
 import { proxyActivities, setHandler, sleep } from '@temporalio/workflow';
-import type { StoreReceipt, ErasureReceipt } from '../api/privacy.ts';
+import type { AccessExport, ExportFile, StoreReceipt, ErasureReceipt } from '../api/privacy.ts';
 import type { Implements } from '../api/workflows/contract.ts';
-import { erasureProgressQuery, type ErasePersonInput, type ErasureProgress, type PrivacyWorkflows } from '../api/workflows/privacy.ts';
+import { accessProgressQuery, erasureProgressQuery, type AccessProgress, type ErasePersonInput, type ErasureProgress, type ExportPersonInput, type PrivacyWorkflows } from '../api/workflows/privacy.ts';
 import type { PrivacyActivities } from '../workers/privacy/activities.ts';
 
 /** Collectors and pipelines follow the privacy topic within about a second; this leaves margin for a busy broker. */
@@ -18,17 +18,17 @@ export const SUPPRESSION_SETTLE = '10 seconds';
  */
 export const SWEEP_AFTER = '30 seconds';
 
-const { resolveErasure, suppressIdentities, listStores, eraseStore, cancelCampaigns, forgetInPipelines, signErasure } = proxyActivities<PrivacyActivities>({
+const { resolveRequestPerson, suppressIdentities, listStores, eraseStore, cancelCampaigns, forgetInPipelines, signErasure, exportStore, finishExport } = proxyActivities<PrivacyActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
   // A table nobody declared (UndecidedTable) needs a person to decide: retrying cannot help.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['UndecidedTable', 'InvalidErasureInput'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['UndecidedTable', 'InvalidPrivacyInput'] },
 });
 
 export async function erasePerson(input: ErasePersonInput): Promise<ErasureReceipt> {
   const progress: ErasureProgress = { step: 'resolving', identities: 0, storesDone: 0, stores: 0 };
   setHandler(erasureProgressQuery, () => progress);
-  const person = await resolveErasure({ database: input.database, identity: input.identity });
+  const person = await resolveRequestPerson({ database: input.database, identity: input.identity });
   progress.identities = person.identities.length;
   if (input.mode !== 'delete') {
     progress.step = 'suppressing';
@@ -60,6 +60,33 @@ export async function erasePerson(input: ErasePersonInput): Promise<ErasureRecei
   const receipt = await signErasure({ requestId: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.identity, person, stores, campaignsCancelled });
   progress.step = 'done';
   return receipt;
+}
+
+/**
+ * exportPerson: resolve the person once, write their rows of every store into the export table
+ * (one activity per store, each replacing what an earlier attempt wrote), then the manifest. The
+ * expiry is fixed when the workflow starts, so a retry does not extend it.
+ */
+export async function exportPerson(input: ExportPersonInput): Promise<AccessExport> {
+  const progress: AccessProgress = { step: 'resolving', identities: 0, storesDone: 0, stores: 0 };
+  setHandler(accessProgressQuery, () => progress);
+  const createdAt = new Date(); // deterministic in a workflow: the time of this workflow task
+  const expiresAt = new Date(createdAt.getTime() + input.expiresInHours * 3_600_000).toISOString();
+  const person = await resolveRequestPerson({ database: input.database, identity: input.identity });
+  progress.identities = person.identities.length;
+  progress.step = 'exporting';
+  const tables = await listStores({ database: input.database, purpose: 'access' });
+  progress.stores = tables.length;
+  const stores: ExportFile[] = [];
+  for (const table of tables) {
+    stores.push(await exportStore({ database: input.database, table, person, requestId: input.requestId, expiresAt }));
+    progress.storesDone = stores.length;
+  }
+  progress.step = 'writing the manifest';
+  const summary = { version: 1 as const, id: input.requestId, namespace: input.namespace, database: input.database, requested: input.identity, identities: person.identities, profileIds: person.profiles, createdAt: createdAt.toISOString(), expiresAt };
+  const result = await finishExport({ summary, stores });
+  progress.step = 'done';
+  return result;
 }
 
 export type Contract = Implements<PrivacyWorkflows, typeof import('./privacy.ts')>;

@@ -1,7 +1,7 @@
 // The workflows of task queue uspa-privacy.<namespace>: a privacy request per run. The workflow id
 // is the request's (privacy-<namespace>-<request id>), so the same request started twice runs once.
 import { defineQuery } from '@temporalio/workflow';
-import type { ErasureMode, ErasureReceipt } from '../privacy.ts';
+import type { AccessExport, ErasureMode, ErasureReceipt } from '../privacy.ts';
 
 export interface ErasePersonInput {
   /** Names the request in the receipt, the suppression records and the workflow id. */
@@ -34,4 +34,26 @@ export function privacyWorkflowId(namespace: string, requestId: string): string 
 
 export interface PrivacyWorkflows {
   erasePerson(input: ErasePersonInput): Promise<ErasureReceipt>;
+  exportPerson(input: ExportPersonInput): Promise<AccessExport>;
 }
+
+export interface ExportPersonInput {
+  requestId: string;
+  namespace: string;
+  database: string;
+  /** Any identity of the person, "<type>:<value>". */
+  identity: string;
+  /** How long the export waits to be downloaded (once) before it is dropped. */
+  expiresInHours: number;
+}
+
+export type AccessStep = 'resolving' | 'exporting' | 'writing the manifest' | 'done';
+
+export interface AccessProgress {
+  step: AccessStep;
+  identities: number;
+  storesDone: number;
+  stores: number;
+}
+
+export const accessProgressQuery = defineQuery<AccessProgress>('accessProgress');

@@ -5,39 +5,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ErasureReceipt, StoreReceipt } from '../../api/privacy.ts';
-import { countRows, databaseColumns, eraseStore, resolvePerson, storesOf } from '../../lib/privacy/erase.ts';
+import { countRows, eraseStore, resolvePerson } from '../../lib/privacy/erase.ts';
 import { signReceipt } from '../../lib/privacy/receipt.ts';
 import { KEPT_ON_ERASURE, personValues, type ColumnInfo, type PersonTable, type PersonValues } from '../../lib/privacy/schema.ts';
 import { verifyReceipt } from '../../lib/privacy/verify.ts';
-import { eventually, unique } from '../support/env.ts';
+import { unique } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
-import { eventsOf } from './support.ts';
+import { eventsOf, people, rowFor, seedPeople, SEEDED_SOURCES } from './support.ts';
 
 const KEY = 'test-signing-key-0123456789abcdef';
-const PLAN = { 'Order Completed': { type: 'object', required: ['revenue'], properties: { revenue: { type: 'number' } } } };
 
 let product: Product;
 let columns: ColumnInfo[];
 const tag = unique('p').replace(/[^a-z0-9]/g, '');
-const ada = { anon: `anon-ada-${tag}`, user: `u-ada-${tag}`, email: `ada-${tag}@example.com` };
-const bob = { anon: `anon-bob-${tag}`, user: `u-bob-${tag}`, email: `bob-${tag}@example.com` };
+const { ada, bob } = people(tag);
 const { send } = eventsOf(() => product, tag);
-
-
-/**
- * One row of a table the pipeline does not write, holding the person in every column the scan
- * matched, and a value of its own in every other text column (so no sorting key makes two rows one).
- */
-function rowFor(table: PersonTable, person: { identity: string; profile: string; raw: string }): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  for (const c of columns.filter((c) => c.table === table.table && /^(LowCardinality\()?String\)?$/.test(c.type))) row[c.name] = `${c.name}-${person.raw}`;
-  // Now, not 1970: a table with a TTL (the audit log) would drop the row at once.
-  for (const c of columns.filter((c) => c.table === table.table && c.type.startsWith('DateTime'))) row[c.name] = new Date().toISOString().slice(0, 19).replace('T', ' ');
-  for (const { name, kind } of table.columns) {
-    row[name] = kind === 'identities' ? [person.identity] : kind === 'identity' ? person.identity : kind === 'profile' ? person.profile : kind === 'raw' ? person.raw : JSON.stringify({ userId: person.raw });
-  }
-  return row;
-}
 
 async function counts(tables: PersonTable[], person: PersonValues): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -51,45 +33,14 @@ async function totals(tables: PersonTable[]): Promise<Record<string, number>> {
   return out;
 }
 
-async function profileIdOf(identity: string): Promise<string> {
-  return eventually(`the profile of ${identity}`, async () => (await product.rows<{ p: string }>('SELECT profile_id AS p FROM {db}.identities FINAL WHERE identity = {i:String}', { i: identity }))[0]?.p);
-}
-
 describe('erasure in ClickHouse', { concurrency: false, timeout: 300_000 }, () => {
   let tables: PersonTable[];
   let adaValues: PersonValues;
   let bobValues: PersonValues;
 
   before(async () => {
-    product = await startProduct({ sources: [{ name: 'web', type: 'web' }, { name: 'shop', type: 'server', trackingPlan: { mode: 'dlq', events: PLAN } }] });
-    const stored = [
-      await send('/v1/page', { anonymousId: ada.anon, name: 'Home' }, 'web'),
-      await send('/v1/track', { userId: ada.user, event: 'Order Completed', properties: { revenue: 30 } }, 'shop'),
-      await send('/v1/identify', { anonymousId: bob.anon, userId: bob.user, traits: { email: bob.email } }, 'web'),
-      // Bob's event names Ada's user id as a value: it is Bob's, and stays.
-      await send('/v1/track', { userId: bob.user, event: 'Product Viewed', properties: { referrer: ada.user } }, 'shop'),
-    ];
-    await product.waitForEvents(stored);
-    // Two profiles until now; the identify merges them.
-    assert.notEqual(await profileIdOf(`anonymousId:${ada.anon}`), await profileIdOf(`userId:${ada.user}`));
-    stored.push(await send('/v1/identify', { anonymousId: ada.anon, userId: ada.user, traits: { email: ada.email, name: 'Ada' } }, 'web'));
-    const deadAda = await send('/v1/track', { userId: ada.user, event: 'Order Completed', properties: {} }, 'shop');
-    const deadBob = await send('/v1/track', { userId: bob.user, event: 'Order Completed', properties: { note: ada.user } }, 'shop');
-    await product.waitForEvents(stored);
-    await eventually('both dead letters mirrored', async () => Number((await product.rows<{ n: string }>('SELECT count() AS n FROM {db}.dead_letters WHERE message_id IN {ids:Array(String)}', { ids: [deadAda, deadBob] }))[0]!.n) === 2);
-    await eventually('one profile for Ada', async () => (await profileIdOf(`anonymousId:${ada.anon}`)) === (await profileIdOf(`userId:${ada.user}`)));
-    await eventually("Ada's profile built with her 3 events", async () => Number((await product.rows<{ n: string }>('SELECT event_count AS n FROM {db}.profiles FINAL WHERE deleted = 0 AND has(identities, {i:String})', { i: `email:${ada.email}` }))[0]?.n ?? 0) === 3);
-
-    tables = await storesOf(product.warehouse);
-    columns = await databaseColumns(product.warehouse);
-    const written = new Set(['events', 'identities', 'identity_edges', 'identity_traits', 'profiles', 'dead_letters']);
-    const adaProfile = await profileIdOf(`userId:${ada.user}`);
-    const bobProfile = await profileIdOf(`userId:${bob.user}`);
-    for (const t of tables.filter((t) => !written.has(t.table))) {
-      await product.warehouse.insert(t.table, [rowFor(t, { identity: `userId:${ada.user}`, profile: adaProfile, raw: ada.user }), rowFor(t, { identity: `userId:${bob.user}`, profile: bobProfile, raw: bob.user })]);
-    }
-    adaValues = await resolvePerson(product.warehouse, `email:${ada.email}`);
-    bobValues = await resolvePerson(product.warehouse, `userId:${bob.user}`);
+    product = await startProduct(SEEDED_SOURCES);
+    ({ tables, columns, adaValues, bobValues } = await seedPeople(product, ada, bob, send));
   });
   after(() => product?.close());
 
@@ -143,7 +94,7 @@ describe('erasure in ClickHouse', { concurrency: false, timeout: 300_000 }, () =
     const events = tables.find((t) => t.table === 'events')!;
     const receipt = signReceipt({ version: 1, id: `r2-${tag}`, namespace: 'test', database: product.database, mode: 'delete', requested: `userId:${ada.user}`, identities: adaValues.identities, profileIds: adaValues.profiles, stores: [{ table: 'events', columns: ['user_id'], before: 0, after: 0, statement: '', at: new Date().toISOString() }], topics: [], completedAt: new Date().toISOString() }, KEY);
     assert.equal((await verifyReceipt(product.warehouse, receipt, KEY)).ok, true);
-    await product.warehouse.insert('events', [rowFor(events, { identity: `userId:${ada.user}`, profile: adaValues.profiles[0]!, raw: ada.user })]);
+    await product.warehouse.insert('events', [rowFor(columns, events, { identity: `userId:${ada.user}`, profile: adaValues.profiles[0]!, raw: ada.user })]);
     const check = await verifyReceipt(product.warehouse, receipt, KEY);
     assert.equal(check.ok, false);
     assert.deepEqual(check.stores, [{ table: 'events', after: 0, now: 1, ok: false }]);

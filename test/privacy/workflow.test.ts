@@ -141,7 +141,7 @@ describe('erasePerson', { concurrency: false, timeout: 600_000 }, () => {
       assert.ok(receipt.stores.find((s) => s.table === 'events')!.before >= 3);
       assert.equal((await verifyReceipt(product.warehouse, receipt, KEY)).ok, true);
       const history = await handle.fetchHistory();
-      const resolved = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveErasure');
+      const resolved = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveRequestPerson');
       assert.equal(resolved.length, 1, 'the graph was resolved once, before the kill');
     } finally {
       child.kill('SIGKILL');

@@ -7,12 +7,13 @@ import type { Admin } from 'kafkajs';
 import type { ForgetCommand } from '../../api/control.ts';
 import { campaignWorkflowPrefix } from '../../api/workflows/activations.ts';
 import type { TopicNames } from '../../api/names.ts';
-import type { ErasureMode, ErasureReceipt, StoreReceipt } from '../../api/privacy.ts';
+import type { AccessExport, ErasureMode, ErasureReceipt, ExportFile, StoreReceipt } from '../../api/privacy.ts';
 import { IDENTITY_PATTERN } from '../../api/v1alpha1/privacyrequest.ts';
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import type { OutgoingRecord } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { eraseStore as eraseOneStore, resolvePerson, storesOf } from '../../lib/privacy/erase.ts';
+import { exportStore as exportOneStore, finishExport, NOT_EXPORTED } from '../../lib/privacy/export.ts';
 import { signReceipt } from '../../lib/privacy/receipt.ts';
 import type { PersonTable, PersonValues } from '../../lib/privacy/schema.ts';
 import { suppressionRecord } from '../../lib/privacy/suppressions.ts';
@@ -38,9 +39,9 @@ const IDENTITY = new RegExp(IDENTITY_PATTERN, 's');
 
 export function createActivities(deps: PrivacyDeps) {
   return {
-    async resolveErasure(input: { database: string; identity: string }): Promise<PersonValues> {
+    async resolveRequestPerson(input: { database: string; identity: string }): Promise<PersonValues> {
       if (!IDENTITY.test(input.identity)) {
-        throw ApplicationFailure.create({ type: 'InvalidErasureInput', nonRetryable: true, message: `identity: ${JSON.stringify(input.identity.slice(0, 80))} is not "<type>:<value>" (e.g. email:ada@example.com, userId:u-1)` });
+        throw ApplicationFailure.create({ type: 'InvalidPrivacyInput', nonRetryable: true, message: `identity: ${JSON.stringify(input.identity.slice(0, 80))} is not "<type>:<value>" (e.g. email:ada@example.com, userId:u-1)` });
       }
       return resolvePerson(deps.warehouse(input.database), input.identity);
     },
@@ -51,9 +52,11 @@ export function createActivities(deps: PrivacyDeps) {
       return input.identities.length;
     },
 
-    async listStores(input: { database: string }): Promise<PersonTable[]> {
+    /** Every store that can hold a person; for an access export, those an export reads (not pending exports). */
+    async listStores(input: { database: string; purpose?: 'erasure' | 'access' }): Promise<PersonTable[]> {
       try {
-        return await storesOf(deps.warehouse(input.database));
+        const stores = await storesOf(deps.warehouse(input.database));
+        return input.purpose === 'access' ? stores.filter((s) => !NOT_EXPORTED.includes(s.table)) : stores;
       } catch (err) {
         const message = (err as Error).message;
         if (message.includes('TABLES_WITHOUT_PEOPLE')) throw ApplicationFailure.create({ type: 'UndecidedTable', nonRetryable: true, message });
@@ -65,6 +68,16 @@ export function createActivities(deps: PrivacyDeps) {
       const receipt = await eraseOneStore(deps.warehouse(input.database), input.table, input.person, input.mode);
       deps.log.info({ table: receipt.table, before: receipt.before, after: receipt.after, kept: Boolean(receipt.kept) }, 'store erased');
       return receipt;
+    },
+
+    async exportStore(input: { database: string; table: PersonTable; person: PersonValues; requestId: string; expiresAt: string }): Promise<ExportFile> {
+      const file = await exportOneStore(deps.warehouse(input.database), input.table, input.person, input.requestId, input.expiresAt);
+      deps.log.info({ table: input.table.table, rows: file.rows, bytes: file.bytes }, 'store exported');
+      return file;
+    },
+
+    async finishExport(input: { summary: Omit<AccessExport, 'files' | 'bytes'>; stores: ExportFile[] }): Promise<AccessExport> {
+      return finishExport(deps.warehouse(input.summary.database), input.summary, input.stores);
     },
 
     /** Cancels the person's campaigns waiting to send (campaign-<namespace>-<activation>-<identity>). */
