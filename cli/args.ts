@@ -25,6 +25,8 @@ const OPTIONS = {
   reference: { type: 'string' },
   name: { type: 'string' },
   receipt: { type: 'string' },
+  out: { type: 'string' },
+  'expires-in-hours': { type: 'string' },
 } as const;
 
 export type Values = Record<string, string | boolean | undefined>;

@@ -7,7 +7,7 @@ import { importFile } from './import.ts';
 import { roundtrip } from './check.ts';
 import { listDeadLetters, replayDeadLetters, replayReport } from './dlq.ts';
 import { showIdentity, unmerge } from './identity.ts';
-import { erase, verify, verifyReport } from './privacy.ts';
+import { access, download, erase, verify, verifyReport } from './privacy.ts';
 import { ResolveError, checkSource, resolvePipeline, resolveStore, sourceTopics, type NamespaceObjects } from './resolve.ts';
 import type { Target } from './target.ts';
 
@@ -124,13 +124,28 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
       console.log(`erased: PrivacyRequest ${name} in namespace ${namespace}: ${s.identities} identities, ${s.rowsDeleted} rows deleted from ${s.stores} stores in ${elapsed(started)}; signed receipt in ${receiptFile} (uspa privacy verify ${receiptFile})`);
       return 0;
     }
+    if (args[0] === 'access' && args[1]) {
+      needEnv('CLICKHOUSE_URL');
+      const timeout = str(values, 'timeout');
+      const hours = str(values, 'expires-in-hours');
+      const { name, request, file, bytes } = await access(kc, { namespace, identity: args[1], reference: str(values, 'reference'), name: str(values, 'name'), out: str(values, 'out'), expiresInHours: hours === undefined ? undefined : Number(hours), timeoutMs: timeout ? Number(timeout) * 1000 : undefined, progress: (l) => process.stderr.write(`privacy: ${l}\n`) });
+      const e = request.status!.export!;
+      console.log(`exported: PrivacyRequest ${name} in namespace ${namespace}: ${e.identities.length} identities, ${e.files.length} files (${e.files.filter((f) => f.table).reduce((n, f) => n + f.rows, 0)} rows) in ${elapsed(started)}; downloaded once into ${file} (${bytes} bytes, tar.gz; README.md inside says what each file is)`);
+      return 0;
+    }
+    if (args[0] === 'download' && args[1]) {
+      needEnv('CLICKHOUSE_URL');
+      const { file, bytes } = await download(kc, namespace, args[1], str(values, 'out'));
+      console.log(`downloaded: the export of PrivacyRequest ${args[1]} into ${file} (${bytes} bytes); it cannot be downloaded again`);
+      return 0;
+    }
     if (args[0] === 'verify' && args[1]) {
       needEnv('CLICKHOUSE_URL');
       const { receipt, check } = await verify(kc, args[1], str(values, 'namespace'));
       console.log(verifyReport(args[1], receipt, check));
       return check.ok ? 0 : 1;
     }
-    throw new UsageError('usage: uspa privacy erase <identity> [-n namespace] [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file] | uspa privacy verify <receipt.json> [-n namespace]');
+    throw new UsageError('usage: uspa privacy erase <identity> [-n namespace] [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file] | uspa privacy access <identity> [-n namespace] [--reference text] [--expires-in-hours N] [--out file] | uspa privacy download <request> [-n namespace] [--out file] | uspa privacy verify <receipt.json> [-n namespace]');
   }
   throw new UsageError(`unknown command ${group}`);
 }

@@ -38,6 +38,11 @@ const USAGE = `usage: uspa <command>
   uspa privacy erase <identity> [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file]
                       erase a person (their whole identity graph) through a PrivacyRequest; waits for
                       the signed receipt and writes it to a file (default <request>-receipt.json)
+  uspa privacy access <identity> [--reference text] [--expires-in-hours N] [--out file]
+                      export everything held on a person through a PrivacyRequest (action access);
+                      waits for the export and downloads it once (default export-<request>.tar.gz)
+  uspa privacy download <request> [--out file]
+                      the one download of an access request's export made another way (kubectl, API)
   uspa privacy verify <receipt.json>
                       check the receipt's signature with the namespace key and re-count the rows
   uspa check roundtrip -n <ns> --source <s> [--url <collector>] [--timeout <seconds>]

@@ -235,6 +235,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/privacy-requests/{name}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an access request's export, once (tar.gz)
+         * @description The archive of everything held on the person: README.md, manifest.json (every file with rows, bytes and SHA-256), person.json and stores/<table>.ndjson for each store. It can be downloaded once, until status.export.expiresAt; after that (or a second time) the answer is 410 and a new access request makes a new export.
+         *
+         *     Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         */
+        get: operations["downloadPrivacyExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/profiles/{identity}": {
         parameters: {
             query?: never;
@@ -434,7 +456,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "unauthenticated" | "key_expired" | "forbidden" | "origin_not_allowed" | "not_found" | "conflict" | "rate_limited" | "unavailable" | "internal";
+                code: "invalid_request" | "unauthenticated" | "key_expired" | "forbidden" | "origin_not_allowed" | "not_found" | "conflict" | "gone" | "rate_limited" | "unavailable" | "internal";
                 /** @description The input to blame: query.<name>, path.<name>, body.<path>, header.<name> */
                 field?: string;
                 message: string;
@@ -2459,7 +2481,8 @@ export interface operations {
                             resourceVersion: string;
                             spec: {
                                 /** @enum {string} */
-                                action?: "erase";
+                                action?: "erase" | "access";
+                                expiresInHours?: number;
                                 identity: string;
                                 /** @enum {string} */
                                 mode?: "suppress" | "delete" | "suppress_with_delete";
@@ -2480,6 +2503,9 @@ export interface operations {
                                     status: "True" | "False" | "Unknown";
                                     type: string;
                                 }[];
+                                export?: {
+                                    [key: string]: unknown;
+                                };
                                 identities?: number;
                                 observedGeneration?: number;
                                 /** @enum {string} */
@@ -2573,7 +2599,8 @@ export interface operations {
                     name: string;
                     spec: {
                         /** @enum {string} */
-                        action?: "erase";
+                        action?: "erase" | "access";
+                        expiresInHours?: number;
                         identity: string;
                         /** @enum {string} */
                         mode?: "suppress" | "delete" | "suppress_with_delete";
@@ -2600,7 +2627,8 @@ export interface operations {
                         resourceVersion: string;
                         spec: {
                             /** @enum {string} */
-                            action?: "erase";
+                            action?: "erase" | "access";
+                            expiresInHours?: number;
                             identity: string;
                             /** @enum {string} */
                             mode?: "suppress" | "delete" | "suppress_with_delete";
@@ -2621,6 +2649,9 @@ export interface operations {
                                 status: "True" | "False" | "Unknown";
                                 type: string;
                             }[];
+                            export?: {
+                                [key: string]: unknown;
+                            };
                             identities?: number;
                             observedGeneration?: number;
                             /** @enum {string} */
@@ -2734,7 +2765,8 @@ export interface operations {
                         resourceVersion: string;
                         spec: {
                             /** @enum {string} */
-                            action?: "erase";
+                            action?: "erase" | "access";
+                            expiresInHours?: number;
                             identity: string;
                             /** @enum {string} */
                             mode?: "suppress" | "delete" | "suppress_with_delete";
@@ -2755,6 +2787,9 @@ export interface operations {
                                 status: "True" | "False" | "Unknown";
                                 type: string;
                             }[];
+                            export?: {
+                                [key: string]: unknown;
+                            };
                             identities?: number;
                             observedGeneration?: number;
                             /** @enum {string} */
@@ -2888,6 +2923,100 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadPrivacyExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive (application/gzip: a tar.gz). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such PrivacyRequest. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an access request, not done yet, or failed (error.message says which). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Downloaded already, or expired: make a new access request. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

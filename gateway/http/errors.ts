@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'origin_not_allowed',
   'not_found',
   'conflict',
+  'gone',
   'rate_limited',
   'unavailable',
   'internal',

@@ -56,7 +56,7 @@ export class CustomResources<R extends CustomResource<unknown, unknown> = Custom
 
   /** A JSON merge patch (RFC 7386) of the object, refused with 409 unless it is at resourceVersion. */
   async mergePatch(name: string, patch: Record<string, unknown>, resourceVersion: string): Promise<R> {
-    const body = { ...patch, metadata: { resourceVersion } };
+    const body = { ...patch, metadata: { ...(patch.metadata as Record<string, unknown> | undefined), resourceVersion } };
     return (await this.api.patchNamespacedCustomObject({ ...this.where, name, body, fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as R;
   }
 

@@ -7,8 +7,9 @@ import { profileOperations } from './profiles.ts';
 import { recommendationOperations } from './recommendations.ts';
 import { whoami } from './whoami.ts';
 import { pipelineOperations } from './pipelines.ts';
+import { privacyOperations } from './privacy.ts';
 import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...pipelineOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx)];
 }

@@ -52,9 +52,9 @@ test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and A
     for (const verb of ['create', 'update', 'patch', 'delete']) assert.ok(!can(resource, verb), `${resource} ${verb}`);
   }
   for (const resource of ['segments', 'activations']) for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) assert.ok(can(resource, verb), `${resource} ${verb}`);
-  // A PrivacyRequest is made and withdrawn, never edited.
-  for (const verb of ['get', 'list', 'watch', 'create', 'delete']) assert.ok(can('privacyrequests', verb), `privacyrequests ${verb}`);
-  for (const verb of ['update', 'patch']) assert.ok(!can('privacyrequests', verb), `privacyrequests ${verb}`);
+  // A PrivacyRequest is made, withdrawn and (an annotation) marked downloaded; never replaced. Its spec is immutable (CEL).
+  for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete']) assert.ok(can('privacyrequests', verb), `privacyrequests ${verb}`);
+  assert.ok(!can('privacyrequests', 'update'), 'privacyrequests update');
   assert.ok(!JSON.stringify(role.rules).includes('secrets'), 'no Secrets');
   assert.ok(!role.rules!.some((r) => r.apiGroups!.includes('') || r.verbs.includes('*') || r.resources!.includes('*')));
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'uspa-api', namespace: 'shop' }]);

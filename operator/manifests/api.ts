@@ -97,13 +97,14 @@ export function apiManifests(namespace: string, pipelines: Pipeline[], sources: 
 /**
  * What the gateway may do in its namespace: read ApiKeys (it checks presented keys against their
  * status.keyHash, so it never needs the Secrets), Pipelines and Sources; manage Segments and
- * Activations for its clients; make, read and withdraw PrivacyRequests (never edit one). No
+ * Activations for its clients; make, read and withdraw PrivacyRequests, and mark an access export
+ * downloaded (an annotation: the API server refuses any change of a request's spec). No
  * Secrets: a key is never read back from its Secret.
  */
 export function apiRole(): V1Role['rules'] {
   return [
     { apiGroups: ['uspa.tech'], resources: ['apikeys', 'pipelines', 'sources'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['uspa.tech'], resources: ['segments', 'activations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-    { apiGroups: ['uspa.tech'], resources: ['privacyrequests'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+    { apiGroups: ['uspa.tech'], resources: ['privacyrequests'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   ];
 }

@@ -1,7 +1,8 @@
 // PrivacyRequest on the real API server, with the operator and its privacy worker running as a pod
 // of the local runtime: the request is carried out by the namespace's privacy worker, its status
-// follows, the signed receipt lands in status and verifies with the key the operator made; the API
-// server refuses a malformed identity and any change to a request.
+// follows, the signed receipt lands in status and verifies with the key the operator made; an
+// access request's export is downloaded once by the CLI; the API server refuses a malformed
+// identity and any change to a request.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -75,11 +76,30 @@ spec:
     const bob = await h.warehouse.query<{ n: string }>("SELECT count() AS n FROM {db}.events WHERE user_id = 'bob'");
     assert.equal(Number(bob[0]!.n), 1, "Bob's event stays");
     const table = await kubectl(['get', 'privacyrequests.uspa.tech', 'ada', '-n', h.namespace]);
-    assert.match(table, /ada\s+suppress_with_delete\s+Completed\s+done\s+3\s+True/);
+    assert.match(table, /ada\s+erase\s+Completed\s+done\s+3\s+True/, 'no mode given: the operator applies suppress_with_delete (the receipt says so)');
     const events = await kubectl(['get', 'events', '-n', h.namespace, '--field-selector', 'reason=Completed,involvedObject.name=ada', '-o', 'jsonpath={.items[*].message}']);
     assert.match(events, /2 identities, 3 rows deleted/);
     assert.ok(!events.includes('ada@example.com'), 'the Event names no identity');
     await eventually('the privacy worker Deployment owned by the requests', async () => ((await h.apps.readNamespacedDeployment({ name: workerWorkload('privacy'), namespace: h.namespace })).metadata?.ownerReferences ?? []).some((o) => o.kind === 'PrivacyRequest'));
+  });
+
+  test('uspa privacy access follows an access request to its export and downloads it once; a second download is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uspa-export-'));
+    const file = join(dir, 'bob.tar.gz');
+    const exported = await uspa(['privacy', 'access', 'email:bob@example.com', '-n', h.namespace, '--name', 'bob-access', '--reference', 'ticket-4713', '--out', file]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /^exported: PrivacyRequest bob-access in namespace \S+: 2 identities, \d+ files \(3 rows\) in .*; downloaded once into .*bob\.tar\.gz/m);
+    assert.match(exported.stderr, /privacy: Running: exporting/);
+    const listing = await new Promise<string>((resolve, reject) => execFile('tar', ['-tzf', file], (err, out) => (err ? reject(err) : resolve(out))));
+    for (const f of ['README.md', 'manifest.json', 'person.json', 'stores/events.ndjson', 'stores/identities.ndjson']) assert.ok(listing.includes(`export-bob-access/${f}`), `${f} in the archive: ${listing}`);
+    const events = await new Promise<string>((resolve, reject) => execFile('tar', ['-xzOf', file, 'export-bob-access/stores/events.ndjson'], (err, out) => (err ? reject(err) : resolve(out))));
+    assert.match(events, /"message_id":"m-bob"/);
+    assert.ok(!events.includes('m-ada'), 'nobody else');
+    const table = await kubectl(['get', 'privacyrequests.uspa.tech', 'bob-access', '-n', h.namespace]);
+    assert.match(table, /bob-access\s+access\s+Completed\s+done\s+True/);
+    const again = await uspa(['privacy', 'download', 'bob-access', '-n', h.namespace, '--out', join(dir, 'again.tar.gz')]);
+    assert.equal(again.code, 1, again.stdout);
+    assert.match(again.stderr, /was downloaded at .*; it is downloaded once/);
   });
 
   test('uspa privacy erase follows the request to its receipt; verify checks it, and a tampered copy fails', async () => {
