@@ -9,6 +9,7 @@ import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType, type
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
+import { eventGrants, withoutPurpose } from '../lib/consent.ts';
 import { directIdentities, type SuppressionList } from '../lib/privacy/suppressions.ts';
 import { LIMITS, contentMessageId, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
 import { readJsonBody, type ReadBody } from './body.ts';
@@ -80,12 +81,24 @@ export function createCollector(deps: CollectorDeps): Express {
   new Gauge({ name: 'uspa_collector_suppressed_identities', help: 'Identities on the suppression list this collector holds', registers: [registry], collect() { this.set(deps.suppressions?.size ?? 0); } });
   mountProbes(app, registry, { ready: () => (sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
 
-  /** The events to store: those carrying a suppressed identity are left out and counted. */
-  function unsuppressed(source: CollectorSource, events: CanonicalEvent[]): CanonicalEvent[] {
+  const withoutConsent = new Counter({ name: 'uspa_collector_events_without_consent_total', help: 'Events answered 200 and not stored: their Source requires a consent purpose (spec.consent.purpose) the event does not grant', labelNames: ['source', 'purpose'], registers: [registry] });
+
+  /**
+   * The events to store: those carrying a suppressed identity, and those not granting the purpose
+   * their Source requires, are left out and counted (answered 200 all the same: a retry would not
+   * help); of the latter, a consent update is kept stripped to the consent it states.
+   */
+  function storable(source: CollectorSource, events: CanonicalEvent[]): CanonicalEvent[] {
     const list = deps.suppressions;
-    if (!list) return events;
-    const kept = events.filter((e) => !list.has(directIdentities(e)));
+    let kept = list ? events.filter((e) => !list.has(directIdentities(e))) : events;
     if (kept.length < events.length) suppressed.inc({ source: source.name }, events.length - kept.length);
+    const purpose = source.spec.consent?.purpose;
+    if (purpose) {
+      const consented = kept.flatMap((e) => (eventGrants(e, purpose) ? [e] : (withoutPurpose(e) ?? [])));
+      const dropped = kept.length - kept.filter((e) => eventGrants(e, purpose)).length;
+      if (dropped) withoutConsent.inc({ source: source.name, purpose }, dropped);
+      kept = consented;
+    }
     return kept;
   }
 
@@ -129,7 +142,7 @@ export function createCollector(deps: CollectorDeps): Express {
       }
       await admit(source, results.length);
       const refused = results.flatMap((r, i) => (r.ok ? [] : [refusedLetter(source, read, i, r)]));
-      const events = unsuppressed(source, results.flatMap((r) => (r.ok ? [r.event] : [])));
+      const events = storable(source, results.flatMap((r) => (r.ok ? [r.event] : [])));
       await deliver(source, events, refused);
       for (const e of events) accepted.inc({ source: source.name, type: e.type });
       if (refused.length) {
@@ -163,7 +176,7 @@ export function createCollector(deps: CollectorDeps): Express {
       const result = normalizeEvent(mapped.type, mapped.body, { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => contentMessageId(source.keyDigest, read.value) });
       if (!result.ok) throw new HttpError(400, 'the mapped webhook event is invalid', result.errors);
       await admit(source, 1);
-      const events = unsuppressed(source, [result.event]);
+      const events = storable(source, [result.event]);
       await deliver(source, events, []);
       for (const e of events) accepted.inc({ source: source.name, type: e.type });
       res.json({ success: true, messageId: result.event.messageId });

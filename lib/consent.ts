@@ -1,6 +1,8 @@
 // Consent as the profile states it: one reading of the traits for every component, so the
 // activations worker's sends and the API's profile view can never disagree on what a person granted.
-import type { Json, JsonObject } from '../api/event.ts';
+// The pipeline records each purpose's newest statement, from any channel, as trait consent_<purpose>,
+// which is read first.
+import type { CanonicalEvent, Json, JsonObject } from '../api/event.ts';
 
 const GRANTED = new Set(['true', 'granted', 'yes', 'opt-in', 'opted-in', '1']);
 const DENIED = new Set(['false', 'denied', 'no', 'opt-out', 'opted-out', '0']);
@@ -20,10 +22,13 @@ export function objectAt(value: Json | undefined): JsonObject | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
+/** The trait the pipeline keeps a purpose's newest statement in. */
+export const consentTrait = (purpose: string): string => `consent_${purpose}`;
+
 /** What the traits alone say of one category: undefined when they say nothing. */
 function fromTraits(traits: JsonObject, category: string): boolean | undefined {
   const consent = objectAt(traits.consent);
-  const candidates = [consent?.[category], objectAt(consent?.categoryPreferences)?.[category], traits[`consent_${category}`]];
+  const candidates = [traits[consentTrait(category)], consent?.[category], objectAt(consent?.categoryPreferences)?.[category]];
   for (const c of candidates) {
     const v = consentValue(c);
     if (v !== undefined) return v;
@@ -59,4 +64,58 @@ export function consentStates(traits: JsonObject): Record<string, boolean> {
     if (v !== undefined) states[category] = v;
   }
   return states;
+}
+
+/** Where a consent statement came from: the event's context (Segment's consent spec) or traits sent with it. */
+export type ConsentChannel = 'context' | 'traits';
+
+export interface ConsentStatement {
+  purpose: string;
+  granted: boolean;
+  channel: ConsentChannel;
+}
+
+/** Every purpose a traits object states, with its state (values that say neither yes nor no are left out). */
+function statedIn(traits: JsonObject | undefined): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  if (!traits) return out;
+  for (const [purpose, granted] of Object.entries(consentStates(traits))) out.set(purpose, granted);
+  return out;
+}
+
+/**
+ * What one event says about consent, per purpose: `context.consent.categoryPreferences` (Segment's
+ * consent spec, sent by its SDKs and by /uspa.js with every event), and consent traits of an
+ * identify or of `context.traits`. When both speak of a purpose, the traits (an explicit identify)
+ * win. Purposes are limited to `declared` when given.
+ */
+export function consentStatements(event: Pick<CanonicalEvent, 'type' | 'traits' | 'context'>, declared?: ReadonlySet<string>): ConsentStatement[] {
+  const out = new Map<string, ConsentStatement>();
+  const preferences = objectAt(objectAt(event.context.consent)?.categoryPreferences);
+  for (const [purpose, value] of Object.entries(preferences ?? {})) {
+    const granted = consentValue(value);
+    if (granted !== undefined) out.set(purpose, { purpose, granted, channel: 'context' });
+  }
+  const traits = { ...(objectAt(event.context.traits) ?? {}), ...(event.type === 'identify' ? event.traits : {}) };
+  for (const [purpose, granted] of statedIn(traits)) out.set(purpose, { purpose, granted, channel: 'traits' });
+  return [...out.values()].filter((s) => !declared || declared.has(s.purpose)).sort((a, b) => a.purpose.localeCompare(b.purpose));
+}
+
+/** Whether the event itself grants the purpose (collection that requires one): silence is no consent. */
+export function eventGrants(event: Pick<CanonicalEvent, 'type' | 'traits' | 'context'>, purpose: string): boolean {
+  return consentStatements(event).find((s) => s.purpose === purpose)?.granted ?? false;
+}
+
+/** The track a client sends when a person changes their consent (Segment's name; /uspa.js sends it too). */
+export const CONSENT_UPDATED = 'Segment Consent Preference Updated';
+
+/**
+ * What a Source that requires a purpose keeps of an event that does not grant it: nothing, except
+ * a consent update, which is the record of the refusal itself. Of that, only who, when and the
+ * consent: no properties, traits, page, device or IP.
+ */
+export function withoutPurpose<E extends CanonicalEvent>(event: E): E | undefined {
+  if (event.type !== 'track' || event.event !== CONSENT_UPDATED) return undefined;
+  const consent = objectAt(event.context.consent);
+  return { ...event, properties: {}, traits: {}, context: consent ? { consent } : {} };
 }

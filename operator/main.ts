@@ -159,6 +159,8 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     controllers.Pipeline.enqueue(ns, p.metadata?.name);
     // The first Pipeline starts the namespace's API gateway and the last one ends it: ApiKeys say so.
     for (const k of caches.apikeys.list(ns)) controllers.ApiKey.enqueue(ns, k.metadata.name);
+    // A Source's required consent purpose must be declared by the Pipelines reading it.
+    for (const s of p.spec?.sources ?? []) controllers.Source.enqueue(ns, s);
   });
   caches.apikeys.onChange((k) => controllers.ApiKey.enqueue(k.metadata?.namespace, k.metadata?.name));
   caches.privacyrequests.onChange((r) => controllers.PrivacyRequest.enqueue(r.metadata?.namespace, r.metadata?.name));

@@ -279,6 +279,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/profiles/{identity}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A profile's consent per purpose, and every change of it
+         * @description The purposes the namespace's Pipelines declare (spec.consent.purposes), each granted, denied or unknown (unknown is no consent) as the profile holds it now, and the history of statements recorded for the profile's identities, newest first (at most 1000): when, granted or not, from which Source and channel (context: context.consent.categoryPreferences; traits: consent traits).
+         *
+         *     Permission `profiles:read` (read a profile: traits, identities, computed traits, persona, segments, consent): roles admin, marketer, analyst, privacy, reader.
+         */
+        get: operations["getProfileConsent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/profiles/{identity}/decisions": {
         parameters: {
             query?: never;
@@ -3124,6 +3146,101 @@ export interface operations {
                          * @description When the pipeline last rebuilt the profile.
                          */
                         updatedAt: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProfileConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Consent now, and its history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        history: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @enum {string} */
+                            channel: "context" | "traits";
+                            granted: boolean;
+                            messageId: string;
+                            purpose: string;
+                            source: string;
+                        }[];
+                        profileId: string;
+                        purposes: {
+                            description: string | null;
+                            name: string;
+                            /** @enum {string} */
+                            state: "granted" | "denied" | "unknown";
+                        }[];
                     };
                 };
             };

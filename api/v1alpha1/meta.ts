@@ -228,6 +228,9 @@ export function anyValue(description: string): JSONSchemaProps {
 // Shared field schemas
 
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+/** A consent purpose's name: how Segment's consent spec and our traits (consent_<purpose>) name it. */
+export const PURPOSE_PATTERN = '^[A-Za-z][A-Za-z0-9_-]{0,62}$';
 export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const DURATION = '^([0-9]+(ms|s|m|h|d))+$';
 

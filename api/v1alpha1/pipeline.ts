@@ -2,6 +2,7 @@
 // and writes events and profiles to ClickHouse.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
+  PURPOSE_PATTERN,
   type API_VERSION,
   type CommonSpec,
   type CommonStatus,
@@ -69,7 +70,20 @@ export interface PipelineSpec extends CommonSpec {
   resources?: ResourceRequirements;
   /** How long stored events are kept, by event time: a duration ("730d") or "forever". */
   retention?: string;
+  consent?: PipelineConsent;
 }
+
+/** The purposes people consent to (or not) in this Pipeline's events: recorded per person, enforced where data is used. */
+export interface PipelineConsent {
+  purposes: ConsentPurpose[];
+}
+
+export interface ConsentPurpose {
+  /** As events name it in context.consent.categoryPreferences (e.g. analytics, marketing). */
+  name: string;
+  description?: string;
+}
+
 
 export interface PipelineStatus extends CommonStatus {
   replicas?: number;
@@ -216,6 +230,21 @@ const pipelineSpec = specSchema<PipelineSpec>('Desired state of the Pipeline.', 
   retention: string(
     'How long stored events are kept, by event time (a ClickHouse TTL on the events table, applied to events already stored too): a duration such as "730d" (2 years, the default) or "90d" (units ms, s, m, h, d), or "forever". The Pipelines of a namespace share its events table, which keeps events as long as the longest retention among them (forever if one says forever); status.retention shows what is in force.',
     { maxLength: 32, pattern: `^forever$|${DURATION}`, default: PIPELINE_DEFAULTS.retention },
+  ),
+  consent: object<PipelineConsent>(
+    'Consent per purpose. The purposes declared here are recorded for each person from the events (context.consent.categoryPreferences, Segment\'s consent spec, and consent traits): every change is kept in the consent_history table, the newest state is the profile\'s trait consent_<purpose>. A Source may require one for collection (spec.consent.purpose); Activations send only with theirs (spec.consent.category).',
+    {
+      purposes: required(
+        array(
+          'The purposes, e.g. analytics, marketing, personalization. Statements about other purposes are not recorded.',
+          object<ConsentPurpose>('One purpose.', {
+            name: required(string('As events name it in context.consent.categoryPreferences, e.g. marketing.', { minLength: 1, maxLength: 63, pattern: PURPOSE_PATTERN })),
+            description: string('What it is for, as people are told (shown with their consent).', { maxLength: 256 }),
+          }),
+          { minItems: 1, maxItems: 32, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+        ),
+      ),
+    },
   ),
   resources: object<ResourceRequirements>('CPU and memory of the worker container, as in a Pod\'s resources (e.g. requests: {cpu: 250m, memory: 512Mi}). Unset by default.', {
     limits: quantities('Most compute resources the worker may use, e.g. memory: 1Gi.'),

@@ -6,6 +6,7 @@ import {
   type CommonSpec,
   type CommonStatus,
   type SecretKeyRef,
+  PURPOSE_PATTERN,
   customResourceDefinition,
   enumOf,
   freeformObject,
@@ -77,6 +78,8 @@ export interface RateLimit {
 
 export interface SourceConsent {
   required: boolean;
+  /** Collect only events that grant this purpose (declared by the Pipeline reading the Source). */
+  purpose?: string;
 }
 
 export interface SourceSpec extends CommonSpec {
@@ -195,6 +198,10 @@ const sourceSpec = specSchema<SourceSpec>(
     ),
     consent: object<SourceConsent>('Consent handling for this Source.', {
       required: required(boolean('When true, the /uspa.js snippet sends and stores nothing (no events, no anonymous id, no cookie) until the visitor has consented.')),
+      purpose: string(
+        'Collect only events that grant this purpose in context.consent.categoryPreferences (or consent traits sent with them); the others are answered 200 so clients do not retry, not stored, and counted (uspa_collector_events_without_consent_total). Silence is no consent. A purpose the Pipelines reading the Source declare (spec.consent.purposes).',
+        { minLength: 1, maxLength: 63, pattern: PURPOSE_PATTERN },
+      ),
     }),
     webhook,
   },

@@ -17,7 +17,12 @@
  *   <script async src="https://collector.example/uspa.js"></script>
  *
  * API: load(options), page(name?, properties?), track(event, properties?), identify(userId, traits?),
- * consent(granted), reset(), flush() → Promise, anonymousId() → string.
+ * consent(granted | { purpose: boolean, … }), reset(), flush() → Promise, anonymousId() → string.
+ *
+ * consent({ analytics: true, marketing: false }) states consent per purpose: every event then carries
+ * it as context.consent.categoryPreferences (Segment's consent spec), and the change itself is sent
+ * as a track "Segment Consent Preference Updated", even when every purpose is refused, so the
+ * withdrawal is recorded too. Refusing every purpose then works as consent(false).
  */
 // ES2017 has no optional catch binding (`catch {}`), so some catch clauses name an error they ignore.
 /* eslint-disable @typescript-eslint/no-unused-vars */
@@ -26,7 +31,8 @@
 
   var VERSION = '0.1.0';
   var DEFAULTS = { writeKey: '', host: '', consentRequired: false, trackClicks: false, flushAt: 20, flushIntervalMs: 2000 };
-  var KEYS = { aid: 'uspa_aid', userId: 'uspa_user_id', traits: 'uspa_traits', queue: 'uspa_queue', consent: 'uspa_consent' };
+  var KEYS = { aid: 'uspa_aid', userId: 'uspa_user_id', traits: 'uspa_traits', queue: 'uspa_queue', consent: 'uspa_consent', purposes: 'uspa_consent_purposes' };
+  var CONSENT_UPDATED = 'Segment Consent Preference Updated';
   var COOKIE_MAX_AGE = 365 * 24 * 3600;
   // The collector refuses events over 32 KiB (413). A keepalive fetch or a beacon may carry at
   // most 64 KiB, so a batch stays under 60 KB.
@@ -46,7 +52,7 @@
 
   var config = null; // Set by load(). Until then, calls wait in `pending`.
   var pending = [];
-  var state = { aid: '', userId: null, traits: {}, consent: null, queue: [] };
+  var state = { aid: '', userId: null, traits: {}, consent: null, purposes: null, queue: [] };
   var timer = null;
   var retryAt = 0; // While we back off, reaching flushAt does not force an early retry.
   var attempts = 0;
@@ -138,6 +144,7 @@
   function build(type, fields) {
     var event = { type: type, messageId: uuid(), timestamp: new Date().toISOString(), anonymousId: state.aid, context: context() };
     if (state.userId) event.userId = state.userId;
+    if (state.purposes) event.context.consent = { categoryPreferences: Object.assign({}, state.purposes) };
     return Object.assign(event, fields);
   }
 
@@ -156,6 +163,25 @@
     persistQueue();
     if (state.queue.length >= config.flushAt && Date.now() >= retryAt) flush();
     else schedule(config.flushIntervalMs);
+  }
+
+  // Consent per purpose. The decision is stored (as the plain yes/no is) and announced to the collector.
+  function statePurposes(preferences) {
+    var clean = {};
+    Object.keys(preferences).forEach(function (k) { if (typeof preferences[k] === 'boolean') clean[k] = preferences[k]; });
+    var any = Object.keys(clean).some(function (k) { return clean[k]; });
+    state.purposes = clean;
+    write(KEYS.purposes, JSON.stringify(clean));
+    var update = build('track', { event: CONSENT_UPDATED, properties: {} });
+    if (any) {
+      api.consent(true);
+      enqueue(update);
+      flush();
+    } else {
+      // Sent once, outside the queue: after it nothing else is, and nothing is kept.
+      if (config) send([update]);
+      api.consent(false);
+    }
   }
 
   function schedule(ms) {
@@ -310,6 +336,8 @@
     config = c;
 
     state.consent = read(KEYS.consent); // 'granted' | 'denied' | null
+    var purposes = readJson(KEYS.purposes, null);
+    state.purposes = isObject(purposes) ? purposes : null;
     if (allowed()) {
       state.aid = read(KEYS.aid) || readCookie(KEYS.aid) || uuid();
       state.userId = read(KEYS.userId);
@@ -373,6 +401,7 @@
       enqueue(build('identify', { traits: state.traits }));
     }),
     consent: method('consent', function (granted) {
+      if (isObject(granted)) return statePurposes(granted);
       state.consent = granted ? 'granted' : 'denied';
       write(KEYS.consent, state.consent); // The decision itself is the one thing stored on a "no".
       if (granted) {

@@ -347,5 +347,68 @@ export function profileOperations(ctx: GatewayContext) {
       };
     },
   });
-  return [get, events, decisions];
+  const consent = operation<{ identity: string }>({
+    id: 'getProfileConsent',
+    method: 'get',
+    path: '/v1/profiles/{identity}/consent',
+    summary: "A profile's consent per purpose, and every change of it",
+    description:
+      'The purposes the namespace\'s Pipelines declare (spec.consent.purposes), each granted, denied or unknown (unknown is no consent) as the profile holds it now, and the history of statements recorded for the profile\'s identities, newest first (at most 1000): when, granted or not, from which Source and channel (context: context.consent.categoryPreferences; traits: consent traits).',
+    tag: 'profiles',
+    permission: 'profiles:read',
+    audit: 'read',
+    params: IDENTITY_PARAM as never,
+    responses: {
+      200: {
+        description: 'Consent now, and its history.',
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['profileId', 'purposes', 'history'],
+          properties: {
+            profileId: { type: 'string' },
+            purposes: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['name', 'description', 'state'],
+                properties: { name: { type: 'string' }, description: { type: ['string', 'null'] }, state: { type: 'string', enum: ['granted', 'denied', 'unknown'] } },
+              },
+            },
+            history: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['purpose', 'granted', 'at', 'source', 'channel', 'messageId'],
+                properties: { purpose: { type: 'string' }, granted: { type: 'boolean' }, at: { type: 'string', format: 'date-time' }, source: { type: 'string' }, channel: { type: 'string', enum: ['context', 'traits'] }, messageId: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    async handler({ params, subject }) {
+      const doc = await loadProfile(ctx, params.identity);
+      subject(doc.profileId);
+      const declared = new Map<string, string | null>();
+      for (const p of ctx.config.pipelines) for (const purpose of p.consent?.purposes ?? []) if (!declared.has(purpose.name)) declared.set(purpose.name, purpose.description ?? null);
+      const rows = await ctx.warehouse.query<{ purpose: string; granted: number; at: string; source: string; channel: 'context' | 'traits'; message_id: string }>(
+        `SELECT purpose, granted, toString(at) AS at, source, channel, message_id FROM {db}.consent_history FINAL
+         WHERE identity IN {identities:Array(String)} ORDER BY at DESC, message_id DESC LIMIT 1000`,
+        { identities: doc.identities },
+      );
+      const state = (name: string) => (doc.consent[name] === true ? 'granted' : doc.consent[name] === false ? 'denied' : 'unknown');
+      return {
+        body: {
+          profileId: doc.profileId,
+          purposes: [...declared].map(([name, description]) => ({ name, description, state: state(name) })),
+          history: rows.map((r) => ({ purpose: r.purpose, granted: Number(r.granted) === 1, at: isoTime(r.at), source: r.source, channel: r.channel, messageId: r.message_id })),
+        },
+      };
+    },
+  });
+
+  return [get, events, decisions, consent];
 }

@@ -2,7 +2,7 @@
 // namespace's shared collector. Topics are external, so a finalizer deletes them with the Source.
 import { randomBytes } from 'node:crypto';
 import { deleteTopics, ensureTopics } from '../../lib/kafka.ts';
-import type { Source, SourceStatus } from '../../api/v1alpha1/index.ts';
+import type { Pipeline, Source, SourceStatus } from '../../api/v1alpha1/index.ts';
 import { collectorManifests, secretRefOf } from '../manifests/collector.ts';
 import { COLLECTOR, FINALIZER, PART_OF, deadLetterTopic, sourceTopic, writeKeySecret } from '../../api/names.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
@@ -10,6 +10,17 @@ import { deploymentAvailable, freshest } from '../manifests/workload.ts';
 import { type OperatorContext, SECRET_RECHECK_MS, isDeleting } from '../context.ts';
 import { apiMessage, ownerRef } from '../../lib/kubernetes/apply.ts';
 import type { Reconciler, Request, Result } from '../machinery/controller.ts';
+
+/** Why a Source's required consent purpose is a likely mistake: no Pipeline reading it declares it. */
+export function undeclaredPurpose(source: Source, pipelines: readonly Pipeline[]): string | undefined {
+  const purpose = source.spec.consent?.purpose;
+  if (!purpose) return undefined;
+  const readers = pipelines.filter((p) => p.spec.sources.includes(source.metadata.name!));
+  const without = readers.filter((p) => !(p.spec.consent?.purposes ?? []).some((x) => x.name === purpose)).map((p) => p.metadata.name!);
+  if (readers.length > 0 && without.length === 0) return undefined;
+  const declared = [...new Set(readers.flatMap((p) => (p.spec.consent?.purposes ?? []).map((x) => x.name)))];
+  return `spec.consent.purpose: "${purpose}" is not declared by ${readers.length === 0 ? 'any Pipeline (none reads this Source yet)' : `Pipeline ${without.join(', ')} (spec.consent.purposes${declared.length ? `: ${declared.join(', ')}` : ' is empty'})`}; events granting it are collected but consent to it is not recorded — declare it, or fix a misspelt purpose (events not granting it are not stored)`;
+}
 
 export class SourceReconciler implements Reconciler {
   readonly kind = 'Source';
@@ -91,6 +102,9 @@ export class SourceReconciler implements Reconciler {
       // The Deployment's own changes re-queue us.
       return ctx.report(source, status, 'progressing', 'CollectorNotAvailable', `topics ready; waiting for the collector Deployment (${collector.ready}/${collector.desired} ready)`);
     }
+    const undeclared = undeclaredPurpose(source, ctx.caches.pipelines.list(namespace).filter((p) => !isDeleting(p)));
+    // Served all the same: events without the purpose are still not stored; only its record is missing.
+    if (undeclared) return ctx.report(source, status, 'degraded', 'UndeclaredPurpose', undeclared);
     await ctx.report(source, status, 'ready', 'Reconciled', `accepting events into ${topic} (${status.partitions} partitions)`);
   }
 

@@ -20,7 +20,7 @@ interface UspaApi {
   page(name?: string, properties?: object): void;
   track(event: string, properties?: object): void;
   identify(userId: string, traits?: object): void;
-  consent(granted: boolean): void;
+  consent(granted: boolean | Record<string, boolean>): void;
   reset(): void;
   flush(): Promise<void>;
   anonymousId(): string;
@@ -323,6 +323,34 @@ describe('browser snippet (uspa.js) against the real collector', { skip, concurr
     assert.deepEqual(await uspaKeys(denied), ['uspa_consent'], 'only the decision is stored');
     assert.equal(await denied.evaluate(() => localStorage.getItem('uspa_consent')), 'denied');
     assert.deepEqual(await no.context.cookies(shopUrl), []);
+  });
+
+  test('consent per purpose: events carry context.consent.categoryPreferences; each change is sent, a refusal of every purpose too, then nothing', { timeout: 90_000 }, async () => {
+    const v = await newVisitor();
+    const page = await v.context.newPage();
+    const aid = await visit(page, '/consent/purposes.html');
+    await page.evaluate(() => uspa.consent({ analytics: true, marketing: false, note: 'x' } as never));
+    await page.evaluate(() => uspa.track('Viewed Offer'));
+    await page.evaluate(() => uspa.flush());
+    const rows = await waitForVisitor(aid, 3); // the held page view, the update, the track
+    const update = rows.find((r) => r.event === 'Segment Consent Preference Updated');
+    assert.ok(update, 'the change itself is sent');
+    const track = rows.find((r) => r.event === 'Viewed Offer')!;
+    for (const r of [update, track]) assert.deepEqual(JSON.parse(r.context).consent, { categoryPreferences: { analytics: true, marketing: false } }, `${r.event}: booleans only`);
+    assert.equal(await page.evaluate(() => localStorage.getItem('uspa_consent_purposes')), '{"analytics":true,"marketing":false}');
+    // A new page keeps the preferences.
+    await visit(page, '/consent/purposes-next.html');
+    const next = (await waitForVisitor(aid, 4)).find((r) => r.path === '/consent/purposes-next.html')!;
+    assert.deepEqual(JSON.parse(next.context).consent, { categoryPreferences: { analytics: true, marketing: false } });
+
+    const requests = v.sent.length;
+    await page.evaluate(() => uspa.consent({ analytics: false, marketing: false }));
+    const refusal = (await waitForVisitor(aid, 5)).filter((r) => r.event === 'Segment Consent Preference Updated').map((r) => JSON.parse(r.context).consent);
+    assert.deepEqual(refusal.at(-1), { categoryPreferences: { analytics: false, marketing: false } }, 'the withdrawal reaches the collector');
+    await page.evaluate(() => uspa.track('After Refusal'));
+    await page.evaluate(() => uspa.flush());
+    assert.equal(v.sent.length, requests + 1, 'only the withdrawal was sent');
+    assert.deepEqual(await uspaKeys(page), ['uspa_consent', 'uspa_consent_purposes'], 'only the decisions are kept');
   });
 
   test('on page hide the queue goes out with sendBeacon (write key in the body); stub calls before load are replayed', { timeout: 90_000 }, async () => {

@@ -11,6 +11,7 @@ import type { SuppressionList } from '../../lib/privacy/suppressions.ts';
 import type { IdentityStore } from './identity-store.ts';
 import type { PipelineMetrics } from './metrics.ts';
 import type { ProfileBuilder } from './profile-builder.ts';
+import type { ConsentMemory } from './consent.ts';
 import { chunksByPartition, insertIsolating, type Refused } from './refusals.ts';
 import { dedupKey, readBatch, resolveBatch, type ConsumedRecord, type ResolvedBatch } from './resolve-batch.ts';
 import type { EventRow, TraitRow } from './rows.ts';
@@ -30,6 +31,8 @@ export interface BatchWriterDeps {
   log: Logger;
   /** Erased identities, whose events (a replay's too) are not stored. */
   suppressions?: Pick<SuppressionList, 'has'>;
+  /** The declared consent purposes and what was recorded of them last. */
+  consent?: ConsentMemory;
 }
 
 export class BatchWriter {
@@ -54,7 +57,7 @@ export class BatchWriter {
     metrics.duplicates.inc(read.events.length - fresh.length);
 
     const list = this.d.suppressions;
-    const batch = resolveBatch(this.d.identity.graph, { keys: this.d.keys, enrich: this.d.enrich }, read.events, stored, list && ((ids) => list.has(ids)));
+    const batch = resolveBatch(this.d.identity.graph, { keys: this.d.keys, enrich: this.d.enrich }, read.events, stored, list && ((ids) => list.has(ids)), this.d.consent);
     for (const [source, n] of batch.suppressed) metrics.suppressed.inc({ pipeline: this.d.pipeline, source }, n);
     const t2 = performance.now();
     const version = Date.now();
@@ -64,6 +67,11 @@ export class BatchWriter {
     }
     if (batch.assignments.length) await this.d.identity.insertAssignments(batch.assignments, version);
     const { written, rejected: refused } = await this.insertRefusing(batch);
+    if (batch.consent.length) {
+      await warehouse.insert('consent_history', batch.consent);
+      this.d.consent?.remember(batch.consent);
+      for (const c of batch.consent) metrics.consentChanges.inc({ pipeline: this.d.pipeline, purpose: c.purpose, granted: String(c.granted === 1) });
+    }
     const t3 = performance.now();
     this.d.profiles.mark(batch.touched, batch.removed);
     const t4 = performance.now();

@@ -9,6 +9,7 @@ export function pipelineMetrics(registry: Registry, pipeline: string) {
     pipeline,
     events: new Counter({ name: 'uspa_pipeline_events_written_total', help: 'Events written to ClickHouse', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
     duplicates: new Counter({ name: 'uspa_pipeline_events_duplicate_total', help: 'Events skipped because their messageId was already stored', labelNames: ['pipeline'], registers: [registry] }).labels(labels),
+    consentChanges: new Counter({ name: 'uspa_pipeline_consent_changes_total', help: 'Consent statements recorded in consent_history (a change of a declared purpose\'s state for an identity, or its first sight by this worker)', labelNames: ['pipeline', 'purpose', 'granted'], registers: [registry] }),
     suppressed: new Counter({ name: 'uspa_pipeline_events_suppressed_total', help: 'Events not stored because they carry an erased identity on the suppression list (a replay\'s too)', labelNames: ['pipeline', 'source'], registers: [registry] }),
     dead: new Counter({ name: 'uspa_pipeline_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['pipeline', 'reason'], registers: [registry] }),
     flush: new Histogram({ name: 'uspa_pipeline_flush_seconds', help: 'Time to write one batch to ClickHouse', labelNames: ['pipeline'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] }).labels(labels),

@@ -5,6 +5,7 @@ import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import { enrich, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Origin, Rejection } from './dead-letter-sender.ts';
 import { extractIdentities, type Assignment, type Edge, type Identity, type IdentityGraph } from './identity.ts';
+import { consentRows, type ConsentMemory, type ConsentRow } from './consent.ts';
 import { eventRow, traitRows, type EventRow, type TraitRow } from './rows.ts';
 
 /** A record as consumed from a Source's topic. */
@@ -115,6 +116,8 @@ export interface ResolvedBatch {
   cameFrom: Map<EventRow | TraitRow, { event: CanonicalEvent; origin: Origin }>;
   /** Events left out per Source because they carry a suppressed (erased) identity. */
   suppressed: Map<string, number>;
+  /** Consent statements that change what was recorded (their trait rows are in traits). */
+  consent: ConsentRow[];
 }
 
 /**
@@ -130,8 +133,11 @@ export function resolveBatch(
   stored: ReadonlySet<string>,
   /** True for identities on the suppression list: such an event leaves no trace, not even in the graph. */
   suppressed: (identities: readonly Identity[]) => boolean = () => false,
+  /** The Pipeline's declared purposes and what it recorded last; none: consent is not recorded. */
+  consent?: ConsentMemory,
 ): ResolvedBatch {
-  const out: ResolvedBatch = { events: [], traits: [], edges: [], assignments: [], touched: new Set(), removed: new Set(), rejected: [], cameFrom: new Map(), suppressed: new Map() };
+  const out: ResolvedBatch = { events: [], traits: [], edges: [], assignments: [], touched: new Set(), removed: new Set(), rejected: [], cameFrom: new Map(), suppressed: new Map(), consent: [] };
+  const pendingConsent = new Map<string, { granted: boolean; at: string }>();
   const assignments = new Map<string, Assignment>();
   for (const { event, origin } of events) {
     const isStored = stored.has(dedupKey(event.source, event.messageId));
@@ -157,7 +163,9 @@ export function resolveBatch(
         out.events.push(row);
         out.cameFrom.set(row, from);
       }
-      for (const t of traitRows(event, anchor)) {
+      const stated = consent ? consentRows(event, anchor, observation.profileId, consent, pendingConsent) : { history: [], traits: [] };
+      out.consent.push(...stated.history);
+      for (const t of [...traitRows(event, anchor), ...stated.traits]) {
         out.traits.push(t);
         out.cameFrom.set(t, from);
       }

@@ -20,6 +20,7 @@ import { SerialQueue } from './serial-queue.ts';
 import { StallWatch, type StallState } from './stall.ts';
 import { UnmergeLoop } from './unmerge.ts';
 import type { SuppressionList } from '../../lib/privacy/suppressions.ts';
+import { ConsentMemory } from './consent.ts';
 
 export class PipelineWorker {
   /** Batches and unmerges, one at a time: the identity graph has one writer. */
@@ -65,6 +66,7 @@ export class PipelineWorker {
       metrics,
       log,
       suppressions,
+      consent: new ConsentMemory(new Set((spec.consent?.purposes ?? []).map((p) => p.name))),
     });
     this.batches = new BatchConsumer({
       group: this.groupId,
