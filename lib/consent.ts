@@ -22,6 +22,11 @@ export function objectAt(value: Json | undefined): JsonObject | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
+/** Purposes with a meaning of their own once a Pipeline declares them. */
+export const PERSONALIZATION = 'personalization';
+/** Activations without a consent category of their own send only with it. */
+export const MARKETING = 'marketing';
+
 /** The trait the pipeline keeps a purpose's newest statement in. */
 export const consentTrait = (purpose: string): string => `consent_${purpose}`;
 

@@ -3324,6 +3324,8 @@ export interface operations {
                     "application/json": {
                         /** @description The persona label. */
                         persona: string | null;
+                        /** @description False when the namespace declares the purpose personalization and the profile has not granted it: the page shows its defaults (no Segments, persona or recommendations are given). */
+                        personalized: boolean;
                         recommendations: {
                             item: string;
                             score: number;

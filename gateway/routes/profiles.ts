@@ -3,6 +3,7 @@
 import type { Json, JsonObject } from '../../api/event.ts';
 import { EVENT_TYPES } from '../../api/event.ts';
 import { chTime } from '../../lib/clickhouse.ts';
+import { PERSONALIZATION } from '../../lib/consent.ts';
 import { REDACTED, isIdentifierKey, redactIdentity, redactJson } from '../access/fields.ts';
 import type { GatewayContext } from '../context.ts';
 import { invalid, notFound } from '../http/errors.ts';
@@ -230,6 +231,15 @@ function queryTime(value: string | undefined, field: string): string | undefined
   return chTime(new Date(ms).toISOString());
 }
 
+/** The consent purposes the namespace's Pipelines declare, with their descriptions (the first one given). */
+function declaredPurposes(ctx: GatewayContext): Map<string, string | null> {
+  const declared = new Map<string, string | null>();
+  for (const p of ctx.config.pipelines) for (const purpose of p.consent?.purposes ?? []) if (!declared.has(purpose.name)) declared.set(purpose.name, purpose.description ?? null);
+  return declared;
+}
+
+const declaresPurpose = (ctx: GatewayContext, purpose: string) => declaredPurposes(ctx).has(purpose);
+
 export function profileOperations(ctx: GatewayContext) {
   const get = operation<{ identity: string }>({
     id: 'getProfile',
@@ -325,8 +335,9 @@ export function profileOperations(ctx: GatewayContext) {
         schema: {
           type: 'object',
           additionalProperties: false,
-          required: ['segments', 'persona', 'recommendations'],
+          required: ['personalized', 'segments', 'persona', 'recommendations'],
           properties: {
+            personalized: { type: 'boolean', description: 'False when the namespace declares the purpose personalization and the profile has not granted it: the page shows its defaults (no Segments, persona or recommendations are given).' },
             segments: { type: 'array', items: { type: 'string' }, description: 'Names of the Segments it is a member of.' },
             persona: { type: ['string', 'null'], description: 'The persona label.' },
             recommendations: { type: 'array', maxItems: 10, items: { type: 'object', additionalProperties: false, required: ['item', 'score'], properties: { item: { type: 'string' }, score: { type: 'number' } } } },
@@ -337,9 +348,11 @@ export function profileOperations(ctx: GatewayContext) {
     async handler({ params, query, subject }) {
       const doc = await loadProfile(ctx, params.identity);
       subject(doc.profileId);
+      if (declaresPurpose(ctx, PERSONALIZATION) && doc.consent[PERSONALIZATION] !== true) return { body: { personalized: false, segments: [], persona: null, recommendations: [] } };
       const { items } = await profileRecommendations(ctx.warehouse, doc.profileId, query.limit);
       return {
         body: {
+          personalized: true,
           segments: doc.segments.map((s) => s.segment),
           persona: doc.persona?.label ?? null,
           recommendations: items.map(({ item, score }) => ({ item, score })),
@@ -392,8 +405,7 @@ export function profileOperations(ctx: GatewayContext) {
     async handler({ params, subject }) {
       const doc = await loadProfile(ctx, params.identity);
       subject(doc.profileId);
-      const declared = new Map<string, string | null>();
-      for (const p of ctx.config.pipelines) for (const purpose of p.consent?.purposes ?? []) if (!declared.has(purpose.name)) declared.set(purpose.name, purpose.description ?? null);
+      const declared = declaredPurposes(ctx);
       const rows = await ctx.warehouse.query<{ purpose: string; granted: number; at: string; source: string; channel: 'context' | 'traits'; message_id: string }>(
         `SELECT purpose, granted, toString(at) AS at, source, channel, message_id FROM {db}.consent_history FINAL
          WHERE identity IN {identities:Array(String)} ORDER BY at DESC, message_id DESC LIMIT 1000`,

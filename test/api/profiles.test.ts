@@ -272,12 +272,13 @@ describe('profiles API', { timeout: 600_000 }, () => {
     assert.equal(res.body.persona, 'p1-high-value-frequent');
     assert.equal(res.body.recommendations.length, 10);
     assert.deepEqual(res.body.recommendations[0], { item: 'sku-r1', score: 1 });
-    assert.deepEqual(Object.keys(res.body).sort(), ['persona', 'recommendations', 'segments']);
+    assert.deepEqual(Object.keys(res.body).sort(), ['persona', 'personalized', 'recommendations', 'segments']);
+    assert.equal(res.body.personalized, true, 'no personalization purpose declared: decisions are made');
     for (const secret of [email.toLowerCase(), user, anon, profileId, 'pro']) assert.ok(!res.text.toLowerCase().includes(secret.toLowerCase()), `decisions carry no ${secret}`);
     assert.equal((await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { query: { limit: 3 } })).body.recommendations.length, 3);
     assert.equal((await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { query: { limit: 11 } })).body.error.field, 'query.limit');
     const other = await h.call(keys.decisions, 'get', path(`userId:other-${run}`, '/decisions'));
-    assert.deepEqual(other.body, { segments: [], persona: null, recommendations: [] });
+    assert.deepEqual(other.body, { personalized: true, segments: [], persona: null, recommendations: [] });
     assert.equal((await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { headers: { Origin: 'https://evil.example.com' } })).status, 403);
     for (const role of ['admin', 'marketer', 'analyst', 'reader'] as const) assert.equal((await h.call(keys[role], 'get', path(`anonymousId:${anon}`, '/decisions'))).status, 200, role);
     assert.equal((await h.call(keys.privacy, 'get', path(`anonymousId:${anon}`, '/decisions'))).status, 403);

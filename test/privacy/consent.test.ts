@@ -12,6 +12,7 @@ import { eventsOf } from './support.ts';
 const PURPOSES = [
   { name: 'analytics', description: 'measuring how the shop is used' },
   { name: 'marketing', description: 'campaigns and audiences' },
+  { name: 'personalization', description: 'pages tailored to you' },
 ];
 const prefs = (categoryPreferences: Record<string, boolean>) => ({ consent: { categoryPreferences } });
 
@@ -79,6 +80,7 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     assert.deepEqual(res.body.purposes, [
       { name: 'analytics', description: 'measuring how the shop is used', state: 'granted' },
       { name: 'marketing', description: 'campaigns and audiences', state: 'granted' },
+      { name: 'personalization', description: 'pages tailored to you', state: 'unknown' },
     ]);
     const seen = res.body.history.map((e: { purpose: string; granted: boolean; channel: string }) => `${e.purpose}=${e.granted}/${e.channel}`);
     assert.deepEqual([...seen].sort(), ['analytics=true/context', 'marketing=false/context', 'marketing=true/context', 'marketing=true/traits']);
@@ -87,5 +89,22 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     assert.equal(res.body.history.length, 4);
     const profile = await h.call(key, 'GET', `/v1/profiles/userId:${bo}`);
     assert.deepEqual(profile.body.consent, { analytics: true, marketing: true });
+  });
+
+  test('personalization decisions fall back to the defaults without the personalization purpose', async () => {
+    const cy = `u-cy-${tag}`;
+    const marketer = await h.key('marketer');
+    await h.product.waitForEvents([await send('/v1/identify', { userId: cy, traits: { plan: 'pro' }, context: prefs({ analytics: true }) }, 'server')]);
+    const without = await eventually('the profile', async () => {
+      const r = await h.call(marketer, 'GET', `/v1/profiles/userId:${cy}/decisions`);
+      return r.status === 200 && r;
+    }, 30_000);
+    assert.deepEqual(without.body, { personalized: false, segments: [], persona: null, recommendations: [] });
+    await h.product.waitForEvents([await send('/v1/identify', { userId: cy, context: prefs({ personalization: true }) }, 'server')]);
+    const granted = await eventually('decisions once personalization is granted', async () => {
+      const r = await h.call(marketer, 'GET', `/v1/profiles/userId:${cy}/decisions`);
+      return r.body.personalized === true && r;
+    }, 30_000);
+    assert.ok(Array.isArray(granted.body.segments) && Array.isArray(granted.body.recommendations));
   });
 });
