@@ -39,6 +39,8 @@ export interface ErasureReceipt {
   topics: { topic: string; retainedUntil: string }[];
   /** Running campaign workflows of the person that were cancelled (they would have sent later). */
   campaignsCancelled?: number;
+  /** Each Activation destination told of the erasure (event Person Erased), and how that went. */
+  destinations?: { activation: string; destination: string; outcome: string; detail?: string }[];
   completedAt: string;
   /** HMAC-SHA256 (hex) over the receipt's canonical JSON without this field. */
   signature: string;

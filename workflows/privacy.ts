@@ -2,12 +2,13 @@
 // a retry or a restarted worker erases the same identities), put every identity on the suppression
 // list and wait until collectors and pipelines follow it, delete from every store the schema scan
 // finds (and sweep them again a little later, for events accepted just before the suppression), tell the Pipelines to forget the identities they hold in memory, cancel the person's
-// campaigns waiting to send, sign the receipt. Each
+// campaigns waiting to send, tell the Activations' destinations (event Person Erased), sign the receipt. Each
 // activity counts before it acts, so running it again after a crash changes nothing.
 import { proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { AccessExport, ExportFile, StoreReceipt, ErasureReceipt } from '../api/privacy.ts';
 import type { Implements } from '../api/workflows/contract.ts';
-import { accessProgressQuery, erasureProgressQuery, type AccessProgress, type ErasePersonInput, type ErasureProgress, type ExportPersonInput, type PrivacyWorkflows } from '../api/workflows/privacy.ts';
+import { taskQueue } from '../api/names.ts';
+import { accessProgressQuery, erasureProgressQuery, type AccessProgress, type ErasePersonInput, type ErasureAnnouncement, type ErasureAnnouncementActivities, type ErasureProgress, type ExportPersonInput, type PrivacyWorkflows } from '../api/workflows/privacy.ts';
 import type { PrivacyActivities } from '../workers/privacy/activities.ts';
 
 /** Collectors and pipelines follow the privacy topic within about a second; this leaves margin for a busy broker. */
@@ -24,6 +25,26 @@ const { resolveRequestPerson, suppressIdentities, listStores, eraseStore, cancel
   // A table nobody declared (UndecidedTable) needs a person to decide: retrying cannot help.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['UndecidedTable', 'InvalidPrivacyInput'] },
 });
+
+/**
+ * Tells the Activations' destinations (on the activations worker, which holds their Secrets). A
+ * worker that does not answer within the hour does not hold the erasure back: the receipt says
+ * which destinations were not told.
+ */
+async function announce(input: ErasePersonInput, identities: string[], profileIds: string[]): Promise<ErasureAnnouncement[]> {
+  const { announceErasure } = proxyActivities<ErasureAnnouncementActivities>({
+    taskQueue: taskQueue('activations', input.namespace),
+    scheduleToCloseTimeout: '1 hour',
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
+  try {
+    return await announceErasure({ requestId: input.requestId, activations: input.destinations!, identities, profileIds, erasedAt: new Date().toISOString() });
+  } catch (err) {
+    const detail = `the activations worker did not tell it: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`.slice(0, 300);
+    return input.destinations!.map((activation) => ({ activation, destination: 'none' as const, outcome: 'failed' as const, detail }));
+  }
+}
 
 export async function erasePerson(input: ErasePersonInput): Promise<ErasureReceipt> {
   const progress: ErasureProgress = { step: 'resolving', identities: 0, storesDone: 0, stores: 0 };
@@ -56,8 +77,13 @@ export async function erasePerson(input: ErasePersonInput): Promise<ErasureRecei
   if (input.mode !== 'suppress') await forgetInPipelines({ pipelines: input.pipelines, requestId: input.requestId });
   // A campaign waiting to send would reach the person after the erasure.
   const campaignsCancelled = await cancelCampaigns({ namespace: input.namespace, identities: person.identities });
+  let destinations: ErasureAnnouncement[] | undefined;
+  if (input.mode !== 'suppress' && input.destinations?.length) {
+    progress.step = 'telling destinations';
+    destinations = await announce(input, person.identities, person.profiles);
+  }
   progress.step = 'signing';
-  const receipt = await signErasure({ requestId: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.identity, person, stores, campaignsCancelled });
+  const receipt = await signErasure({ requestId: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.identity, person, stores, campaignsCancelled, destinations });
   progress.step = 'done';
   return receipt;
 }

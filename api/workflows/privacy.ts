@@ -15,9 +15,11 @@ export interface ErasePersonInput {
   pipelines: string[];
   /** Who asked (an ApiKey name, a user), for the receipt's reader; never checked here. */
   requestedBy?: string;
+  /** Activations of the namespace with a webhook or Kafka destination: each is told the person was erased. */
+  destinations?: string[];
 }
 
-export type ErasureStep = 'resolving' | 'suppressing' | 'waiting for suppression' | 'erasing' | 'sweeping' | 'signing' | 'done';
+export type ErasureStep = 'resolving' | 'suppressing' | 'waiting for suppression' | 'erasing' | 'sweeping' | 'telling destinations' | 'signing' | 'done';
 
 export interface ErasureProgress {
   step: ErasureStep;
@@ -57,3 +59,28 @@ export interface AccessProgress {
 }
 
 export const accessProgressQuery = defineQuery<AccessProgress>('accessProgress');
+
+/** The event destinations are told an erasure with: a track named as Segment's deletion tooling would. */
+export const PERSON_ERASED = 'Person Erased';
+
+export interface AnnounceErasureInput {
+  requestId: string;
+  /** Activations (names) whose webhook or Kafka destination is told. */
+  activations: string[];
+  identities: string[];
+  profileIds: string[];
+  erasedAt: string;
+}
+
+/** What each destination was told. Email destinations are not: they hold an address, not a copy of the data. */
+export interface ErasureAnnouncement {
+  activation: string;
+  destination: 'webhook' | 'kafka' | 'email' | 'none';
+  outcome: 'sent' | 'failed' | 'skipped';
+  detail?: string;
+}
+
+/** Runs on the namespace's activations worker, which holds the destinations' configuration and Secrets. */
+export interface ErasureAnnouncementActivities {
+  announceErasure(input: AnnounceErasureInput): Promise<ErasureAnnouncement[]>;
+}

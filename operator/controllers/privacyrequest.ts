@@ -50,6 +50,8 @@ export class PrivacyRequestReconciler implements Reconciler {
             mode: request.spec.mode ?? 'suppress_with_delete',
             pipelines: ctx.caches.pipelines.list(namespace).filter((p) => !isDeleting(p)).map((p) => p.metadata.name!),
             requestedBy: request.spec.reference,
+            // Told on the activations worker, which runs while Activations exist; email holds no copy.
+            destinations: ctx.caches.activations.list(namespace).filter((a) => !isDeleting(a) && a.spec.destination.type !== 'email').map((a) => a.metadata.name!),
           };
           await temporal.workflow.start(erasePerson, { taskQueue: taskQueue('privacy', namespace), workflowId, args: [input] });
         }

@@ -98,7 +98,7 @@ export function createActivities(deps: PrivacyDeps) {
       await deps.send(input.pipelines.map((p) => ({ topic: deps.topics.control(p), key: input.requestId, value: JSON.stringify(command) })));
     },
 
-    async signErasure(input: { requestId: string; namespace: string; database: string; mode: ErasureMode; requested: string; person: PersonValues; stores: StoreReceipt[]; campaignsCancelled?: number }): Promise<ErasureReceipt> {
+    async signErasure(input: { requestId: string; namespace: string; database: string; mode: ErasureMode; requested: string; person: PersonValues; stores: StoreReceipt[]; campaignsCancelled?: number; destinations?: ErasureReceipt['destinations'] }): Promise<ErasureReceipt> {
       const admin = await deps.admin();
       const completedAt = new Date();
       let topics: ErasureReceipt['topics'];
@@ -108,7 +108,7 @@ export function createActivities(deps: PrivacyDeps) {
         await admin.disconnect();
       }
       return signReceipt(
-        { version: 1, id: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, campaignsCancelled: input.campaignsCancelled ?? 0, completedAt: completedAt.toISOString() },
+        { version: 1, id: input.requestId, namespace: input.namespace, database: input.database, mode: input.mode, requested: input.requested, identities: input.person.identities, profileIds: input.person.profiles, stores: input.stores, topics, campaignsCancelled: input.campaignsCancelled ?? 0, ...(input.destinations ? { destinations: input.destinations } : {}), completedAt: completedAt.toISOString() },
         deps.signingKey,
       );
     },
