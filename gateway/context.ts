@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { TopicNames } from '../api/names.ts';
 import type { WorkloadConfig } from '../api/workload.ts';
 import type { Warehouse } from '../lib/clickhouse.ts';
-import type { Kafka } from '../lib/kafka.ts';
+import type { BatchingProducer, Kafka } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import type { ProfileStore } from './profiles/store.ts';
 
@@ -21,4 +21,6 @@ export interface GatewayContext {
   registry: Registry;
   /** Profiles by identity and id (cached, kept fresh by the pipeline's profile changes). */
   profiles: ProfileStore;
+  /** One producer (acks=all) for what the API writes to Kafka, connected at first use and closed with the API. */
+  producer(): Promise<Pick<BatchingProducer, 'send'>>;
 }

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { API_PORT } from '../api/names.ts';
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
 import { loadConfigFile } from '../lib/config.ts';
-import { connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
+import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { migrate } from '../lib/schema.ts';
 import { createRegistry, runMain } from '../lib/service.ts';
@@ -44,7 +44,17 @@ export async function startGateway(options: GatewayOptions) {
   const audit = new ClickHouseAuditLog(warehouse, log, registry);
   const profiles = new CachedProfiles(new ClickHouseProfiles(warehouse, config), { kafka, topics, log, registry });
   await profiles.start();
-  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles };
+  let producer: Promise<BatchingProducer> | undefined;
+  const sharedProducer = () =>
+    (producer ??= (async () => {
+      const p = new BatchingProducer(kafka);
+      await p.connect();
+      return p;
+    })().catch((err: unknown) => {
+      producer = undefined; // tried again at the next use
+      throw err;
+    }));
+  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles, producer: sharedProducer };
   const app = createGateway({
     keys: keys.keys,
     operations: allOperations(ctx),
@@ -68,6 +78,7 @@ export async function startGateway(options: GatewayOptions) {
       await keys.stop();
       await profiles.stop();
       await audit.close();
+      await (await producer?.catch(() => undefined))?.disconnect();
       await warehouse.close();
     },
   };

@@ -293,7 +293,13 @@ export interface paths {
          *     Permission `profiles:read` (read a profile: traits, identities, computed traits, persona, segments, consent): roles admin, marketer, analyst, privacy, reader.
          */
         get: operations["getProfileConsent"];
-        put?: never;
+        /**
+         * Record a change of a profile's consent (a preference center)
+         * @description Each purpose named is granted (true) or withdrawn (false); others stay as they are. The change is sent as a track "Segment Consent Preference Updated" through a Source (the one named, else the first read by a Pipeline declaring the purposes) and recorded by the pipeline like consent from any event: GET of the same path shows it within seconds. 202: accepted by Kafka.
+         *
+         *     Permission `consent:write` (record a change of a person's consent per purpose (a preference center)): roles admin, privacy.
+         */
+        put: operations["recordProfileConsent"];
         post?: never;
         delete?: never;
         options?: never;
@@ -3300,6 +3306,101 @@ export interface operations {
             };
         };
     };
+    recordProfileConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Purpose → granted, e.g. {"marketing": false}. */
+                    purposes: {
+                        [key: string]: boolean;
+                    };
+                    /** @description The Source to send the change through (default: the first fit). */
+                    source?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The change is on its way to the pipeline. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messageId: string;
+                        profileId: string;
+                        purposes: {
+                            [key: string]: boolean;
+                        };
+                        source: string;
+                    };
+                };
+            };
+            /** @description A purpose the namespace does not declare, or no Source to send it through (error.field says which). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getProfileDecisions: {
         parameters: {
             query?: {
@@ -4512,7 +4613,7 @@ export interface operations {
                         /** @description First characters of the key's SHA-256 (never the key). */
                         keyId: string;
                         origins: string[];
-                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests")[];
+                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests" | "consent:write")[];
                         /** @enum {string} */
                         role: "admin" | "marketer" | "analyst" | "privacy" | "reader" | "decisions";
                     };

@@ -20,7 +20,8 @@ export const PERMISSIONS = {
   'pipelines:read': 'read Pipelines: status, lag, dead letters',
   'pipelines:replay': 'replay dead letters',
   'audit:read': 'read the audit log',
-  'privacy:requests': 'make privacy requests (erase a person) and read their progress and signed receipts',
+  'privacy:requests': 'make privacy requests (erase a person, or export what is held on them) and read their progress, signed receipts and exports',
+  'consent:write': "record a change of a person's consent per purpose (a preference center)",
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -30,7 +31,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ALL,
   marketer: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'segments:export', 'segments:write', 'activations:read', 'activations:write', 'recommendations:read', 'decisions:read'],
   analyst: ['profiles:read', 'events:read', 'segments:read', 'segments:export', 'activations:read', 'recommendations:read', 'decisions:read', 'pipelines:read'],
-  privacy: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'audit:read', 'privacy:requests'],
+  privacy: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'audit:read', 'privacy:requests', 'consent:write'],
   reader: ['profiles:read', 'segments:read', 'activations:read', 'recommendations:read', 'decisions:read', 'pipelines:read'],
   // The only role fit for browsers: its key is public in a page's source, so it reads nothing personal.
   decisions: ['decisions:read', 'recommendations:read'],
@@ -40,7 +41,7 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   admin: 'everything, including dead-letter replay and the audit log',
   marketer: 'profiles with identifiers, Segments and Activations (read and write), exports',
   analyst: 'profiles and timelines without direct identifiers, Segments, exports, Pipelines (read only)',
-  privacy: 'privacy requests (erasure with a signed receipt), profiles with identifiers and timelines (to answer access requests), the audit log',
+  privacy: 'privacy requests (erasure with a signed receipt, access exports), recording consent changes, profiles with identifiers and timelines, the audit log',
   reader: 'read only, without direct identifiers and without exports or timelines',
   decisions: 'browsers: segments, persona and recommendations of a profile; only from its listed origins',
 };

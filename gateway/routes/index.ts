@@ -2,6 +2,7 @@
 import type { GatewayContext } from '../context.ts';
 import type { Operation } from '../http/operation.ts';
 import { auditOperations } from './audit.ts';
+import { consentOperations } from './consent.ts';
 import { segmentOperations } from './segments.ts';
 import { profileOperations } from './profiles.ts';
 import { recommendationOperations } from './recommendations.ts';
@@ -11,5 +12,5 @@ import { privacyOperations } from './privacy.ts';
 import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...consentOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx)];
 }

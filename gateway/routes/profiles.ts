@@ -4,6 +4,7 @@ import type { Json, JsonObject } from '../../api/event.ts';
 import { EVENT_TYPES } from '../../api/event.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import { PERSONALIZATION } from '../../lib/consent.ts';
+import { declaresPurpose } from './consent.ts';
 import { REDACTED, isIdentifierKey, redactIdentity, redactJson } from '../access/fields.ts';
 import type { GatewayContext } from '../context.ts';
 import { invalid, notFound } from '../http/errors.ts';
@@ -100,7 +101,7 @@ export function redactProfile(doc: ProfileDocument, identifiers: boolean): Profi
   return { ...doc, identities, traits, redacted };
 }
 
-async function loadProfile(ctx: GatewayContext, text: string): Promise<ProfileDocument> {
+export async function loadProfile(ctx: GatewayContext, text: string): Promise<ProfileDocument> {
   const id = await profileIdOf(ctx, text);
   const doc = await ctx.profiles.load(id);
   if (!doc) throw notFound(`no profile has the identity ${text.slice(0, text.indexOf(':'))}:… (it was merged or deleted)`, 'path.identity');
@@ -231,15 +232,6 @@ function queryTime(value: string | undefined, field: string): string | undefined
   return chTime(new Date(ms).toISOString());
 }
 
-/** The consent purposes the namespace's Pipelines declare, with their descriptions (the first one given). */
-function declaredPurposes(ctx: GatewayContext): Map<string, string | null> {
-  const declared = new Map<string, string | null>();
-  for (const p of ctx.config.pipelines) for (const purpose of p.consent?.purposes ?? []) if (!declared.has(purpose.name)) declared.set(purpose.name, purpose.description ?? null);
-  return declared;
-}
-
-const declaresPurpose = (ctx: GatewayContext, purpose: string) => declaredPurposes(ctx).has(purpose);
-
 export function profileOperations(ctx: GatewayContext) {
   const get = operation<{ identity: string }>({
     id: 'getProfile',
@@ -360,67 +352,5 @@ export function profileOperations(ctx: GatewayContext) {
       };
     },
   });
-  const consent = operation<{ identity: string }>({
-    id: 'getProfileConsent',
-    method: 'get',
-    path: '/v1/profiles/{identity}/consent',
-    summary: "A profile's consent per purpose, and every change of it",
-    description:
-      'The purposes the namespace\'s Pipelines declare (spec.consent.purposes), each granted, denied or unknown (unknown is no consent) as the profile holds it now, and the history of statements recorded for the profile\'s identities, newest first (at most 1000): when, granted or not, from which Source and channel (context: context.consent.categoryPreferences; traits: consent traits).',
-    tag: 'profiles',
-    permission: 'profiles:read',
-    audit: 'read',
-    params: IDENTITY_PARAM as never,
-    responses: {
-      200: {
-        description: 'Consent now, and its history.',
-        schema: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['profileId', 'purposes', 'history'],
-          properties: {
-            profileId: { type: 'string' },
-            purposes: {
-              type: 'array',
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['name', 'description', 'state'],
-                properties: { name: { type: 'string' }, description: { type: ['string', 'null'] }, state: { type: 'string', enum: ['granted', 'denied', 'unknown'] } },
-              },
-            },
-            history: {
-              type: 'array',
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['purpose', 'granted', 'at', 'source', 'channel', 'messageId'],
-                properties: { purpose: { type: 'string' }, granted: { type: 'boolean' }, at: { type: 'string', format: 'date-time' }, source: { type: 'string' }, channel: { type: 'string', enum: ['context', 'traits'] }, messageId: { type: 'string' } },
-              },
-            },
-          },
-        },
-      },
-    },
-    async handler({ params, subject }) {
-      const doc = await loadProfile(ctx, params.identity);
-      subject(doc.profileId);
-      const declared = declaredPurposes(ctx);
-      const rows = await ctx.warehouse.query<{ purpose: string; granted: number; at: string; source: string; channel: 'context' | 'traits'; message_id: string }>(
-        `SELECT purpose, granted, toString(at) AS at, source, channel, message_id FROM {db}.consent_history FINAL
-         WHERE identity IN {identities:Array(String)} ORDER BY at DESC, message_id DESC LIMIT 1000`,
-        { identities: doc.identities },
-      );
-      const state = (name: string) => (doc.consent[name] === true ? 'granted' : doc.consent[name] === false ? 'denied' : 'unknown');
-      return {
-        body: {
-          profileId: doc.profileId,
-          purposes: [...declared].map(([name, description]) => ({ name, description, state: state(name) })),
-          history: rows.map((r) => ({ purpose: r.purpose, granted: Number(r.granted) === 1, at: isoTime(r.at), source: r.source, channel: r.channel, messageId: r.message_id })),
-        },
-      };
-    },
-  });
-
-  return [get, events, decisions, consent];
+  return [get, events, decisions];
 }

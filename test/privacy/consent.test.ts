@@ -91,6 +91,25 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     assert.deepEqual(profile.body.consent, { analytics: true, marketing: true });
   });
 
+  test('the API records a consent change through the pipeline; an undeclared purpose and other roles are refused', async () => {
+    const bo = `u-bo-${tag}`;
+    const put = await h.call(key, 'PUT', `/v1/profiles/userId:${bo}/consent`, { body: { purposes: { marketing: false } } });
+    assert.equal(put.status, 202, put.text);
+    assert.equal(put.body.source, h.product.sources.web!.name, 'the first Source read by a Pipeline declaring marketing');
+    const withdrawn = await eventually('the withdrawal on the profile', async () => {
+      const r = await h.call(key, 'GET', `/v1/profiles/userId:${bo}/consent`);
+      return r.body.purposes?.find((p: { name: string }) => p.name === 'marketing')?.state === 'denied' && r;
+    }, 30_000);
+    assert.deepEqual([withdrawn.body.history[0].purpose, withdrawn.body.history[0].granted, withdrawn.body.history[0].messageId], ['marketing', false, put.body.messageId], 'recorded as the newest change, from the event the API sent');
+    const undeclared = await h.call(key, 'PUT', `/v1/profiles/userId:${bo}/consent`, { body: { purposes: { ads: true } } });
+    assert.equal(undeclared.status, 400);
+    assert.equal(undeclared.body.error.field, 'body.purposes.ads');
+    assert.match(undeclared.body.error.message, /not a purpose this namespace declares \(analytics, marketing, personalization\)/);
+    const marketer = await h.key('marketer');
+    assert.equal((await h.call(marketer, 'PUT', `/v1/profiles/userId:${bo}/consent`, { body: { purposes: { marketing: true } } })).status, 403);
+    assert.equal((await h.call(key, 'PUT', `/v1/profiles/userId:nobody-${tag}/consent`, { body: { purposes: { marketing: true } } })).status, 404);
+  });
+
   test('personalization decisions fall back to the defaults without the personalization purpose', async () => {
     const cy = `u-cy-${tag}`;
     const marketer = await h.key('marketer');
