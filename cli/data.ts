@@ -1,5 +1,10 @@
 // The data commands: import, dlq, identity, check, privacy. They work in one namespace (-n, like kubectl) and find
 // its database and topics in the cluster; the engines are reached at the usual variables.
+import { topicNames } from '../api/names.ts';
+import { IDENTITY_PATTERN } from '../api/v1alpha1/index.ts';
+import { connectKafka, kafkaSettingsFromEnv } from '../lib/kafka.ts';
+import { createLogger } from '../lib/log.ts';
+import { liftSuppressions } from '../lib/privacy/suppressions.ts';
 import { elapsed } from '../stack/progress.ts';
 import { UsageError, str, type Values } from './args.ts';
 import { contextNamespace, loadKubeConfig, readNamespace } from './cluster.ts';
@@ -7,7 +12,7 @@ import { importFile } from './import.ts';
 import { roundtrip } from './check.ts';
 import { listDeadLetters, replayDeadLetters, replayReport } from './dlq.ts';
 import { showIdentity, unmerge } from './identity.ts';
-import { access, download, erase, verify, verifyReport } from './privacy.ts';
+import { access, download, erase, namespaceTopicPrefix, readReceipt, verify, verifyReport } from './privacy.ts';
 import { ResolveError, checkSource, resolvePipeline, resolveStore, sourceTopics, type NamespaceObjects } from './resolve.ts';
 import type { Target } from './target.ts';
 
@@ -139,13 +144,23 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
       console.log(`downloaded: the export of PrivacyRequest ${args[1]} into ${file} (${bytes} bytes); it cannot be downloaded again`);
       return 0;
     }
+    if (args[0] === 'unsuppress' && (args[1] || str(values, 'receipt'))) {
+      needEnv('KAFKA_BROKERS');
+      const receiptFile = str(values, 'receipt');
+      const identities = [...args.slice(1), ...(receiptFile ? readReceipt(receiptFile).identities : [])];
+      const bad = identities.find((i) => !new RegExp(IDENTITY_PATTERN).test(i));
+      if (bad) throw new UsageError(`identity ${JSON.stringify(bad)} is not <type>:<value>, e.g. email:ada@example.com or userId:u-1`);
+      await liftSuppressions(connectKafka(kafkaSettingsFromEnv('uspa-privacy-cli'), createLogger('uspa-cli', 'warn')), topicNames(await namespaceTopicPrefix(kc, namespace)), identities);
+      console.log(`unsuppressed: ${identities.length} identities of namespace ${namespace} are collected again (collectors and pipelines follow within seconds); what was erased stays erased`);
+      return 0;
+    }
     if (args[0] === 'verify' && args[1]) {
       needEnv('CLICKHOUSE_URL');
       const { receipt, check } = await verify(kc, args[1], str(values, 'namespace'));
       console.log(verifyReport(args[1], receipt, check));
       return check.ok ? 0 : 1;
     }
-    throw new UsageError('usage: uspa privacy erase <identity> [-n namespace] [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file] | uspa privacy access <identity> [-n namespace] [--reference text] [--expires-in-hours N] [--out file] | uspa privacy download <request> [-n namespace] [--out file] | uspa privacy verify <receipt.json> [-n namespace]');
+    throw new UsageError('usage: uspa privacy erase <identity> [-n namespace] [--mode suppress|delete|suppress_with_delete] [--reference text] [--receipt file] | uspa privacy access <identity> [-n namespace] [--reference text] [--expires-in-hours N] [--out file] | uspa privacy download <request> [-n namespace] [--out file] | uspa privacy unsuppress <identity>… | --receipt <receipt.json> [-n namespace] | uspa privacy verify <receipt.json> [-n namespace]');
   }
   throw new UsageError(`unknown command ${group}`);
 }

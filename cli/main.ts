@@ -43,6 +43,8 @@ const USAGE = `usage: uspa <command>
                       waits for the export and downloads it once (default export-<request>.tar.gz)
   uspa privacy download <request> [--out file]
                       the one download of an access request's export made another way (kubectl, API)
+  uspa privacy unsuppress <identity>… | --receipt <receipt.json>
+                      collect a suppressed person's events again (what was erased stays erased)
   uspa privacy verify <receipt.json>
                       check the receipt's signature with the namespace key and re-count the rows
   uspa check roundtrip -n <ns> --source <s> [--url <collector>] [--timeout <seconds>]

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { PRIVACY_SIGNING_KEY_ENV, PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY } from '../api/names.ts';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { PRIVACY_SIGNING_KEY_ENV, PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY, workerWorkload } from '../api/names.ts';
 import { ERASURE_MODES, type ErasureMode, type ErasureReceipt } from '../api/privacy.ts';
 import { EXPORT_HOURS, GROUP, IDENTITY_PATTERN, VERSION, type PrivacyAction, type PrivacyRequest, type PrivacyRequestSpec } from '../api/v1alpha1/index.ts';
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
@@ -122,6 +122,21 @@ export async function download(kc: KubeConfig, namespace: string, name: string, 
     await warehouse.close();
   }
   return { file, bytes: statSync(file).size };
+}
+
+/**
+ * The namespace's topic prefix, as its privacy worker (running while PrivacyRequests exist) or a
+ * Pipeline's worker has it: the suppression list is <prefix>.privacy.
+ */
+export async function namespaceTopicPrefix(kc: KubeConfig, namespace: string): Promise<string> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const candidates = [workerWorkload('privacy'), ...((await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'pipelines' }).catch(() => ({ items: [] }))) as { items: Array<{ status?: { deployment?: string } }> }).items.map((p) => p.status?.deployment).filter((d): d is string => Boolean(d))];
+  for (const name of candidates) {
+    const deployment = await apps.readNamespacedDeployment({ name, namespace }).catch(() => undefined);
+    const prefix = deployment?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'USPA_TOPIC_PREFIX')?.value;
+    if (prefix) return prefix;
+  }
+  throw new ResolveError(`namespace ${namespace} has no privacy worker nor Pipeline worker to learn its topic prefix from (kubectl get deployments -n ${namespace}); is this the namespace the person was erased in?`);
 }
 
 /** The namespace's signing key: USPA_PRIVACY_SIGNING_KEY when set, else its Secret. */

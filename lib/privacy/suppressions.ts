@@ -22,6 +22,21 @@ export function suppressionRecord(topics: TopicNames, identity: string, request:
   return { topic: topics.privacy, key: identityHash(identity), value: JSON.stringify({ suppressed: true, request, at: at.toISOString() }) };
 }
 
+/**
+ * Lifts the suppression of identities (a request made in error, a person who came back and asked):
+ * a tombstone per identity, so compaction forgets them too. Collectors and pipelines follow it
+ * within seconds; what was erased stays erased.
+ */
+export async function liftSuppressions(kafka: Kafka, topics: TopicNames, identities: readonly string[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic: topics.privacy, acks: -1, messages: identities.map((i) => ({ key: identityHash(i), value: null })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** The identities an event names directly (before the pipeline derives more from its traits). */
 export function directIdentities(event: { userId?: string | null; anonymousId?: string | null; previousId?: string | null }): string[] {
   const out: string[] = [];

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { topicNames } from '../../lib/kafka.ts';
-import { identityHash, suppressionRecord } from '../../lib/privacy/suppressions.ts';
+import { identityHash, liftSuppressions, suppressionRecord } from '../../lib/privacy/suppressions.ts';
 import { eventually, required, unique } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
 import { eventsOf } from './support.ts';
@@ -102,5 +102,28 @@ describe('suppression of erased identities', { concurrency: false, timeout: 240_
     await product.startPipeline();
     await product.waitForEvents([ids[1]!]);
     assert.deepEqual(await stored([ids[0]!]), [], 'the erased person is not stored again by the replay');
+  });
+
+  test('a lifted suppression lets the identity be stored again (a tombstone: compaction forgets it); others stay suppressed', async () => {
+    const back = `u-back-${tag}`;
+    const still = `u-still-${tag}`;
+    await suppress(`userId:${back}`);
+    await suppress(`userId:${still}`);
+    const before = await metric('uspa_collector_events_suppressed_total');
+    await eventually('both suppressed at the collector', async () => {
+      await send('/v1/track', { userId: back, event: 'Probe' });
+      await send('/v1/track', { userId: still, event: 'Probe' });
+      return (await metric('uspa_collector_events_suppressed_total')) - before >= 2;
+    }, 30_000);
+    await liftSuppressions(new Kafka({ clientId: 'uspa-test-privacy', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }), topicNames(product.env), [`userId:${back}`]);
+    const returned = await eventually('the lifted identity stored again', async () => {
+      const id = await send('/v1/track', { userId: back, event: 'Came Back' });
+      await product.waitForEvents([id], 5_000).catch(() => undefined);
+      return (await stored([id])).length === 1 && id;
+    }, 30_000);
+    assert.ok(returned);
+    const other = await send('/v1/track', { userId: still, event: 'Still Gone' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(await stored([other]), [], 'the other identity stays suppressed');
   });
 });
