@@ -79,7 +79,12 @@ const ENVELOPE_SCHEMA = {
     traits: { type: 'object' },
     context: { type: 'object' },
   },
-  anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
+  // An anonymized event (its Source's withoutConsent: anonymize) names nobody, on purpose.
+  anyOf: [
+    { required: ['userId'] },
+    { required: ['anonymousId'] },
+    { required: ['context'], properties: { context: { required: ['uspa'], properties: { uspa: { type: 'object', required: ['anonymized'], properties: { anonymized: { const: true } } } } } } },
+  ],
 };
 
 // Compiled on first use: processes that only produce events (the collector) never pay for it.

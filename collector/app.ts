@@ -9,7 +9,7 @@ import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType, type
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { mountProbes } from '../lib/service.ts';
-import { eventGrants, withoutPurpose } from '../lib/consent.ts';
+import { anonymized, eventGrants, withoutPurpose } from '../lib/consent.ts';
 import { directIdentities, type SuppressionList } from '../lib/privacy/suppressions.ts';
 import { LIMITS, contentMessageId, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
 import { readJsonBody, type ReadBody } from './body.ts';
@@ -81,7 +81,7 @@ export function createCollector(deps: CollectorDeps): Express {
   new Gauge({ name: 'uspa_collector_suppressed_identities', help: 'Identities on the suppression list this collector holds', registers: [registry], collect() { this.set(deps.suppressions?.size ?? 0); } });
   mountProbes(app, registry, { ready: () => (sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
 
-  const withoutConsent = new Counter({ name: 'uspa_collector_events_without_consent_total', help: 'Events answered 200 and not stored: their Source requires a consent purpose (spec.consent.purpose) the event does not grant', labelNames: ['source', 'purpose'], registers: [registry] });
+  const withoutConsent = new Counter({ name: 'uspa_collector_events_without_consent_total', help: 'Events not granting the consent purpose their Source requires (spec.consent.purpose), answered 200: dropped, anonymized (withoutConsent: anonymize), or a consent update kept stripped', labelNames: ['source', 'purpose', 'action'], registers: [registry] });
 
   /**
    * The events to store: those carrying a suppressed identity, and those not granting the purpose
@@ -94,10 +94,18 @@ export function createCollector(deps: CollectorDeps): Express {
     if (kept.length < events.length) suppressed.inc({ source: source.name }, events.length - kept.length);
     const purpose = source.spec.consent?.purpose;
     if (purpose) {
-      const consented = kept.flatMap((e) => (eventGrants(e, purpose) ? [e] : (withoutPurpose(e) ?? [])));
-      const dropped = kept.length - kept.filter((e) => eventGrants(e, purpose)).length;
-      if (dropped) withoutConsent.inc({ source: source.name, purpose }, dropped);
-      kept = consented;
+      const anonymize = source.spec.consent?.withoutConsent === 'anonymize';
+      const out: CanonicalEvent[] = [];
+      for (const e of kept) {
+        if (eventGrants(e, purpose)) {
+          out.push(e);
+          continue;
+        }
+        const update = withoutPurpose(e);
+        out.push(...(update ? [update] : anonymize ? [anonymized(e)] : []));
+        withoutConsent.inc({ source: source.name, purpose, action: update ? 'consent_update_kept' : anonymize ? 'anonymized' : 'dropped' });
+      }
+      kept = out;
     }
     return kept;
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CONSENT_UPDATED, consentGranted, consentStates, consentStatements, eventGrants, withoutPurpose } from './consent.ts';
+import { CONSENT_UPDATED, anonymized, consentGranted, consentStates, consentStatements, eventGrants, isAnonymized, withoutPurpose } from './consent.ts';
 
 test('consentStates lists every category the traits decide, by the rules consentGranted applies', () => {
   const traits = { consent: { marketing: 'granted', analytics: 'maybe', categoryPreferences: { ads: false, analytics: true } }, consent_sms: 'no', consent_: true, plan: 'pro' };
@@ -43,4 +43,14 @@ test('withoutPurpose keeps only a consent update, stripped to who, when and the 
   assert.deepEqual([kept.userId, kept.messageId, kept.properties, kept.traits, kept.context], ['ada', 'm1', {}, {}, { consent: { categoryPreferences: { analytics: false } } }]);
   assert.equal(withoutPurpose({ ...update, event: 'Order Completed' } as never), undefined);
   assert.equal(withoutPurpose({ ...update, type: 'identify' } as never), undefined);
+});
+
+test('anonymized removes every identifier and marks the event; the rest stays for analytics', () => {
+  const e = { type: 'track', event: 'Viewed', messageId: 'm1', userId: 'ada', anonymousId: 'a1', previousId: 'old', properties: { sku: 'x1' }, traits: { email: 'ada@example.com' }, context: { ip: '203.0.113.9', traits: { email: 'ada@example.com' }, page: { path: '/shoes' }, userAgent: 'UA' } };
+  const out = anonymized(e as never) as unknown as Record<string, unknown> & { context: Record<string, unknown> };
+  assert.deepEqual([out.userId, out.anonymousId, out.previousId, out.traits, out.context.ip, out.context.traits], [undefined, undefined, undefined, {}, undefined, undefined]);
+  assert.deepEqual([out.properties, out.context.page, out.context.userAgent], [{ sku: 'x1' }, { path: '/shoes' }, 'UA']);
+  assert.equal(isAnonymized(out as never), true);
+  assert.equal(isAnonymized(e as never), false);
+  assert.equal(e.userId, 'ada', 'the input is not changed');
 });

@@ -124,3 +124,24 @@ export function withoutPurpose<E extends CanonicalEvent>(event: E): E | undefine
   const consent = objectAt(event.context.consent);
   return { ...event, properties: {}, traits: {}, context: consent ? { consent } : {} };
 }
+
+/** Marks an event a Source kept anonymized (context.uspa.anonymized): the pipeline links it to nobody. */
+export function isAnonymized(event: Pick<CanonicalEvent, 'context'>): boolean {
+  return objectAt(objectAt(event.context.uspa))?.anonymized === true;
+}
+
+/**
+ * An event kept without the person (a Source's withoutConsent: anonymize): every identifier is
+ * removed — userId, anonymousId, previousId, traits, context.traits, the IP — so it counts in
+ * analytics (event, properties, page, device) but joins no profile and no identity graph.
+ */
+export function anonymized(event: CanonicalEvent): CanonicalEvent {
+  const out: CanonicalEvent = { ...event, traits: {}, context: { ...event.context } };
+  delete out.userId;
+  delete out.anonymousId;
+  delete out.previousId;
+  delete out.context.traits;
+  delete out.context.ip;
+  out.context.uspa = { ...(objectAt(event.context.uspa) ?? {}), anonymized: true };
+  return out;
+}

@@ -80,7 +80,12 @@ export interface SourceConsent {
   required: boolean;
   /** Collect only events that grant this purpose (declared by the Pipeline reading the Source). */
   purpose?: string;
+  /** What happens to an event without the purpose: dropped (default) or kept anonymized. */
+  withoutConsent?: WithoutConsent;
 }
+
+export const WITHOUT_CONSENT = ['drop', 'anonymize'] as const;
+export type WithoutConsent = (typeof WITHOUT_CONSENT)[number];
 
 export interface SourceSpec extends CommonSpec {
   type: SourceType;
@@ -202,7 +207,11 @@ const sourceSpec = specSchema<SourceSpec>(
         'Collect only events that grant this purpose in context.consent.categoryPreferences (or consent traits sent with them); the others are answered 200 so clients do not retry, not stored, and counted (uspa_collector_events_without_consent_total). Silence is no consent. A purpose the Pipelines reading the Source declare (spec.consent.purposes).',
         { minLength: 1, maxLength: 63, pattern: PURPOSE_PATTERN },
       ),
-    }),
+      withoutConsent: enumOf(
+        'With purpose: what happens to an event that does not grant it. drop (the default): not stored. anonymize: stored without the person — userId, anonymousId, previousId, traits, context.traits and the IP removed — so it counts in analytics (event, properties, page, device) but joins no profile.',
+        WITHOUT_CONSENT,
+      ),
+    }, { validations: [{ rule: '!has(self.withoutConsent) || has(self.purpose)', message: 'consent.withoutConsent needs consent.purpose: the purpose events must grant', fieldPath: '.withoutConsent' }] }),
     webhook,
   },
   {

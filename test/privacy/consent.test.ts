@@ -32,7 +32,7 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
 
   before(async () => {
     h = await startApi({
-      sources: [{ name: 'web', type: 'web', consent: { required: false, purpose: 'analytics' } }, { name: 'server', type: 'server' }],
+      sources: [{ name: 'web', type: 'web', consent: { required: false, purpose: 'analytics' } }, { name: 'server', type: 'server' }, { name: 'kiosk', type: 'web', consent: { required: false, purpose: 'analytics', withoutConsent: 'anonymize' } }],
       pipeline: { consent: { purposes: PURPOSES } },
     });
     key = await h.key('privacy');
@@ -52,6 +52,22 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     assert.equal((await metric('uspa_collector_events_without_consent_total')) - before, 3);
     const [kept] = await h.product.rows<{ properties: string; context: string; ip: string }>('SELECT properties, context, ip FROM {db}.events WHERE message_id = {m:String}', { m: update });
     assert.deepEqual([JSON.parse(kept!.properties), JSON.parse(kept!.context), kept!.ip], [{}, prefs({ analytics: false }), ''], 'the refusal is kept as consent only');
+  });
+
+  test('a Source with withoutConsent: anonymize keeps an event without consent, without the person: no identity, no profile, no IP', async () => {
+    const kiosk = `u-kiosk-${tag}`;
+    const anon = await send('/v1/track', { userId: kiosk, anonymousId: `a-kiosk-${tag}`, event: 'Viewed Shoes', properties: { sku: 'x1' }, context: { traits: { email: `${kiosk}@example.com` } } }, 'kiosk');
+    const granted = await send('/v1/track', { userId: kiosk, event: 'Viewed Shoes', context: prefs({ analytics: true }) }, 'kiosk');
+    await h.product.waitForEvents([anon, granted]);
+    const rows = await h.product.rows<{ message_id: string; user_id: string; anonymous_id: string; identity: string; profile_id: string; ip: string; properties: string; context: string }>(
+      'SELECT message_id, user_id, anonymous_id, identity, profile_id, ip, properties, context FROM {db}.events WHERE message_id IN {ids:Array(String)} ORDER BY message_id', { ids: [anon, granted] });
+    const kept = rows.find((r) => r.message_id === anon)!;
+    assert.deepEqual([kept.user_id, kept.anonymous_id, kept.identity, kept.profile_id, kept.ip], ['', '', '', '', ''], 'nobody');
+    assert.deepEqual(JSON.parse(kept.properties), { sku: 'x1' }, 'what happened stays, for analytics');
+    assert.ok(!kept.context.includes(kiosk), 'no identifier left in the context');
+    assert.equal(rows.find((r) => r.message_id === granted)!.user_id, kiosk, 'with consent, the person is kept');
+    assert.equal((await h.product.rows('SELECT 1 FROM {db}.identities FINAL WHERE identity = {i:String}', { i: `anonymousId:a-kiosk-${tag}` })).length, 0, 'the anonymized event joined no identity graph');
+    assert.ok((await metric('uspa_collector_events_without_consent_total')) >= 4);
   });
 
   test('each change is recorded once in consent_history; the profile holds the newest state; the API shows both', async () => {

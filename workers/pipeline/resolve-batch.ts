@@ -5,6 +5,7 @@ import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
 import { enrich, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Origin, Rejection } from './dead-letter-sender.ts';
 import { extractIdentities, type Assignment, type Edge, type Identity, type IdentityGraph } from './identity.ts';
+import { isAnonymized } from '../../lib/consent.ts';
 import { consentRows, type ConsentMemory, type ConsentRow } from './consent.ts';
 import { eventRow, traitRows, type EventRow, type TraitRow } from './rows.ts';
 
@@ -141,6 +142,15 @@ export function resolveBatch(
   const assignments = new Map<string, Assignment>();
   for (const { event, origin } of events) {
     const isStored = stored.has(dedupKey(event.source, event.messageId));
+    if (isAnonymized(event)) {
+      // Kept without the person (its Source's withoutConsent: anonymize): no identity, no profile.
+      if (!isStored) {
+        const row = eventRow(event, enrich(event, config.enrich), '', '');
+        out.events.push(row);
+        out.cameFrom.set(row, { event, origin });
+      }
+      continue;
+    }
     try {
       const identities = aliasAware(graph, event, extractIdentities(event, config.keys));
       if (identities.length === 0) throw new Error('the event carries none of the pipeline identity keys');
