@@ -91,6 +91,12 @@ export function pipelineWorkload(pipeline: string): string {
 }
 
 /** The Deployment of a namespace's Temporal worker of one kind. */
+/**
+ * The consent category an Activation without its own (spec.consent.category) sends with: set on the
+ * activations worker when a Pipeline of the namespace declares the purpose marketing.
+ */
+export const DEFAULT_CONSENT_ENV = 'USPA_DEFAULT_CONSENT_CATEGORY';
+
 export function workerWorkload(kind: WorkerKind): string {
   return `uspa-worker-${kind}`;
 }

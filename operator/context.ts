@@ -9,6 +9,7 @@ import { migrate } from '../lib/schema.ts';
 import { API_VERSION, GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { NAMESPACE_CLICKHOUSE_SECRET, PART_OF, clickhouseUser, database, type WorkerKind } from '../api/names.ts';
 import { FIELD_MANAGER, isNotFound, ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
+import { MARKETING } from '../lib/consent.ts';
 import { activationsWorkerRbac, workerManifests } from './manifests/workers.ts';
 import { hashOf } from './manifests/workload.ts';
 import { ttlOf, ttlStatement } from './manifests/retention.ts';
@@ -187,7 +188,9 @@ export class OperatorContext {
       .slice(0, WORKER_OWNERS);
     if (live.length === 0) return;
     const refs = live.map((o) => ownerRef(o, false));
-    const m = workerManifests(namespace, kind, refs, { ...this.settings, clickhouse: await this.clickhouseCredentials(namespace) });
+    // Once the namespace declares marketing, an Activation without a consent category of its own sends only with it.
+    const marketing = kind === 'activations' && this.caches.pipelines.list(namespace).some((p) => !isDeleting(p) && (p.spec.consent?.purposes ?? []).some((x) => x.name === MARKETING));
+    const m = workerManifests(namespace, kind, refs, { ...this.settings, clickhouse: await this.clickhouseCredentials(namespace), ...(marketing ? { defaultConsentCategory: MARKETING } : {}) });
     const rbac = kind === 'activations' ? activationsWorkerRbac(namespace, refs) : undefined;
     // Applied only when the desired objects changed or the Deployment was edited or deleted by hand.
     const hash = hashOf(JSON.stringify([m, rbac]));

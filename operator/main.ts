@@ -161,6 +161,9 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     for (const k of caches.apikeys.list(ns)) controllers.ApiKey.enqueue(ns, k.metadata.name);
     // A Source's required consent purpose must be declared by the Pipelines reading it.
     for (const s of p.spec?.sources ?? []) controllers.Source.enqueue(ns, s);
+    // The activations worker's default consent category follows the declared purposes.
+    const first = caches.activations.list(ns)[0];
+    if (first) controllers.Activation.enqueue(ns, first.metadata.name);
   });
   caches.apikeys.onChange((k) => controllers.ApiKey.enqueue(k.metadata?.namespace, k.metadata?.name));
   caches.privacyrequests.onChange((r) => controllers.PrivacyRequest.enqueue(r.metadata?.namespace, r.metadata?.name));

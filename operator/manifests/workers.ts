@@ -1,7 +1,7 @@
 // The Temporal workers of a namespace: one Deployment per task queue (segments, activations,
 // models), configured by env, with the ClickHouse credentials in a Secret of their own.
 import type { V1Deployment, V1OwnerReference, V1PodDisruptionBudget, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { PRIVACY_SIGNING_KEY_ENV, PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY, database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind } from '../../api/names.ts';
+import { PRIVACY_SIGNING_KEY_ENV, PRIVACY_SIGNING_SECRET, PRIVACY_SIGNING_SECRET_KEY, database, pipelineWorkload, topicPrefix, workerWorkload, type WorkerKind, DEFAULT_CONSENT_ENV } from '../../api/names.ts';
 import { WEBHOOK_ADDRESS_ENV, type WebhookAddressPolicy } from '../../api/activation-destinations.ts';
 import { clickhouseAccess, companions, deployment, hashOf, labelsFor, workloadRbac, type WorkloadInput } from './workload.ts';
 import { engineAccess } from './engines.ts';
@@ -13,6 +13,8 @@ export interface WorkerSettings extends PipelineSettings {
   temporal: { address: string; namespace: string };
   /** The activations worker checks every webhook and SMTP connection against it (default deny). */
   webhookAddresses?: WebhookAddressPolicy;
+  /** activations: the category an Activation without its own sends with (the namespace declares marketing). */
+  defaultConsentCategory?: string;
 }
 
 export function workerManifests(namespace: string, kind: WorkerKind, owners: V1OwnerReference[], settings: WorkerSettings): { secret: V1Secret; deployment: V1Deployment; disruptionBudget?: V1PodDisruptionBudget; engineSecret?: V1Secret } {
@@ -28,6 +30,7 @@ export function workerManifests(namespace: string, kind: WorkerKind, owners: V1O
     { name: 'USPA_DATABASE', value: database(settings.databasePrefix, namespace) },
     ...clickhouse.env,
     ...(kind === 'activations' ? [{ name: WEBHOOK_ADDRESS_ENV, value: settings.webhookAddresses ?? 'deny' }] : []),
+    ...(kind === 'activations' && settings.defaultConsentCategory ? [{ name: DEFAULT_CONSENT_ENV, value: settings.defaultConsentCategory }] : []),
     // The receipt signing key, from the Secret the operator makes once per namespace.
     ...(kind === 'privacy' ? [{ name: PRIVACY_SIGNING_KEY_ENV, valueFrom: { secretKeyRef: { name: PRIVACY_SIGNING_SECRET, key: PRIVACY_SIGNING_SECRET_KEY } } }] : []),
   ];

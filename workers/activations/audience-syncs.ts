@@ -10,7 +10,7 @@ import type { ActivitiesContext } from './context.ts';
 import type { RecordInput } from './deliveries.ts';
 import type { Delivery } from './destinations.ts';
 import { heartbeating } from './messages.ts';
-import { consentGranted, variantFor } from './policy.ts';
+import { consentGranted, requiredConsent, variantFor } from './policy.ts';
 import { type Person, count, profilesOf, unknownPerson } from './reads.ts';
 import type { RenderContext } from './render.ts';
 import { deliveryKey } from './triggers.ts';
@@ -85,8 +85,9 @@ export function audienceSyncActivities(c: ActivitiesContext) {
       if (done.has(k)) continue;
       const person = profiles.get(id) ?? unknownPerson(id);
       const row = { namespace: plan.namespace, activation: plan.activation, key: k, profileId: id, attempt: 0 };
-      if (spec.consent && !consentGranted(person.traits, spec.consent.category)) {
-        outcomes.push({ ...row, variant: '', outcome: 'suppressed', reason: `no consent for ${spec.consent.category}` });
+      const category = requiredConsent(spec, c.deps.defaultConsentCategory);
+      if (category && !consentGranted(person.traits, category)) {
+        outcomes.push({ ...row, variant: '', outcome: 'suppressed', reason: `no consent for ${category}` });
         continue;
       }
       const arm = variantFor(key, id, spec.variants, spec.holdoutPercent);

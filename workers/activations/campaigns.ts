@@ -13,7 +13,7 @@ import type { ActivitiesContext } from './context.ts';
 import type { RecordInput, Who } from './deliveries.ts';
 import type { Delivery } from './destinations.ts';
 import { heartbeating } from './messages.ts';
-import { consentGranted, overFrequencyCap, quietHoursWaitMs, timeZoneOf, variantFor } from './policy.ts';
+import { consentGranted, overFrequencyCap, quietHoursWaitMs, requiredConsent, timeZoneOf, variantFor } from './policy.ts';
 import { type Person, count, latestSegmentVersionSql, profileOf, resolvePerson } from './reads.ts';
 import { messageUses, type RenderedMessage } from './render.ts';
 
@@ -82,7 +82,8 @@ export function campaignActivities(c: ActivitiesContext) {
         const member = await count(w, `SELECT count() AS n FROM {db}.segment_members WHERE segment = {s:String} AND profile_id = {p:String} AND version = ${latestSegmentVersionSql('s')}`, { s: `${deps.namespace}/${spec.segment}`, p: person.profileId });
         if (member === 0) return suppress(`not a member of segment ${spec.segment}`);
       }
-      if (spec.consent && !consentGranted(person.traits, spec.consent.category, input.trigger.event?.consent)) return suppress(`no consent for ${spec.consent.category}`);
+      const category = requiredConsent(spec, deps.defaultConsentCategory);
+      if (category && !consentGranted(person.traits, category, input.trigger.event?.consent)) return suppress(`no consent for ${category}`);
       const arm = variantFor(key, person.profileId, spec.variants, spec.holdoutPercent);
       if (arm.holdout) return { action: 'record', outcome: 'holdout', reason: 'holdout group', ...who, variant: '' };
       if (spec.frequencyCap) {

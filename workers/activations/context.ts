@@ -31,6 +31,8 @@ export interface ActivationsDeps {
   mailer?: Mailer;
   /** Conversions count within this long after a send or holdout decision (default 7 days). */
   conversionWindowMs?: number;
+  /** The consent category of an Activation without one of its own (the namespace declares marketing). */
+  defaultConsentCategory?: string;
   /** Called for every outcome recorded (metrics). */
   onOutcome?: (activation: string, outcome: Outcome) => void;
 }

@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Kafka } from 'kafkajs';
 import { Counter } from 'prom-client';
-import { topicPrefix } from '../../api/names.ts';
+import { DEFAULT_CONSENT_ENV, topicPrefix } from '../../api/names.ts';
 import { WEBHOOK_ADDRESS_ENV, webhookAddressPolicy } from '../../api/activation-destinations.ts';
 import { CAMPAIGN, campaignWorkflowId, conversionsWorkflowId } from '../../api/workflows/activations.ts';
 import { BatchingProducer, type TopicNames, connectKafka, ensureTopics, kafkaSettingsFromEnv, topicNames } from '../../lib/kafka.ts';
@@ -107,6 +107,7 @@ export async function startActivationsWorker(options: ActivationsWorkerOptions):
           producer,
           kafkaOutputs: topics.activationOutputs,
           webhookAddresses,
+          defaultConsentCategory: env[DEFAULT_CONSENT_ENV] || undefined,
           log,
           mailer,
           recommendations: options.recommendations ?? profileRecommender(warehouse),

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consentGranted, matchesFilter, matchesWhere, overFrequencyCap, propertyAt, quietHoursWaitMs, timeZoneOf, validTimeZone, variantFor, zoneOffsetMs } from './policy.ts';
+import { consentGranted, matchesFilter, matchesWhere, overFrequencyCap, propertyAt, quietHoursWaitMs, requiredConsent, timeZoneOf, validTimeZone, variantFor, zoneOffsetMs } from './policy.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const MIN = 60_000;
@@ -136,4 +136,10 @@ describe('trigger filters', () => {
     assert.ok(!matchesWhere(props, [{ property: 'price', op: 'gte', value: 20 }, { property: 'nope', op: 'exists' }]));
     assert.ok(matchesWhere(props, undefined));
   });
+});
+
+test('requiredConsent: the Activation\'s own category, else the namespace default (marketing once declared), else none', () => {
+  assert.equal(requiredConsent({ consent: { category: 'sms' } }, 'marketing'), 'sms');
+  assert.equal(requiredConsent({}, 'marketing'), 'marketing');
+  assert.equal(requiredConsent({}), undefined);
 });

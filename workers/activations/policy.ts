@@ -1,11 +1,16 @@
 // The rules that decide whether, when and what a person is sent — pure functions of their inputs,
 // so each is unit-tested here and the decide activity only gathers the inputs.
 import { createHash } from 'node:crypto';
-import type { ActivationVariant, PropertyFilter, QuietHours } from '../../api/v1alpha1/activation.ts';
+import type { ActivationSpec, ActivationVariant, PropertyFilter, QuietHours } from '../../api/v1alpha1/activation.ts';
 import type { Json, JsonObject } from '../../api/event.ts';
 import { objectAt } from '../../lib/consent.ts';
 
 export { consentGranted } from '../../lib/consent.ts';
+
+/** The consent category a send needs: the Activation's own, else the namespace's default (marketing, once declared), else none. */
+export function requiredConsent(spec: Pick<ActivationSpec, 'consent'>, defaultCategory?: string): string | undefined {
+  return spec.consent?.category ?? defaultCategory;
+}
 
 /** A stable number in [0, 1) from the text: the same activation and profile always land in the same place. */
 export function unitHash(text: string): number {
