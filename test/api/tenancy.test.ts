@@ -25,7 +25,7 @@ describe('tenants side by side', { concurrency: false, timeout: 300_000 }, () =>
     eventually(`the profile in ${h.namespace}`, async () => {
       const r = await h.call(key, 'GET', `/v1/profiles/userId:${user}`);
       return r.status === 200 && r.body.traits.plan?.value;
-    }, 30_000);
+    }, 90_000);
 
   before(async () => {
     a = await startApi();

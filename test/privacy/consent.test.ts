@@ -16,7 +16,7 @@ const PURPOSES = [
 ];
 const prefs = (categoryPreferences: Record<string, boolean>) => ({ consent: { categoryPreferences } });
 
-describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => {
+describe('consent per purpose', { concurrency: false, timeout: 600_000 }, () => {
   let h: ApiHarness;
   let key: string;
   const tag = unique('c').replace(/[^a-z0-9]/g, '');
@@ -82,12 +82,12 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     const rows = await eventually('four statements recorded', async () => {
       const r = await history(bo);
       return r.length >= 4 && r;
-    }, 30_000);
+    }, 90_000);
     assert.deepEqual(rows.map((r) => [r.purpose, r.granted, r.channel]), [['analytics', 1, 'context'], ['marketing', 1, 'context'], ['marketing', 0, 'context'], ['marketing', 1, 'traits']], 'changes only, in order; ads is not a declared purpose');
     const traits = await eventually("Bo's profile with the newest consent", async () => {
       const t = await traitsOf(bo);
       return t && t.consent_marketing === true && t;
-    }, 30_000);
+    }, 90_000);
     assert.equal(consentGranted(traits, 'marketing'), true);
     assert.equal(consentGranted(traits, 'analytics'), true);
 
@@ -115,7 +115,7 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     const withdrawn = await eventually('the withdrawal on the profile', async () => {
       const r = await h.call(key, 'GET', `/v1/profiles/userId:${bo}/consent`);
       return r.body.purposes?.find((p: { name: string }) => p.name === 'marketing')?.state === 'denied' && r;
-    }, 30_000);
+    }, 90_000);
     assert.deepEqual([withdrawn.body.history[0].purpose, withdrawn.body.history[0].granted, withdrawn.body.history[0].messageId], ['marketing', false, put.body.messageId], 'recorded as the newest change, from the event the API sent');
     const undeclared = await h.call(key, 'PUT', `/v1/profiles/userId:${bo}/consent`, { body: { purposes: { ads: true } } });
     assert.equal(undeclared.status, 400);
@@ -133,13 +133,13 @@ describe('consent per purpose', { concurrency: false, timeout: 300_000 }, () => 
     const without = await eventually('the profile', async () => {
       const r = await h.call(marketer, 'GET', `/v1/profiles/userId:${cy}/decisions`);
       return r.status === 200 && r;
-    }, 30_000);
+    }, 90_000);
     assert.deepEqual(without.body, { personalized: false, segments: [], persona: null, recommendations: [] });
     await h.product.waitForEvents([await send('/v1/identify', { userId: cy, context: prefs({ personalization: true }) }, 'server')]);
     const granted = await eventually('decisions once personalization is granted', async () => {
       const r = await h.call(marketer, 'GET', `/v1/profiles/userId:${cy}/decisions`);
       return r.body.personalized === true && r;
-    }, 30_000);
+    }, 90_000);
     assert.ok(Array.isArray(granted.body.segments) && Array.isArray(granted.body.recommendations));
   });
 });

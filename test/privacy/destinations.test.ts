@@ -118,7 +118,7 @@ describe('an erasure tells the destinations', { concurrency: false, timeout: 300
     const event = JSON.parse(hook.body) as { type: string; event: string; properties: { identities: string[]; requestId: string } };
     assert.deepEqual([event.type, event.event, event.properties.requestId], ['track', PERSON_ERASED, requestId]);
     assert.deepEqual(event.properties.identities, [`anonymousId:${ada.anon}`, `userId:${ada.user}`]);
-    const record = await eventually('the Kafka record', async () => records[0], 30_000);
+    const record = await eventually('the Kafka record', async () => records[0], 90_000);
     assert.equal(record.value, hook.body, 'Kafka gets the same event');
     assert.equal(record.headers['idempotency-key'], `erasure-${requestId}`);
     await consumer.disconnect();

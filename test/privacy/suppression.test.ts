@@ -28,7 +28,7 @@ async function suppress(identity: string): Promise<void> {
   await producer.send({ topic, acks: -1, messages: [{ key, value }] });
 }
 
-describe('suppression of erased identities', { concurrency: false, timeout: 240_000 }, () => {
+describe('suppression of erased identities', { concurrency: false, timeout: 480_000 }, () => {
   before(async () => {
     product = await startProduct({ sources: [{ name: 'web', type: 'web' }] });
     producer = new Kafka({ clientId: 'uspa-test-privacy', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).producer();
@@ -114,13 +114,13 @@ describe('suppression of erased identities', { concurrency: false, timeout: 240_
       await send('/v1/track', { userId: back, event: 'Probe' });
       await send('/v1/track', { userId: still, event: 'Probe' });
       return (await metric('uspa_collector_events_suppressed_total')) - before >= 2;
-    }, 30_000);
+    }, 90_000);
     await liftSuppressions(new Kafka({ clientId: 'uspa-test-privacy', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }), topicNames(product.env), [`userId:${back}`]);
     const returned = await eventually('the lifted identity stored again', async () => {
       const id = await send('/v1/track', { userId: back, event: 'Came Back' });
       await product.waitForEvents([id], 5_000).catch(() => undefined);
       return (await stored([id])).length === 1 && id;
-    }, 30_000);
+    }, 90_000);
     assert.ok(returned);
     const other = await send('/v1/track', { userId: still, event: 'Still Gone' });
     await new Promise((r) => setTimeout(r, 1_500));
