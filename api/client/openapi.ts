@@ -196,13 +196,13 @@ export interface paths {
         };
         /**
          * PrivacyRequests of the namespace, by name
-         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         * @description Permission `privacy:requests` (make privacy requests (erase a person, or export what is held on them) and read their progress, signed receipts and exports): roles admin, privacy.
          */
         get: operations["listPrivacyRequests"];
         put?: never;
         /**
          * Create a PrivacyRequest (the custom resource, as kubectl apply would)
-         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         * @description Permission `privacy:requests` (make privacy requests (erase a person, or export what is held on them) and read their progress, signed receipts and exports): roles admin, privacy.
          */
         post: operations["createPrivacyRequest"];
         delete?: never;
@@ -220,14 +220,14 @@ export interface paths {
         };
         /**
          * One PrivacyRequest: spec and status
-         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         * @description Permission `privacy:requests` (make privacy requests (erase a person, or export what is held on them) and read their progress, signed receipts and exports): roles admin, privacy.
          */
         get: operations["getPrivacyRequest"];
         put?: never;
         post?: never;
         /**
          * Delete a PrivacyRequest
-         * @description Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         * @description Permission `privacy:requests` (make privacy requests (erase a person, or export what is held on them) and read their progress, signed receipts and exports): roles admin, privacy.
          */
         delete: operations["deletePrivacyRequest"];
         options?: never;
@@ -246,7 +246,7 @@ export interface paths {
          * Download an access request's export, once (tar.gz)
          * @description The archive of everything held on the person: README.md, manifest.json (every file with rows, bytes and SHA-256), person.json and stores/<table>.ndjson for each store. It can be downloaded once, until status.export.expiresAt; after that (or a second time) the answer is 410 and a new access request makes a new export.
          *
-         *     Permission `privacy:requests` (make privacy requests (erase a person) and read their progress and signed receipts): roles admin, privacy.
+         *     Permission `privacy:requests` (make privacy requests (erase a person, or export what is held on them) and read their progress, signed receipts and exports): roles admin, privacy.
          */
         get: operations["downloadPrivacyExport"];
         put?: never;

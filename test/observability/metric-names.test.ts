@@ -61,7 +61,7 @@ describe('metric names of the dashboards and alerts', { timeout: 1_800_000 }, ()
   });
 
   test('USPA metrics follow one scheme: uspa_<component>_…, _total counters, units in names, shared label names', () => {
-    const labels = new Set(['namespace', 'pipeline', 'source', 'segment', 'activation', 'model', 'kind', 'route', 'status', 'type', 'reason', 'action', 'consumer', 'outcome', 'figure', 'change', 'activity', 'result', 'task_queue', 'operation', 'cache', 'topic', 'format']);
+    const labels = new Set(['namespace', 'pipeline', 'source', 'segment', 'activation', 'model', 'kind', 'route', 'status', 'type', 'reason', 'action', 'consumer', 'outcome', 'figure', 'change', 'activity', 'result', 'task_queue', 'operation', 'cache', 'topic', 'format', 'purpose', 'granted']);
     /** The component a file's metrics are named after. */
     const component = (file: string) => /^(collector|operator)\//.exec(file)?.[1] ?? (file.startsWith('gateway/') ? 'api' : undefined) ?? /^workers\/(\w+)\//.exec(file)?.[1] ?? (file === 'lib/temporal-worker.ts' ? 'worker' : undefined);
     const regs = registrations();
