@@ -154,14 +154,20 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     controllers.Source.enqueue(ns, s.metadata?.name);
     for (const p of caches.pipelines.list(ns)) if (p.spec.sources.includes(s.metadata!.name!)) controllers.Pipeline.enqueue(ns, p.metadata.name);
   });
+  const pipelineSpecsSeen = new Map<string, string>();
   caches.pipelines.onChange((p) => {
     const ns = p.metadata?.namespace;
     controllers.Pipeline.enqueue(ns, p.metadata?.name);
     // The first Pipeline starts the namespace's API gateway and the last one ends it: ApiKeys say so.
     for (const k of caches.apikeys.list(ns)) controllers.ApiKey.enqueue(ns, k.metadata.name);
-    // A Source's required consent purpose must be declared by the Pipelines reading it.
+    // Only a change of the spec (not the status the operator writes, which would wake the Sources,
+    // whose status wakes this Pipeline again): a Source's required consent purpose must be declared
+    // by the Pipelines reading it, and the activations worker's default consent category follows them.
+    const key = `${ns}/${p.metadata?.name}`;
+    const seen = `${p.metadata?.generation}/${p.metadata?.deletionTimestamp ? 'deleting' : ''}`;
+    if (pipelineSpecsSeen.get(key) === seen) return;
+    pipelineSpecsSeen.set(key, seen);
     for (const s of p.spec?.sources ?? []) controllers.Source.enqueue(ns, s);
-    // The activations worker's default consent category follows the declared purposes.
     const first = caches.activations.list(ns)[0];
     if (first) controllers.Activation.enqueue(ns, first.metadata.name);
   });

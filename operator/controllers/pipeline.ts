@@ -30,6 +30,9 @@ const MODELS = [
   { id: 'recommendations', name: RETRAIN_RECOMMENDATIONS, workflow: retrainRecommendations },
 ] as const;
 
+/** Longest a reconcile waits for the consumer lag (status only: it is read again at the next one). */
+export const LAG_READ_MS = 5_000;
+
 export class PipelineReconciler implements Reconciler {
   readonly kind = 'Pipeline';
   private readonly progress: ProgressWatch;
@@ -213,9 +216,23 @@ export class PipelineReconciler implements Reconciler {
   }
 
   /** Events in the Sources' topics that the Pipeline's consumer group has not committed yet, and the sum of its committed offsets. */
-  private async lag(namespace: string, name: string, sources: string[]): Promise<{ lag: number; committed: number }> {
+  /**
+   * The consumer lag, read within LAG_READ_MS: kafkajs retries a topic it cannot see (not created
+   * yet, being deleted) for long, and a reconcile waiting on it would hold up every other Pipeline.
+   */
+  private lag(namespace: string, name: string, sources: string[]): Promise<{ lag: number; committed: number }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`consumer lag not read within ${LAG_READ_MS / 1000} s`)), LAG_READ_MS);
+    });
+    return Promise.race([this.readLag(namespace, name, sources), late]).finally(() => clearTimeout(timer));
+  }
+
+  private async readLag(namespace: string, name: string, sources: string[]): Promise<{ lag: number; committed: number }> {
     const { kafka, settings } = this.ctx;
-    const topics = sources.map((s) => sourceTopic(settings.topicPrefix, namespace, s));
+    const existing = new Set(await kafka.listTopics());
+    const topics = sources.map((s) => sourceTopic(settings.topicPrefix, namespace, s)).filter((t) => existing.has(t));
+    if (topics.length === 0) return { lag: 0, committed: 0 };
     const committed = await kafka.fetchOffsets({ groupId: pipelineGroup(settings.topicPrefix, namespace, name), topics });
     let lag = 0;
     let sum = 0;

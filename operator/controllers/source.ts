@@ -97,14 +97,15 @@ export class SourceReconciler implements Reconciler {
     if (source.spec.suspend) {
       return ctx.report(source, status, 'ready', 'Suspended', "suspended: the collector refuses this Source's events (401); topics are kept");
     }
+    const undeclared = undeclaredPurpose(source, ctx.caches.pipelines.list(namespace).filter((p) => !isDeleting(p)));
+    // Served all the same (events without the purpose are still not stored; only its record is
+    // missing), but said before anything else: it is a mistake in the spec, likely a typo.
+    if (undeclared) return ctx.report(source, status, 'degraded', 'UndeclaredPurpose', undeclared);
     const collector = deploymentAvailable(freshest(applied, ctx.caches.deployments.get(COLLECTOR, namespace)));
     if (!collector.available) {
       // The Deployment's own changes re-queue us.
       return ctx.report(source, status, 'progressing', 'CollectorNotAvailable', `topics ready; waiting for the collector Deployment (${collector.ready}/${collector.desired} ready)`);
     }
-    const undeclared = undeclaredPurpose(source, ctx.caches.pipelines.list(namespace).filter((p) => !isDeleting(p)));
-    // Served all the same: events without the purpose are still not stored; only its record is missing.
-    if (undeclared) return ctx.report(source, status, 'degraded', 'UndeclaredPurpose', undeclared);
     await ctx.report(source, status, 'ready', 'Reconciled', `accepting events into ${topic} (${status.partitions} partitions)`);
   }
 

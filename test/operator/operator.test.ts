@@ -99,6 +99,35 @@ spec:
     await eventually('the collector to serve app', async () => /name: app\b/.test((await h.core.readNamespacedConfigMap({ name: 'uspa-collector', namespace: h.namespace })).data!['config.yaml']!));
   });
 
+  test('Source requiring a consent purpose no Pipeline reading it declares: Degraded UndeclaredPurpose naming what is declared; heals when fixed', async () => {
+    await h.apply(yaml`
+apiVersion: uspa.tech/v1alpha1
+kind: Source
+metadata: { name: kiosk }
+spec: { type: web, consent: { required: false, purpose: analytcs } }
+---
+apiVersion: uspa.tech/v1alpha1
+kind: Pipeline
+metadata: { name: kiosk-main }
+spec:
+  sources: [kiosk]
+  consent: { purposes: [{ name: analytics }, { name: marketing }] }
+`);
+    const c = await h.ready('sources', 'kiosk', 'UndeclaredPurpose');
+    assert.equal(c.status, 'False');
+    assert.match(c.message, /"analytcs" is not declared by Pipeline kiosk-main \(spec\.consent\.purposes: analytics, marketing\)/);
+    await h.apply(yaml`
+apiVersion: uspa.tech/v1alpha1
+kind: Source
+metadata: { name: kiosk }
+spec: { type: web, consent: { required: false, purpose: analytics } }
+`);
+    const healed = await h.ready('sources', 'kiosk', 'CollectorNotAvailable');
+    assert.doesNotMatch(healed.message, /purpose/);
+    // Gone again: the namespace's retention is the longest of its Pipelines', which the next tests set.
+    await kubectl(['delete', 'pipelines.uspa.tech/kiosk-main', 'sources.uspa.tech/kiosk', '-n', h.namespace, '--wait=true', '--timeout=60s']);
+  });
+
   test('Pipeline: a missing Source gives SourceNotFound and heals by itself; schema in ClickHouse; workers as a Deployment', async () => {
     await h.apply(yaml`
 apiVersion: uspa.tech/v1alpha1
