@@ -12,8 +12,7 @@ import { ERASURE_MODES, type ErasureMode, type ErasureReceipt } from '../api/pri
 import { EXPORT_HOURS, GROUP, IDENTITY_PATTERN, VERSION, type PrivacyAction, type PrivacyRequest, type PrivacyRequestSpec } from '../api/v1alpha1/index.ts';
 import { Warehouse, clickhouseSettingsFromEnv } from '../lib/clickhouse.ts';
 import { apiMessage } from '../lib/kubernetes/apply.ts';
-import { archiveName, downloadedPatch, exportAvailability } from '../lib/privacy/download.ts';
-import { dropExport, writeArchive } from '../lib/privacy/export.ts';
+import { archiveName, deliverExport, downloadedPatch, exportAvailability } from '../lib/privacy/download.ts';
 import { verifyReceipt, type ReceiptCheck } from '../lib/privacy/verify.ts';
 import { UsageError } from './args.ts';
 import { ResolveError } from './resolve.ts';
@@ -116,8 +115,7 @@ export async function download(kc: KubeConfig, namespace: string, name: string, 
   const file = out ?? archiveName(request);
   const warehouse = new Warehouse({ ...clickhouseSettingsFromEnv(), database: available.export.database });
   try {
-    await writeArchive(warehouse, available.export.id, createWriteStream(file), `export-${name}`);
-    await dropExport(warehouse, available.export.id);
+    await deliverExport(warehouse, request, available.export, createWriteStream(file));
   } finally {
     await warehouse.close();
   }

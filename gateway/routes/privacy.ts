@@ -3,8 +3,7 @@
 // ClickHouse and its files dropped. A download cut off midway is not repeated: the person makes a
 // new access request, as the export's README says.
 import type { PrivacyRequest } from '../../api/v1alpha1/privacyrequest.ts';
-import { archiveName, downloadedPatch, exportAvailability } from '../../lib/privacy/download.ts';
-import { dropExport, writeArchive } from '../../lib/privacy/export.ts';
+import { archiveName, deliverExport, downloadedPatch, exportAvailability } from '../../lib/privacy/download.ts';
 import type { GatewayContext } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
 import { operation, type Operation } from '../http/operation.ts';
@@ -53,8 +52,7 @@ export function privacyOperations(ctx: GatewayContext): Operation[] {
           throw fromKubernetes(err, what);
         }
         res.status(200).set({ 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="${archiveName(request)}"`, 'Cache-Control': 'no-store' });
-        const written = await writeArchive(ctx.warehouse, available.export.id, res, `export-${name}`);
-        await dropExport(ctx.warehouse, available.export.id);
+        const written = await deliverExport(ctx.warehouse, request, available.export, res);
         ctx.log.info({ request: name, files: written.files, bytes: written.bytes }, 'access export downloaded and dropped');
         return 'streamed';
       },

@@ -2,8 +2,11 @@
 // expired, and nobody downloaded it yet. The API and the CLI both ask this, then mark the request
 // downloaded (an annotation written at the resourceVersion they read, so of two racing downloads
 // one wins) before they stream the archive.
+import type { Writable } from 'node:stream';
 import type { AccessExport } from '../../api/privacy.ts';
 import { DOWNLOADED_ANNOTATION, type PrivacyRequest } from '../../api/v1alpha1/privacyrequest.ts';
+import type { Warehouse } from '../clickhouse.ts';
+import { dropExport, writeArchive } from './export.ts';
 
 export type Availability = { ok: true; export: AccessExport } | { ok: false; status: 409 | 410; reason: string };
 
@@ -24,4 +27,13 @@ export function downloadedPatch(resourceVersion: string, now: Date): Record<stri
   return { metadata: { resourceVersion, annotations: { [DOWNLOADED_ANNOTATION]: now.toISOString() } } };
 }
 
-export const archiveName = (request: PrivacyRequest): string => `export-${request.metadata.name}.tar.gz`;
+/** The archive's top folder, and its file name. */
+export const archiveRoot = (request: PrivacyRequest): string => `export-${request.metadata.name}`;
+export const archiveName = (request: PrivacyRequest): string => `${archiveRoot(request)}.tar.gz`;
+
+/** The one download, once the request is marked downloaded: the archive streamed into `out`, then its files dropped. */
+export async function deliverExport(warehouse: Warehouse, request: PrivacyRequest, exported: AccessExport, out: Writable): Promise<{ files: number; bytes: number }> {
+  const written = await writeArchive(warehouse, exported.id, out, archiveRoot(request));
+  await dropExport(warehouse, exported.id);
+  return written;
+}
