@@ -72,6 +72,9 @@ export async function retrainPersonas(input: RetrainPersonasInput): Promise<Retr
   check(input.k === undefined || (isInteger(input.k) && input.k >= 2 && input.k <= 100), `k must be an integer from 2 to 100, got ${input.k}`);
   const kRange = input.kRange ?? [2, 8];
   check(Array.isArray(kRange) && kRange.length === 2 && isInteger(kRange[0]) && isInteger(kRange[1]) && kRange[0] >= 2 && kRange[1] >= kRange[0] && kRange[1] <= 100, `kRange must be [min, max] with 2 ≤ min ≤ max ≤ 100, got ${JSON.stringify(input.kRange)}`);
+  check(input.algorithm === undefined || input.algorithm === 'kmeans' || input.algorithm === 'dbscan', `algorithm must be kmeans or dbscan, got ${input.algorithm}`);
+  check(input.eps === undefined || (typeof input.eps === 'number' && input.eps > 0 && input.eps <= 100), `eps must be a number above 0 and at most 100, got ${input.eps}`);
+  check(input.minPoints === undefined || (isInteger(input.minPoints) && input.minPoints >= 1 && input.minPoints <= 100_000), `minPoints must be an integer from 1 to 100000, got ${input.minPoints}`);
   const run = input.run ?? workflowInfo().workflowId;
   return exclusively('personas', input.database, run, (workflowId) => executeChild(trainPersonasExclusively, { workflowId, args: [{ ...input, kRange, run }] }));
 }
@@ -85,7 +88,7 @@ export async function trainPersonasExclusively(input: RetrainPersonasInput & { k
   if (!begun.committed) {
     // Workflow time: the same on every replay and every retry of the activities below.
     trainedAt = new Date().toISOString();
-    const trained = await trainPersonas({ database, version: begun.version, k: input.k, kRange: input.kRange, seed: input.seed });
+    const trained = await trainPersonas({ database, version: begun.version, k: input.k, kRange: input.kRange, seed: input.seed, algorithm: input.algorithm, eps: input.eps, minPoints: input.minPoints });
     if (trained.skipped) return { skipped: trained.reason, run };
     await commitModelVersion({ database, model: 'personas', version: begun.version, run, revision: input.revision ?? '', trainedAt, params: trained.params, quality: trained.quality, artifact: trained.artifact });
     quality = trained.quality;

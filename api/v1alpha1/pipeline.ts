@@ -15,6 +15,7 @@ import {
   int64,
   map,
   nameRef,
+  number,
   object,
   required,
   specSchema,
@@ -71,6 +72,24 @@ export interface PipelineSpec extends CommonSpec {
   /** How long stored events are kept, by event time: a duration ("730d") or "forever". */
   retention?: string;
   consent?: PipelineConsent;
+  models?: PipelineModels;
+}
+
+/** How the namespace's predictive models are trained (retrained daily by the models worker). */
+export interface PipelineModels {
+  personas?: PersonasModelSpec;
+}
+
+/** kmeans: a few personas covering everyone (k by silhouette); dbscan: dense groups, possibly niche, and the rest as noise. */
+export const PERSONA_ALGORITHMS = ['kmeans', 'dbscan'] as const;
+export type PersonaAlgorithm = (typeof PERSONA_ALGORITHMS)[number];
+
+export interface PersonasModelSpec {
+  algorithm?: PersonaAlgorithm;
+  /** DBSCAN neighbourhood radius, in standardized feature units. */
+  eps?: number;
+  /** DBSCAN: profiles (itself included) within eps that make a profile the core of a group. */
+  minPoints?: number;
 }
 
 /** The purposes people consent to (or not) in this Pipeline's events: recorded per person, enforced where data is used. */
@@ -165,6 +184,7 @@ export const PIPELINE_DEFAULTS = {
   identity: { maxProfilesPerMerge: 10 },
   batch: { maxEvents: 5000, maxWaitMs: 1000, profileIntervalMs: 1000 },
   retention: '730d',
+  models: { personas: { algorithm: 'kmeans', eps: 1, minPoints: 10 } },
 } as const;
 
 // The pattern controller-gen gives resource.Quantity.
@@ -246,6 +266,29 @@ const pipelineSpec = specSchema<PipelineSpec>('Desired state of the Pipeline.', 
       ),
     },
   ),
+  models: object<PipelineModels>('How the namespace\'s predictive models are trained (the models worker retrains them daily).', {
+    personas: object<PersonasModelSpec>(
+      'The persona model, whose label every profile gets as its trait persona. Both algorithms cluster the same behaviour features (RFM scores, logged revenue, order and event counts, top-category shares), each standardized to mean 0 and standard deviation 1.',
+      {
+        algorithm: enumOf(
+          'kmeans: a few personas that cover every profile, their number chosen by silhouette. dbscan: density-based groups, which finds niche groups K-Means folds into bigger personas and needs no number of personas; profiles in no dense group get the persona "noise".',
+          PERSONA_ALGORITHMS,
+          { default: PIPELINE_DEFAULTS.models.personas.algorithm },
+        ),
+        eps: number('dbscan only: the neighbourhood radius, in standardized feature units (1 = one standard deviation of a feature). Larger joins more profiles into fewer, broader groups.', {
+          minimum: 0,
+          exclusiveMinimum: true,
+          maximum: 100,
+          default: PIPELINE_DEFAULTS.models.personas.eps,
+        }),
+        minPoints: int32('dbscan only: how many profiles (itself included) within eps make a profile the core of a group: the smallest group worth a persona.', {
+          minimum: 1,
+          maximum: 100000,
+          default: PIPELINE_DEFAULTS.models.personas.minPoints,
+        }),
+      },
+    ),
+  }),
   resources: object<ResourceRequirements>('CPU and memory of the worker container, as in a Pod\'s resources (e.g. requests: {cpu: 250m, memory: 512Mi}). Unset by default.', {
     limits: quantities('Most compute resources the worker may use, e.g. memory: 1Gi.'),
     requests: quantities('Compute resources reserved for the worker, e.g. cpu: 250m.'),

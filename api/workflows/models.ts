@@ -12,6 +12,12 @@ export interface RetrainPersonasInput {
   kRange?: [number, number];
   /** k-means++ seed; default 1. */
   seed?: number;
+  /** kmeans (default) or dbscan (niche groups; noise profiles get the persona "noise"). */
+  algorithm?: 'kmeans' | 'dbscan';
+  /** dbscan: neighbourhood radius in standardized feature units; default 1. */
+  eps?: number;
+  /** dbscan: neighbours (itself included) that make a profile a core point; default 10. */
+  minPoints?: number;
   /** Configuration revision the run is started with (the operator's schedule revision); recorded with the version. */
   revision?: string;
   /** Idempotency key of this run; default the workflow id. */

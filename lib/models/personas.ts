@@ -42,6 +42,17 @@ export function featureVector(p: ProfileFeatures, categories: readonly string[])
   ];
 }
 
+/**
+ * The features as both persona models cluster them: each standardized to mean 0 and standard
+ * deviation 1 over the population (a constant feature becomes 0), so a distance of 1 means one
+ * standard deviation whatever the feature's unit. K-Means and DBSCAN (whose eps is in these units)
+ * both start here.
+ */
+export function standardizeFeatures(vectors: readonly number[][]): { standardizer: Standardizer; points: number[][] } {
+  const standardizer = fitStandardizer(vectors);
+  return { standardizer, points: standardize(vectors, standardizer) };
+}
+
 export interface Persona {
   /** Index of the cluster in the k-means model. */
   cluster: number;
@@ -178,8 +189,7 @@ export async function trainPersonaModel(
   const seed = options.seed ?? 1;
   const silhouetteOptions = { exactLimit: options.exactSilhouetteLimit ?? 3000, sampleSize: options.silhouetteSample ?? 2000, seed };
   const kmOptions = { seed, restarts: Math.max(1, options.restarts ?? 4) };
-  const standardizer = fitStandardizer(vectors);
-  const points = standardize(vectors, standardizer);
+  const { standardizer, points } = standardizeFeatures(vectors);
   let k = options.k;
   const candidates: KCandidate[] = [];
   let model: KMeansModel | undefined;

@@ -14,6 +14,8 @@ export interface BasketItem {
   purchased: boolean;
   /** Interactions (views + purchases); ranks items when a basket is capped. Default 1. */
   count?: number;
+  /** The person's last interaction with the item (ms since the epoch): what a time split of offline evaluation orders by. */
+  at?: number;
 }
 
 export interface SimilarityOptions {
@@ -71,7 +73,13 @@ export function capBasket(basket: readonly BasketItem[], max: number): BasketIte
   for (const b of basket) {
     if (!b.item) continue;
     const seen = merged.get(b.item);
-    merged.set(b.item, seen ? { item: b.item, purchased: seen.purchased || b.purchased, count: (seen.count ?? 1) + (b.count ?? 1) } : { ...b, count: b.count ?? 1 });
+    if (!seen) {
+      merged.set(b.item, { ...b, count: b.count ?? 1 });
+      continue;
+    }
+    const merge: BasketItem = { item: b.item, purchased: seen.purchased || b.purchased, count: (seen.count ?? 1) + (b.count ?? 1) };
+    if (seen.at !== undefined || b.at !== undefined) merge.at = Math.max(seen.at ?? -Infinity, b.at ?? -Infinity);
+    merged.set(b.item, merge);
   }
   return [...merged.values()]
     .sort((a, b) => Number(b.purchased) - Number(a.purchased) || (b.count ?? 1) - (a.count ?? 1) || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0))

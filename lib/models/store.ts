@@ -327,14 +327,15 @@ function itemOf(json: string): string {
 /**
  * Each current profile's items (ascending profile id), from `Product Viewed` and `Order Completed`
  * events (the order's own product_id/sku and those of its `products[]`): purchased or only viewed,
- * and how many events. Re-delivered events change nothing here (the flag is a max).
+ * how many events, and when the last one happened (`at`, ms since the epoch). Re-delivered events
+ * change nothing here (the flag is a max).
  */
 export async function* baskets(warehouse: Warehouse): AsyncGenerator<{ profile_id: string; items: BasketItem[] }> {
-  const rows = streamRows<{ profile_id: string; item: string; purchased: number; n: string }>(
+  const rows = streamRows<{ profile_id: string; item: string; purchased: number; n: string; last_ms: string }>(
     warehouse,
-    `SELECT m.profile_id AS profile_id, e.item AS item, max(e.purchased) AS purchased, count() AS n
+    `SELECT m.profile_id AS profile_id, e.item AS item, max(e.purchased) AS purchased, count() AS n, max(e.event_ms) AS last_ms
      FROM (
-       SELECT identity, toUInt8(event = {order:String}) AS purchased,
+       SELECT identity, toUInt8(event = {order:String}) AS purchased, toUnixTimestamp64Milli(timestamp) AS event_ms,
               arrayJoin(arrayDistinct(arrayFilter(x -> x != '', arrayConcat([${itemOf('properties')}], arrayMap(p -> ${itemOf('p')}, JSONExtractArrayRaw(properties, 'products')))))) AS item
        FROM {db}.events
        WHERE event IN ({view:String}, {order:String})
@@ -351,7 +352,7 @@ export async function* baskets(warehouse: Warehouse): AsyncGenerator<{ profile_i
       current = undefined;
     }
     current ??= { profile_id: r.profile_id, items: [] };
-    current.items.push({ item: r.item, purchased: Number(r.purchased) > 0, count: Number(r.n) });
+    current.items.push({ item: r.item, purchased: Number(r.purchased) > 0, count: Number(r.n), at: Number(r.last_ms) });
   }
   if (current) yield current;
 }

@@ -135,8 +135,13 @@ export class PipelineReconciler implements Reconciler {
     try {
       const temporal = await ctx.temporal();
       for (const model of MODELS) {
-        // Both models are scheduled with the defaults: the same input fits both.
-        const input: ScheduleInput<typeof retrainPersonas> & ScheduleInput<typeof retrainRecommendations> = { namespace, database: database(ctx.settings.databasePrefix, namespace) };
+        // The personas model takes the Pipeline's algorithm (spec.models.personas); recommendations the defaults.
+        const personas = pipeline.spec.models?.personas;
+        const input: ScheduleInput<typeof retrainPersonas> & ScheduleInput<typeof retrainRecommendations> = {
+          namespace,
+          database: database(ctx.settings.databasePrefix, namespace),
+          ...(model.id === 'personas' && personas ? { algorithm: personas.algorithm, eps: personas.eps, minPoints: personas.minPoints } : {}),
+        };
         await ensureSchedule(temporal, { id: modelSchedule(namespace, name, model.id), interval: '24h', workflowType: model.workflow, taskQueue: taskQueue('models', namespace), input, paused: Boolean(pipeline.spec.suspend), note: `Pipeline ${namespace}/${name}: ${model.id}`, revision: hashOf(JSON.stringify(input), model.name, 'timeout-6h'), runTimeout: '6h' }, ctx.schedules);
       }
     } catch (err) {

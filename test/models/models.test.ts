@@ -236,6 +236,13 @@ describe('model retraining', { timeout: 300_000, concurrency: false }, () => {
     assert.equal(q.items, 11);
     assert.equal(q.coverage, 1);
     assert.equal(q.profiles, 200);
+    // Offline quality: a fifth of the people (by hash) have their latest items held out.
+    const offline = (first.quality as { offline: { split: { method: string }; k: number; evaluatedProfiles: number; model: { precision: number; recall: number; coverage: number }; popularity: { precision: number; recall: number; coverage: number } } }).offline;
+    assert.equal(offline.split.method, 'last-items-by-time');
+    assert.equal(offline.k, 10);
+    assert.ok(offline.evaluatedProfiles > 15 && offline.evaluatedProfiles < 70, `${offline.evaluatedProfiles} evaluated`);
+    for (const figures of [offline.model, offline.popularity]) for (const v of Object.values(figures)) assert.ok(v >= 0 && v <= 1, JSON.stringify(offline));
+    assert.ok(offline.model.recall > 0.5, 'a held-out item is another item of the same group, which the model suggests');
 
     assert.equal((await itemRecommendations(w, 'e1', 1))[0]!.item, 'e2');
     assert.equal((await itemRecommendations(w, 'e2', 1))[0]!.item, 'e1');
@@ -274,6 +281,7 @@ describe('model retraining', { timeout: 300_000, concurrency: false }, () => {
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /uspa_models_versions_total\{model="personas"[^}]*\} 2/);
+    assert.match(metrics, /uspa_models_quality\{[^}]*figure="offline_model_precision"[^}]*\} [\d.]+/, 'the offline figures are gauges too');
     const id = unique('personas');
     await client.workflow.execute(retrainPersonas, { taskQueue: worker.taskQueue, workflowId: id, args: [{ namespace, database, run: 'r2' }] });
     const history = await client.workflow.getHandle(id).fetchHistory();

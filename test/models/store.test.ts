@@ -1,6 +1,6 @@
 // The models' ClickHouse side on the real ClickHouse: the persona trait written like the pipeline
 // writes traits (last write wins, merged profiles, a concurrent rebuild is not overwritten),
-// baskets from views and orders, versions committed last and pruned.
+// baskets from views and orders (with each item's last interaction time), versions committed last and pruned.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Warehouse, chTime, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
@@ -17,8 +17,8 @@ describe('models store', { timeout: 120_000, concurrency: false }, () => {
   const database = `t_${unique('mst').replace(/-/g, '_')}`;
   let w: Warehouse;
   let m = 0;
-  const event = (identity: string, profile: string, name: string, properties: Record<string, unknown>) => {
-    const at = chTime(iso(-86_400_000));
+  const event = (identity: string, profile: string, name: string, properties: Record<string, unknown>, time = iso(-86_400_000)) => {
+    const at = chTime(time);
     return { message_id: `m-${++m}`, type: 'track', event: name, timestamp: at, received_at: at, identity, profile_id: profile, properties: JSON.stringify(properties) };
   };
   const profile = async (id: string) => {
@@ -87,14 +87,17 @@ describe('models store', { timeout: 120_000, concurrency: false }, () => {
       { identity: 'anonymousId:r', profile_id: 'p-r', first_seen: '2026-01-01 00:00:00', version: 2 },
       { identity: 'userId:s', profile_id: 'p-s', first_seen: '2026-01-01 00:00:00', version: 1 },
     ]);
+    // Times a minute apart, so each item's last interaction (`at`) is known exactly.
+    const t = (minute: number) => Date.parse('2026-02-01T10:00:00.000Z') + minute * 60_000;
+    const at = (minute: number) => new Date(t(minute)).toISOString();
     await w.insert('events', [
-      event('userId:r', 'p-r', 'Product Viewed', { product_id: 'shoe' }),
-      event('userId:r', 'p-r', 'Product Viewed', { product_id: 'shoe' }),
-      event('anonymousId:r', 'p-old', 'Product Viewed', { sku: 'SKU-1' }),
-      event('anonymousId:r', 'p-old', 'Product Viewed', { product_id: 42 }),
-      event('userId:r', 'p-r', 'Order Completed', { products: [{ product_id: 'shoe' }, { sku: 'sock' }, { name: 'no id' }], revenue: 10 }),
-      event('userId:r', 'p-r', 'Product Added', { product_id: 'cart-only' }),
-      event('userId:s', 'p-s', 'Order Completed', { product_id: 'hat' }),
+      event('userId:r', 'p-r', 'Product Viewed', { product_id: 'shoe' }, at(1)),
+      event('userId:r', 'p-r', 'Product Viewed', { product_id: 'shoe' }, at(2)),
+      event('anonymousId:r', 'p-old', 'Product Viewed', { sku: 'SKU-1' }, at(3)),
+      event('anonymousId:r', 'p-old', 'Product Viewed', { product_id: 42 }, at(4)),
+      event('userId:r', 'p-r', 'Order Completed', { products: [{ product_id: 'shoe' }, { sku: 'sock' }, { name: 'no id' }], revenue: 10 }, at(5)),
+      event('userId:r', 'p-r', 'Product Added', { product_id: 'cart-only' }, at(6)),
+      event('userId:s', 'p-s', 'Order Completed', { product_id: 'hat' }, at(7)),
     ]);
     const all = [];
     for await (const b of baskets(w)) if (b.profile_id === 'p-r' || b.profile_id === 'p-s') all.push(b);
@@ -102,13 +105,13 @@ describe('models store', { timeout: 120_000, concurrency: false }, () => {
       {
         profile_id: 'p-r',
         items: [
-          { item: '42', purchased: false, count: 1 },
-          { item: 'SKU-1', purchased: false, count: 1 },
-          { item: 'shoe', purchased: true, count: 3 },
-          { item: 'sock', purchased: true, count: 1 },
+          { item: '42', purchased: false, count: 1, at: t(4) },
+          { item: 'SKU-1', purchased: false, count: 1, at: t(3) },
+          { item: 'shoe', purchased: true, count: 3, at: t(5) },
+          { item: 'sock', purchased: true, count: 1, at: t(5) },
         ],
       },
-      { profile_id: 'p-s', items: [{ item: 'hat', purchased: true, count: 1 }] },
+      { profile_id: 'p-s', items: [{ item: 'hat', purchased: true, count: 1, at: t(7) }] },
     ]);
   });
 
