@@ -53,7 +53,7 @@ async function run(group: string, args: string[], values: Values): Promise<numbe
     const file = args[0];
     const url = str(values, 'url') ?? process.env.USPA_COLLECTOR_URL;
     const writeKey = str(values, 'write-key') ?? process.env.USPA_WRITE_KEY;
-    if (!file || !url || !writeKey) throw new UsageError('usage: uspa import <file> --url <collector url> --write-key <key> (or USPA_COLLECTOR_URL, USPA_WRITE_KEY)');
+    if (!file || !url || !writeKey) throw new UsageError('usage: uspa import <file> --url <collector url> --write-key <key> (or USPA_COLLECTOR_URL, USPA_WRITE_KEY) | uspa import --catalog <file> --api-url <api url> --api-key <key> (or USPA_API_URL, USPA_API_KEY)');
     const format = str(values, 'format');
     if (format && format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format must be csv or ndjson, not ${format}`);
     let last = 0;

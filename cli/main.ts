@@ -28,6 +28,13 @@ const USAGE = `usage: uspa <command>
 
   uspa import <file.csv|file.ndjson> --url <collector> --write-key <key> [--report errors.ndjson]
                       send a file of events to a batch Source, with progress and a per-row error report
+  uspa import --catalog <file.csv|file.ndjson> [--api-url <api>] [--api-key <key>] [--batch 500] [--report errors.ndjson]
+                      load product catalog items through the API (PUT /v1/catalog/items) with a key
+                      of role admin or marketer (USPA_API_URL, USPA_API_KEY: keeps the key out of
+                      the process list); CSV columns id (product_id, sku), title (name), category
+                      ("Shoes > Running"), price, currency, tags (a|b), url, image (image_url),
+                      available (yes/no, in stock/out of stock…), any other column an attribute
+                      (kept as text); NDJSON lines are the API's items. Exit 3 when rows were rejected
   uspa dlq list [--source s] [--reason r] [--since time]
   uspa dlq replay [--source s] [--reason r] [--since time] [--dry-run]
                       re-send dead-lettered events (each once) after a fix; --dry-run sends nothing
@@ -64,6 +71,8 @@ function shellQuote(value: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `uspa import --catalog` reads options of its own (the API's address and key, the batch size).
+  if (argv[0] === 'import' && argv.some((a) => a === '--catalog' || a.startsWith('--catalog='))) return (await import('./catalog-import.ts')).runCatalogImport(argv.slice(1));
   let parsed;
   try {
     parsed = parseCommandLine(argv);

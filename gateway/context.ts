@@ -7,6 +7,7 @@ import type { Warehouse } from '../lib/clickhouse.ts';
 import type { BatchingProducer, Kafka } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import type { ProfileStore } from './profiles/store.ts';
+import type { DecisionEngine } from './decisions/engine.ts';
 
 export interface GatewayContext {
   /** The Kubernetes namespace this API serves (one API per namespace, like the collector). */
@@ -23,4 +24,6 @@ export interface GatewayContext {
   profiles: ProfileStore;
   /** One producer (acks=all) for what the API writes to Kafka, connected at first use and closed with the API. */
   producer(): Promise<Pick<BatchingProducer, 'send'>>;
+  /** Decides placements in memory (Personalization resources, watched). */
+  decisions: DecisionEngine;
 }

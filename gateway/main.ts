@@ -15,6 +15,14 @@ import { allOperations } from './routes/index.ts';
 import { ClickHouseAuditLog } from './audit/log.ts';
 import { ClickHouseProfiles } from './profiles/clickhouse.ts';
 import { CachedProfiles } from './profiles/cache.ts';
+import { PERSONALIZATION } from '../lib/consent.ts';
+import { CatalogCache } from './decisions/catalog.ts';
+import { DecisionEngine, type Exposure } from './decisions/engine.ts';
+import { watchPlacements } from './decisions/placements.ts';
+import { Recommender } from './decisions/recommend.ts';
+import { Counter } from 'prom-client';
+import { exposureEvent, exposureSource } from './routes/decisions.ts';
+import { declaresPurpose } from './routes/consent.ts';
 
 const defaultLog = createLogger('api');
 
@@ -54,7 +62,40 @@ export async function startGateway(options: GatewayOptions) {
       producer = undefined; // tried again at the next use
       throw err;
     }));
-  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles, producer: sharedProducer };
+  const placements = await watchPlacements(kc, namespace, log);
+  const catalog = new CatalogCache(warehouse, log);
+  await catalog.refresh().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'catalog not loaded yet; retried'));
+  catalog.start();
+  const recommender = new Recommender(catalog, warehouse, log);
+  recommender.start();
+  const exposuresLost = new Counter({ name: 'uspa_api_exposures_lost_total', help: 'Exposure events Kafka did not accept (their decisions are missing from the lift)', registers: [registry] });
+  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles, producer: sharedProducer, decisions: undefined as never };
+  const personalizationDeclared = () => declaresPurpose(ctx, PERSONALIZATION);
+  const expose = (exposures: Exposure[]) => {
+    const source = exposureSource(ctx);
+    if (!source) return;
+    const now = new Date();
+    const records = exposures.map((e) => {
+      const event = exposureEvent(e, source, now);
+      return { topic: topics.source(source), key: event.userId ?? event.anonymousId ?? e.identity, value: JSON.stringify(event), headers: { source } };
+    });
+    sharedProducer()
+      .then((p) => p.send(records))
+      .catch((err: unknown) => {
+        exposuresLost.inc(records.length);
+        log.warn({ err: (err as Error).message, exposures: records.length }, 'exposure events not accepted by Kafka');
+      });
+  };
+  ctx.decisions = new DecisionEngine({
+    placements: placements.placements,
+    profiles,
+    consented: (doc) => !personalizationDeclared() || doc?.consent[PERSONALIZATION] === true,
+    expose,
+    registry,
+    recommend: (profile, doc, placement, context) => recommender.recommend(profile, doc, placement, context),
+    prepare: (doc) => recommender.prepare(doc),
+    onLookupError: (err) => log.warn({ err: err.message }, 'a decision could not read the profile: fallbacks given'),
+  });
   const app = createGateway({
     keys: keys.keys,
     operations: allOperations(ctx),
@@ -76,6 +117,9 @@ export async function startGateway(options: GatewayOptions) {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await keys.stop();
+      await placements.stop();
+      catalog.stop();
+      recommender.stop();
       await profiles.stop();
       await audit.close();
       await (await producer?.catch(() => undefined))?.disconnect();

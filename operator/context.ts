@@ -6,7 +6,7 @@ import type { Admin } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { MIGRATIONS } from '../api/tables/migrations.ts';
 import { migrate } from '../lib/schema.ts';
-import { API_VERSION, GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Segment, type Source } from '../api/v1alpha1/index.ts';
+import { API_VERSION, GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Personalization, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { NAMESPACE_CLICKHOUSE_SECRET, PART_OF, clickhouseUser, database, type WorkerKind } from '../api/names.ts';
 import { FIELD_MANAGER, isNotFound, ownerRef, type Applier } from '../lib/kubernetes/apply.ts';
 import { MARKETING } from '../lib/consent.ts';
@@ -31,6 +31,7 @@ export interface Caches {
   activations: ResourceInformer<Activation>;
   apikeys: ResourceInformer<ApiKey>;
   privacyrequests: ResourceInformer<PrivacyRequest>;
+  personalizations: ResourceInformer<Personalization>;
   deployments: ResourceInformer<V1Deployment>;
 }
 
@@ -40,9 +41,9 @@ export interface Caches {
  */
 export const SECRET_RECHECK_MS = 5_000;
 
-export type UspaObject = Source | Pipeline | Segment | Activation | ApiKey | PrivacyRequest;
+export type UspaObject = Source | Pipeline | Segment | Activation | ApiKey | PrivacyRequest | Personalization;
 
-export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'segments', Activation: 'activations', ApiKey: 'apikeys', PrivacyRequest: 'privacyrequests' } as const;
+export const PLURALS = { Source: 'sources', Pipeline: 'pipelines', Segment: 'segments', Activation: 'activations', ApiKey: 'apikeys', PrivacyRequest: 'privacyrequests', Personalization: 'personalizations' } as const;
 
 export class OperatorContext {
   readonly custom: CustomObjectsApi;

@@ -6,9 +6,10 @@ import { Gauge } from 'prom-client';
 import { connectKafka } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createRegistry, probeApp } from '../lib/service.ts';
-import { GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Segment, type Source } from '../api/v1alpha1/index.ts';
+import { GROUP, VERSION, type Activation, type ApiKey, type Pipeline, type PrivacyRequest, type Personalization, type Segment, type Source } from '../api/v1alpha1/index.ts';
 import { type Caches, OperatorContext } from './context.ts';
 import { ActivationReconciler } from './controllers/activation.ts';
+import { PersonalizationReconciler } from './controllers/personalization.ts';
 import { ApiKeyReconciler } from './controllers/apikey.ts';
 import { PrivacyRequestReconciler } from './controllers/privacyrequest.ts';
 import { PipelineReconciler } from './controllers/pipeline.ts';
@@ -108,6 +109,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     activations: customInformer<Activation>(kc, 'activations', settings.resyncMs, log, ns),
     apikeys: customInformer<ApiKey>(kc, 'apikeys', settings.resyncMs, log, ns),
     privacyrequests: customInformer<PrivacyRequest>(kc, 'privacyrequests', settings.resyncMs, log, ns),
+    personalizations: customInformer<Personalization>(kc, 'personalizations', settings.resyncMs, log, ns),
     deployments: new ResourceInformer<V1Deployment>(kc, {
       name: 'deployments',
       path: ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
@@ -146,6 +148,7 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
     Activation: new Controller(new ActivationReconciler(ctx), metrics, log),
     ApiKey: new Controller(new ApiKeyReconciler(ctx), metrics, log),
     PrivacyRequest: new Controller(new PrivacyRequestReconciler(ctx), metrics, log),
+    Personalization: new Controller(new PersonalizationReconciler(ctx), metrics, log),
   };
 
   // What each change wakes: the object itself, and whatever refers to it.
@@ -173,12 +176,14 @@ async function runControllers(kc: KubeConfig, settings: OperatorSettings, log: L
   });
   caches.apikeys.onChange((k) => controllers.ApiKey.enqueue(k.metadata?.namespace, k.metadata?.name));
   caches.privacyrequests.onChange((r) => controllers.PrivacyRequest.enqueue(r.metadata?.namespace, r.metadata?.name));
+  caches.personalizations.onChange((r) => controllers.Personalization.enqueue(r.metadata?.namespace, r.metadata?.name));
   caches.segments.onChange((s) => {
     const ns = s.metadata?.namespace;
     const name = s.metadata!.name!;
     controllers.Segment.enqueue(ns, name);
     for (const other of caches.segments.list(ns)) if (other.metadata.name !== name && segmentReferences(other).includes(name)) controllers.Segment.enqueue(ns, other.metadata.name);
     for (const a of caches.activations.list(ns)) if (a.spec.segment === name) controllers.Activation.enqueue(ns, a.metadata.name);
+    for (const r of caches.personalizations.list(ns)) controllers.Personalization.enqueue(ns, r.metadata.name);
   });
   caches.activations.onChange((a) => controllers.Activation.enqueue(a.metadata?.namespace, a.metadata?.name));
   caches.deployments.onChange((d) => {

@@ -81,6 +81,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Load or update catalog items (1 to 1000 per call)
+         * @description Each item replaces the stored item of the same id. Valid items are stored even when others in the call are refused: `rejected` lists those, by index, with every problem at its field. Decisions see the change within seconds. Events `Product Updated` (and `Product Created`) with the same properties keep the catalog current from a Source too.
+         *
+         *     Permission `catalog:write` (load and update product catalog items): roles admin, marketer.
+         */
+        put: operations["upsertCatalogItems"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/items/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One catalog item
+         * @description Permission `catalog:read` (read product catalog items): roles admin, marketer, analyst, reader.
+         */
+        get: operations["getCatalogItem"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove an item from the catalog
+         * @description It is no longer recommended or given to templates; a later load or catalog event of the same id brings it back.
+         *
+         *     Permission `catalog:write` (load and update product catalog items): roles admin, marketer.
+         */
+        delete: operations["deleteCatalogItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a visitor sees in one or several placements
+         * @description For each placement (a Personalization resource), the variant chosen for the visitor and its rendered content, or `fallback: true` with the reason (holdout, no match, no consent, budget, render failed, unknown placement, invalid placement, suspended): the page keeps its own content, or shows `content` when the fallback template gives one. An unknown visitor is not an error: it gets what a visitor with no profile gets. Each decision is recorded as a `Personalization Exposed` event of the visitor, from which the lift in the resource's status is computed. Keys of role decisions (browsers) may decide by `anonymousId:` only.
+         *
+         *     Permission `decisions:decide` (ask what a visitor sees in placements (Personalization resources): the chosen variant and its rendered content; browsers by anonymousId only): roles admin, marketer, analyst, reader, decisions.
+         */
+        post: operations["decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/items/{item}/similar": {
         parameters: {
             query?: never;
@@ -92,7 +162,7 @@ export interface paths {
          * An item's similar items, most similar first
          * @description Cosine similarity over views and purchases, from the newest complete recommendations model version.
          *
-         *     Permission `recommendations:read` (read a profile's recommendations and an item's similar items): roles admin, marketer, analyst, reader, decisions.
+         *     Permission `recommendations:read` (read a profile's recommendations and an item's similar items): roles admin, marketer, analyst, reader.
          */
         get: operations["getSimilarItems"];
         put?: never;
@@ -266,7 +336,7 @@ export interface paths {
         };
         /**
          * A profile by any of its identities
-         * @description Traits with the time and Source each was set, identities, computed traits, persona, Segment memberships with since when, consent. Roles without `identifiers` see "[redacted]" in place of direct identifiers, listed in `redacted`.
+         * @description Traits with the time and Source each was set, identities, computed traits, interests, persona, Segment memberships with since when, consent. Roles without `identifiers` see "[redacted]" in place of direct identifiers, listed in `redacted`.
          *
          *     Permission `profiles:read` (read a profile: traits, identities, computed traits, persona, segments, consent): roles admin, marketer, analyst, privacy, reader.
          */
@@ -318,7 +388,7 @@ export interface paths {
          * What personalizes a page for a profile: its Segments, persona and top recommendations
          * @description Nothing that names a person: no traits, no identities. The call a browser makes with a decisions key.
          *
-         *     Permission `decisions:read` (read what personalizes a page: a profile's segments, persona and recommendations, without traits): roles admin, marketer, analyst, reader, decisions.
+         *     Permission `decisions:read` (read what personalizes a page: a profile's segments, persona and recommendations, without traits): roles admin, marketer, analyst, reader.
          */
         get: operations["getProfileDecisions"];
         put?: never;
@@ -362,7 +432,7 @@ export interface paths {
          * A profile's recommended items, best first
          * @description From the newest complete recommendations model version.
          *
-         *     Permission `recommendations:read` (read a profile's recommendations and an item's similar items): roles admin, marketer, analyst, reader, decisions.
+         *     Permission `recommendations:read` (read a profile's recommendations and an item's similar items): roles admin, marketer, analyst, reader.
          */
         get: operations["getProfileRecommendations"];
         put?: never;
@@ -1939,6 +2009,350 @@ export interface operations {
             };
         };
     };
+    upsertCatalogItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    items: Record<string, never>[];
+                };
+            };
+        };
+        responses: {
+            /** @description What was stored and what was refused. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rejected: {
+                            id?: string;
+                            index: number;
+                            problems: string[];
+                        }[];
+                        upserted: number;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCatalogItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The item id (product_id or sku). */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attributes: {
+                            [key: string]: string | number | boolean;
+                        };
+                        available: boolean;
+                        /** @description Broadest first. */
+                        category: string[];
+                        currency?: string;
+                        id: string;
+                        image?: string;
+                        price?: number;
+                        tags: string[];
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @description The API's clock for API and file loads; the event time for a catalog event.
+                         */
+                        updatedAt: string;
+                        url?: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCatalogItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The item id (product_id or sku). */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    context?: {
+                        /** @description The item the page shows: recommendations are of items like it. */
+                        item?: string;
+                        /** @description Where the visitor is (path, url, referrer, title). */
+                        page?: {
+                            [key: string]: string;
+                        };
+                    };
+                    /** @description The visitor, "type:value": anonymousId:… from a browser; any identity from a server. */
+                    identity: string;
+                    placements: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        decisionId: string;
+                        /** @description False when nothing about the visitor was used (no personalization consent, or the budget ran out before the profile was found). */
+                        personalized: boolean;
+                        placements: {
+                            [key: string]: {
+                                /** @description The rendered HTML or text; null when the page keeps its own. */
+                                content: string | null;
+                                fallback: boolean;
+                                reason: string;
+                                /** @description The variant, "(holdout)" for the control group, null for other fallbacks. */
+                                variant: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getSimilarItems: {
         parameters: {
             query?: {
@@ -3116,6 +3530,10 @@ export interface operations {
                         };
                         /** @description "type:value", highest priority first. */
                         identities: string[];
+                        /** @description Interest key (a category word, tag or page topic, lower case) → the recency-weighted share of the profile's interactions about it, 0–1 (half-life 30 days); at most 50, rebuilt with the profile. Segment rules read them: {interest: "shoes", op: "gte", value: 0.6}. */
+                        interests: {
+                            [key: string]: number;
+                        };
                         /** @description From the newest complete personas model version; null when none assigned one. */
                         persona: {
                             cluster: number;
@@ -4613,7 +5031,7 @@ export interface operations {
                         /** @description First characters of the key's SHA-256 (never the key). */
                         keyId: string;
                         origins: string[];
-                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests" | "consent:write")[];
+                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "decisions:decide" | "catalog:read" | "catalog:write" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests" | "consent:write")[];
                         /** @enum {string} */
                         role: "admin" | "marketer" | "analyst" | "privacy" | "reader" | "decisions";
                     };

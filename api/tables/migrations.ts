@@ -6,6 +6,7 @@ import { ACTIVATION_DELIVERY_TABLES, ACTIVATION_TABLES } from './activations.ts'
 import { AUDIT_TABLES } from './audit.ts';
 import { DEAD_LETTER_REPLAY_TABLES, EVENT_TABLES, PIPELINE_STATE_TABLES } from './events.ts';
 import { MODEL_TABLES } from './models.ts';
+import { CATALOG_TABLES, PROFILE_INTEREST_COLUMNS } from './personalization.ts';
 import { CONSENT_TABLES, PRIVACY_TABLES } from './privacy.ts';
 import { REALTIME_TABLES, SEGMENT_DEFINITION_GENERATION, SEGMENT_TABLES } from './segments.ts';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'API audit log', statements: AUDIT_TABLES },
   { version: 10, name: 'privacy access exports', statements: PRIVACY_TABLES },
   { version: 11, name: 'consent history', statements: CONSENT_TABLES },
+  { version: 12, name: 'product catalog, profile interests', statements: [...CATALOG_TABLES, ...PROFILE_INTEREST_COLUMNS] },
 ];
 
 /** Every table of a namespace's database, by name, in creation order (schema_migrations aside). */

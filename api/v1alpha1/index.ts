@@ -3,6 +3,7 @@
 import type { CustomResourceDefinition } from './meta.ts';
 import { activationCrd } from './activation.ts';
 import { apiKeyCrd } from './apikey.ts';
+import { personalizationCrd } from './personalization.ts';
 import { privacyRequestCrd } from './privacyrequest.ts';
 import { pipelineCrd } from './pipeline.ts';
 import { segmentCrd } from './segment.ts';
@@ -15,9 +16,10 @@ export * from './segment.ts';
 export * from './activation.ts';
 export * from './apikey.ts';
 export * from './privacyrequest.ts';
+export * from './personalization.ts';
 
 export interface KindInfo {
-  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation' | 'ApiKey' | 'PrivacyRequest';
+  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation' | 'ApiKey' | 'PrivacyRequest' | 'Personalization';
   plural: string;
   singular: string;
   crd: CustomResourceDefinition;
@@ -29,4 +31,4 @@ function info(crd: CustomResourceDefinition): KindInfo {
 }
 
 /** The kinds of uspa.tech/v1alpha1, in dependency order (a Pipeline reads Sources, an Activation a Segment; an ApiKey is served by a namespace's Pipelines' gateway; a PrivacyRequest erases from a namespace's stores). */
-export const KINDS: readonly KindInfo[] = [info(sourceCrd), info(pipelineCrd), info(segmentCrd), info(activationCrd), info(apiKeyCrd), info(privacyRequestCrd)];
+export const KINDS: readonly KindInfo[] = [info(sourceCrd), info(pipelineCrd), info(segmentCrd), info(activationCrd), info(apiKeyCrd), info(privacyRequestCrd), info(personalizationCrd)];

@@ -67,7 +67,8 @@ const RULE_GRAMMAR = [
   '{profile: "lifetime_revenue", op: "gte", value: 100} (a built-in profile column);',
   '{event: "Order Completed", atLeast: 1, atMost: 5, within: "30d", where: [{property: "category", op: "eq", value: "shoes"}], aggregate: {fn: "sum", property: "revenue", op: "gt", value: 100}}',
   '(performed events; performed: false for "did not");',
-  '{segment: "other"} (members of another Segment in this namespace; cycles are refused).',
+  '{segment: "other"} (members of another Segment in this namespace; cycles are refused);',
+  '{interest: "shoes", op: "gte", value: 0.6} (the recency-weighted share of the profile\'s interactions about a category word, tag or page topic, 0 to 1; ops gt, gte, lt, lte, between, exists).',
   'op is one of eq, neq, gt, gte, lt, lte, in, contains, exists, between.',
 ].join(' ');
 

@@ -5,19 +5,30 @@
  * With a script tag (the host defaults to the origin this file was loaded from):
  *   <script src="https://collector.example/uspa.js" data-write-key="KEY"
  *           data-consent-required="false" data-track-clicks="true"></script>
- *   Also read: data-host, data-flush-at, data-flush-interval-ms.
+ *   Also read: data-host, data-flush-at, data-flush-interval-ms, and for decide(): data-api-host
+ *   (the USPA API's origin) and data-decisions-key (an ApiKey of role decisions: public, origin-locked).
  *
  * Or in code. Calls made before the file loads go into a stub queue as [method, ...args] and run
  * once it has loaded:
  *   window.uspa = window.uspa || [];
- *   ['load', 'page', 'track', 'identify', 'consent', 'reset', 'flush'].forEach(function (m) {
+ *   ['load', 'page', 'track', 'identify', 'consent', 'reset', 'flush', 'decide'].forEach(function (m) {
  *     uspa[m] = uspa[m] || function () { uspa.push([m].concat([].slice.call(arguments))); };
  *   });
- *   uspa.load({ writeKey: 'KEY', host: 'https://collector.example', consentRequired: true });
+ *   uspa.load({ writeKey: 'KEY', host: 'https://collector.example', consentRequired: true,
+ *               apiHost: 'https://api.shop.example', decisionsKey: 'DECISIONS_KEY' });
  *   <script async src="https://collector.example/uspa.js"></script>
+ * A stub call cannot return decide()'s Promise: a queued decide runs once the file has loaded, and the
+ * page learns its outcome from the uspa:decision event (or calls uspa.decide again after load).
  *
  * API: load(options), page(name?, properties?), track(event, properties?), identify(userId, traits?),
- * consent(granted | { purpose: boolean, … }), reset(), flush() → Promise, anonymousId() → string.
+ * consent(granted | { purpose: boolean, … }), reset(), flush() → Promise, anonymousId() → string,
+ * decide(placement | [placement, …], { timeout?: ms, render?: boolean }) → Promise (never rejects).
+ *
+ * decide() asks the API (POST <apiHost>/v1/decisions) which variant each placement shows this visitor,
+ * and puts its content into every [data-uspa-placement="<placement>"] element. The element's own HTML
+ * is the fallback: it stays on timeout, error, missing consent or a fallback answer. While the answer
+ * is pending those elements are hidden (and carry data-uspa-pending), for `timeout` ms at most.
+ * Before load() has run, decide() returns a Promise that waits for it.
  *
  * consent({ analytics: true, marketing: false }) states consent per purpose: every event then carries
  * it as context.consent.categoryPreferences (Segment's consent spec), and the change itself is sent
@@ -30,7 +41,7 @@
   'use strict';
 
   var VERSION = '0.1.0';
-  var DEFAULTS = { writeKey: '', host: '', consentRequired: false, trackClicks: false, flushAt: 20, flushIntervalMs: 2000 };
+  var DEFAULTS = { writeKey: '', host: '', consentRequired: false, trackClicks: false, flushAt: 20, flushIntervalMs: 2000, apiHost: '', decisionsKey: '' };
   var KEYS = { aid: 'uspa_aid', userId: 'uspa_user_id', traits: 'uspa_traits', queue: 'uspa_queue', consent: 'uspa_consent', purposes: 'uspa_consent_purposes' };
   var CONSENT_UPDATED = 'Segment Consent Preference Updated';
   var COOKIE_MAX_AGE = 365 * 24 * 3600;
@@ -41,6 +52,11 @@
   // Stops a long collector outage from filling localStorage. The oldest events are dropped first.
   var MAX_QUEUE = 1000;
   var MAX_BACKOFF_MS = 60 * 1000;
+  // decide(): placement names as the API accepts them, at most 10 per request.
+  var PLACEMENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  var MAX_PLACEMENTS = 10;
+  var DECIDE_TIMEOUT = { byDefault: 800, min: 50, max: 10000 };
+  var HIDE_STYLE_ID = 'uspa-anti-flicker';
 
   var existing = window.uspa;
   if (existing && existing.__uspa) return; // The file was included twice, so keep the first copy.
@@ -58,6 +74,8 @@
   var attempts = 0;
   var inflight = null; // Only one batch is in flight at a time, so retries stay in order.
   var inflightIds = {};
+  var hiding = Object.create(null); // placement → decide() calls waiting for it
+  var warnedUnconfigured = false;
 
   // Storage: localStorage can be missing, full or blocked (private modes, sandboxed iframes).
   // Writing is best effort, and a failure leaves the snippet working from memory.
@@ -314,6 +332,195 @@
     api.track((tagged && tagged.getAttribute('data-uspa-event')) || 'Element Clicked', describeClick(el));
   }
 
+  // Personalization: decide(placement, options). The page's own HTML in a placement is its fallback,
+  // so every way this can fail (timeout, network, consent, bad answer) leaves the page as it was.
+  function fallback(name, reason, decisionId) {
+    return { placement: name, variant: null, content: null, fallback: true, reason: reason, decisionId: decisionId || null };
+  }
+  // The caller's shape: one result for a single placement, an object keyed by placement for an array.
+  function answer(placement, results) {
+    if (!Array.isArray(placement)) return results[String(placement)];
+    var out = {};
+    placement.forEach(function (p) {
+      // defineProperty, so that a name such as "__proto__" stays a key and not the prototype.
+      Object.defineProperty(out, String(p), { value: results[String(p)], enumerable: true, writable: true, configurable: true });
+    });
+    return out;
+  }
+  function fallbacks(placement, reason) {
+    var results = Object.create(null);
+    (Array.isArray(placement) ? placement : [placement]).forEach(function (p) { results[String(p)] = fallback(String(p), reason); });
+    return answer(placement, results);
+  }
+  function shortError(err) {
+    return String((err && err.message) || err).slice(0, 80);
+  }
+
+  function placementElements(name) {
+    return Array.prototype.slice.call(document.querySelectorAll('[data-uspa-placement="' + name + '"]'));
+  }
+
+  // Anti-flicker: one <style> hides every placement that has a decision pending. A rule by name (not
+  // by an attribute set on the elements) also covers elements parsed after decide() was called, as
+  // when it runs in <head>. data-uspa-pending marks the elements present, for a page's own styling.
+  function setHidden(names, hide) {
+    names.forEach(function (n) {
+      hiding[n] = (hiding[n] || 0) + (hide ? 1 : -1);
+      if (hiding[n] <= 0) delete hiding[n];
+      placementElements(n).forEach(function (el) {
+        if (hiding[n]) el.setAttribute('data-uspa-pending', ''); else el.removeAttribute('data-uspa-pending');
+      });
+    });
+    var style = document.getElementById(HIDE_STYLE_ID);
+    if (!style) {
+      style = document.createElement('style');
+      style.id = HIDE_STYLE_ID;
+      (document.head || document.documentElement).appendChild(style);
+    }
+    var selectors = Object.keys(hiding).map(function (n) { return '[data-uspa-placement="' + n + '"]'; });
+    style.textContent = selectors.length ? selectors.join(',') + '{visibility:hidden!important}' : '';
+  }
+
+  // The API's answer, checked field by field: anything unexpected counts as a fallback.
+  function readDecisions(body, names) {
+    var results = Object.create(null);
+    if (!isObject(body) || !isObject(body.placements)) {
+      names.forEach(function (n) { results[n] = fallback(n, 'error: invalid response'); });
+      return results;
+    }
+    var decisionId = typeof body.decisionId === 'string' ? body.decisionId : null;
+    names.forEach(function (n) {
+      var r = Object.prototype.hasOwnProperty.call(body.placements, n) ? body.placements[n] : null;
+      if (!isObject(r)) {
+        results[n] = fallback(n, 'error: no result for this placement', decisionId);
+        return;
+      }
+      results[n] = {
+        placement: n,
+        variant: typeof r.variant === 'string' ? r.variant : null,
+        content: typeof r.content === 'string' ? r.content : null,
+        fallback: r.fallback !== false,
+        reason: typeof r.reason === 'string' ? r.reason : '',
+        decisionId: decisionId,
+      };
+    });
+    return results;
+  }
+
+  // Puts the content in, and returns the uspa:decision events to dispatch once nothing is hidden.
+  function render(results) {
+    var events = [];
+    Object.keys(results).forEach(function (n) {
+      var r = results[n];
+      if (r.fallback || typeof r.content !== 'string') return;
+      placementElements(n).forEach(function (el) {
+        el.innerHTML = r.content;
+        events.push([el, new CustomEvent('uspa:decision', { bubbles: true, detail: { placement: n, variant: r.variant, decisionId: r.decisionId } })]);
+      });
+    });
+    return events;
+  }
+
+  function requestDecisions(names, signal) {
+    var page = pageInfo();
+    return fetch(config.apiHost + '/v1/decisions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + config.decisionsKey },
+      // Always the anonymous id, also once identified: variants are bucketed by this identity, so they
+      // stay the same across identify(). The server links it to the user.
+      body: JSON.stringify({
+        identity: 'anonymousId:' + state.aid,
+        placements: names,
+        context: { page: { path: page.path, url: page.url, referrer: page.referrer, title: page.title } },
+      }),
+      signal: signal,
+    }).then(function (res) {
+      if (res.ok) return res.json().catch(function () { throw decideError('invalid response'); });
+      return res.json().then(function (b) { return isObject(b) && isObject(b.error) ? b.error.code : undefined; }, function () { return undefined; })
+        .then(function (code) { throw decideError('HTTP ' + res.status + (code ? ' ' + String(code).slice(0, 40) : '')); });
+    });
+  }
+  // An error whose reason is ours to show; any other rejection of fetch is the network's (offline, DNS, CORS).
+  function decideError(reason) {
+    var err = new Error(reason);
+    err.uspaReason = reason;
+    return err;
+  }
+
+  function decide(placement, options) {
+    var opts = isObject(options) ? options : {};
+    var results = Object.create(null);
+    var names = [];
+    (Array.isArray(placement) ? placement : [placement]).forEach(function (p) {
+      var n = String(p);
+      if (results[n] || names.indexOf(n) >= 0) return;
+      if (typeof p !== 'string' || p.length > 63 || !PLACEMENT_NAME.test(p)) {
+        console.warn('uspa: decide(): invalid placement name ' + JSON.stringify(n) + ' (lowercase letters, digits and "-", at most 63)');
+        results[n] = fallback(n, 'invalid placement');
+      } else if (names.length >= MAX_PLACEMENTS) {
+        console.warn('uspa: decide(): at most ' + MAX_PLACEMENTS + ' placements per call; "' + n + '" falls back');
+        results[n] = fallback(n, 'too many placements');
+      } else {
+        names.push(n);
+      }
+    });
+    function all(reason) {
+      names.forEach(function (n) { results[n] = fallback(n, reason); });
+      return Promise.resolve(answer(placement, results));
+    }
+    if (!names.length) return Promise.resolve(answer(placement, results));
+    if (!config.apiHost || !config.decisionsKey) {
+      if (!warnedUnconfigured) console.warn('uspa: decide() needs apiHost and decisionsKey (data-api-host, data-decisions-key)');
+      warnedUnconfigured = true;
+      return all('not configured');
+    }
+    // A shortcut only: the server also falls back without personalization consent.
+    if (!allowed() || (state.purposes && state.purposes.personalization === false)) return all('no consent');
+
+    var timeout = Number(opts.timeout);
+    timeout = isNaN(timeout) || opts.timeout === undefined || opts.timeout === null ? DECIDE_TIMEOUT.byDefault : Math.min(DECIDE_TIMEOUT.max, Math.max(DECIDE_TIMEOUT.min, timeout));
+    var shouldRender = opts.render !== false;
+    return new Promise(function (resolve) {
+      var settled = false;
+      var controller = typeof AbortController === 'function' ? new AbortController() : null;
+      function settle(decided) {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        var events = [];
+        try {
+          names.forEach(function (n) { results[n] = decided[n]; });
+          if (shouldRender) events = render(decided);
+        } catch (err) {
+          console.error('uspa: decide() could not render', err);
+        }
+        setHidden(names, false); // whatever happened above, nothing stays hidden
+        resolve(answer(placement, results));
+        events.forEach(function (e) { e[0].dispatchEvent(e[1]); });
+      }
+      function failAll(reason) {
+        var decided = Object.create(null);
+        names.forEach(function (n) { decided[n] = fallback(n, reason); });
+        settle(decided);
+      }
+      // The timer settles on its own, so the page never waits on the abort being honoured.
+      var deadline = setTimeout(function () {
+        failAll('timeout');
+        if (controller) controller.abort();
+      }, timeout);
+      try {
+        setHidden(names, true);
+        requestDecisions(names, controller ? controller.signal : undefined).then(function (body) {
+          settle(readDecisions(body, names));
+        }, function (err) {
+          failAll('error: ' + (err && err.uspaReason ? err.uspaReason : 'network'));
+        });
+      } catch (err) {
+        failAll('error: ' + shortError(err));
+      }
+    });
+  }
+
   function fromScriptTag() {
     var d = (script && script.dataset) || {};
     var out = {};
@@ -323,6 +530,8 @@
     if (d.trackClicks) out.trackClicks = d.trackClicks === 'true';
     if (d.flushAt) out.flushAt = Number(d.flushAt);
     if (d.flushIntervalMs) out.flushIntervalMs = Number(d.flushIntervalMs);
+    if (d.apiHost) out.apiHost = d.apiHost;
+    if (d.decisionsKey) out.decisionsKey = d.decisionsKey;
     return out;
   }
 
@@ -333,6 +542,8 @@
     c.host = String(c.host || scriptOrigin).replace(/\/+$/, '');
     c.flushAt = Math.max(1, Number(c.flushAt) || DEFAULTS.flushAt);
     c.flushIntervalMs = Math.max(0, Number(c.flushIntervalMs) || DEFAULTS.flushIntervalMs);
+    c.apiHost = String(c.apiHost || '').replace(/\/+$/, '');
+    c.decisionsKey = String(c.decisionsKey || '');
     config = c;
 
     state.consent = read(KEYS.consent); // 'granted' | 'denied' | null
@@ -360,7 +571,10 @@
     api.page();
     var calls = pending;
     pending = [];
-    calls.forEach(dispatch);
+    calls.forEach(function (call) {
+      var result = dispatch(call);
+      if (call.resolve) call.resolve(result); // a decide() made before load() gets its answer now
+    });
     schedule(config.flushIntervalMs); // also sends a queue restored from storage
     return undefined;
   }
@@ -371,10 +585,19 @@
     return function () {
       var args = Array.prototype.slice.call(arguments);
       if (!config && name !== 'load' && name !== 'anonymousId' && name !== 'flush') {
-        if (pending.length < MAX_QUEUE) pending.push([name].concat(args));
+        var call = [name].concat(args);
+        if (name === 'decide') {
+          // decide() promises an answer, so its Promise waits for load().
+          if (pending.length >= MAX_QUEUE) return Promise.resolve(fallbacks(args[0], 'error: too many calls before load'));
+          return new Promise(function (resolve) { call.resolve = resolve; pending.push(call); });
+        }
+        if (pending.length < MAX_QUEUE) pending.push(call);
         return undefined;
       }
-      try { return fn.apply(null, args); } catch (err) { console.error('uspa: ' + name + ' failed', err); return undefined; }
+      try { return fn.apply(null, args); } catch (err) {
+        console.error('uspa: ' + name + ' failed', err);
+        return name === 'decide' ? Promise.resolve(fallbacks(args[0], 'error: ' + shortError(err))) : undefined;
+      }
     };
   }
 
@@ -429,6 +652,7 @@
       return flush();
     }),
     anonymousId: method('anonymousId', function () { return state.aid || null; }),
+    decide: method('decide', decide),
     // Lets stub code keep calling uspa.push([method, ...args]) after load.
     push: function (call) { dispatch(call); },
   };
@@ -438,7 +662,7 @@
       console.warn('uspa: unknown call', call);
       return;
     }
-    api[call[0]].apply(null, call.slice(1));
+    return api[call[0]].apply(null, call.slice(1));
   }
 
   window.uspa = api;

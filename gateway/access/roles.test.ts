@@ -12,9 +12,9 @@ test('only admin and privacy read the audit log; only admin, marketer and privac
   assert.deepEqual(ROLES.filter((r) => allows(r, 'identifiers')), ['admin', 'marketer', 'privacy']);
 });
 
-test('reader and decisions write nothing; decisions reads nothing personal', () => {
+test('reader and decisions write nothing; decisions reads no profile: it only decides', () => {
   for (const role of ['reader', 'decisions'] as const) assert.deepEqual(ROLE_PERMISSIONS[role].filter((p) => p.endsWith(':write') || p.endsWith(':replay') || p.endsWith(':export')), []);
-  assert.deepEqual([...ROLE_PERMISSIONS.decisions].sort(), ['decisions:read', 'recommendations:read']);
+  assert.deepEqual([...ROLE_PERMISSIONS.decisions], ['decisions:decide']);
 });
 
 test('every role names only known permissions', () => {

@@ -17,6 +17,9 @@ export const PERMISSIONS = {
   'activations:write': 'create, edit and delete Activations',
   'recommendations:read': "read a profile's recommendations and an item's similar items",
   'decisions:read': "read what personalizes a page: a profile's segments, persona and recommendations, without traits",
+  'decisions:decide': 'ask what a visitor sees in placements (Personalization resources): the chosen variant and its rendered content; browsers by anonymousId only',
+  'catalog:read': 'read product catalog items',
+  'catalog:write': 'load and update product catalog items',
   'pipelines:read': 'read Pipelines: status, lag, dead letters',
   'pipelines:replay': 'replay dead letters',
   'audit:read': 'read the audit log',
@@ -29,12 +32,13 @@ const ALL = Object.keys(PERMISSIONS) as Permission[];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ALL,
-  marketer: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'segments:export', 'segments:write', 'activations:read', 'activations:write', 'recommendations:read', 'decisions:read'],
-  analyst: ['profiles:read', 'events:read', 'segments:read', 'segments:export', 'activations:read', 'recommendations:read', 'decisions:read', 'pipelines:read'],
+  marketer: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'segments:export', 'segments:write', 'activations:read', 'activations:write', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'catalog:write'],
+  analyst: ['profiles:read', 'events:read', 'segments:read', 'segments:export', 'activations:read', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'pipelines:read'],
   privacy: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'audit:read', 'privacy:requests', 'consent:write'],
-  reader: ['profiles:read', 'segments:read', 'activations:read', 'recommendations:read', 'decisions:read', 'pipelines:read'],
-  // The only role fit for browsers: its key is public in a page's source, so it reads nothing personal.
-  decisions: ['decisions:read', 'recommendations:read'],
+  reader: ['profiles:read', 'segments:read', 'activations:read', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'pipelines:read'],
+  // The only role fit for browsers: its key is public in a page's source, so it reads no profile at
+  // all — it asks what a visitor sees, by the visitor's own anonymousId.
+  decisions: ['decisions:decide'],
 };
 
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
@@ -43,7 +47,7 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   analyst: 'profiles and timelines without direct identifiers, Segments, exports, Pipelines (read only)',
   privacy: 'privacy requests (erasure with a signed receipt, access exports), recording consent changes, profiles with identifiers and timelines, the audit log',
   reader: 'read only, without direct identifiers and without exports or timelines',
-  decisions: 'browsers: segments, persona and recommendations of a profile; only from its listed origins',
+  decisions: 'browsers: what a visitor sees in placements, by its anonymousId; reads no profile; only from its listed origins',
 };
 
 export function allows(role: Role, permission: Permission): boolean {

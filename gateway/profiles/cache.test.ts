@@ -13,6 +13,7 @@ function doc(profileId: string, identities: string[], plan = 'free'): ProfileDoc
     identities,
     traits: { plan: { value: plan, setAt: '2026-01-01T00:00:00.000Z', source: 'web', messageId: 'm-1' } },
     computed: { firstSeen: '', lastSeen: '', eventCount: 0, eventCounts: {}, lifetimeRevenue: 0, orderCount: 0, lastOrderAt: null, rfm: { recency: 0, frequency: 0, monetary: 0 } },
+    interests: {},
     persona: null,
     segments: [],
     consent: {},

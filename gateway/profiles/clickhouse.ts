@@ -48,7 +48,7 @@ export const LOAD_SQL = `
 (SELECT 'profile' AS kind, toJSONString(identities) AS k, toJSONString(event_counts) AS v, toString(updated_at) AS at, toString(deleted) AS n,
         toJSONString(map('firstSeen', toString(first_seen), 'lastSeen', toString(last_seen), 'eventCount', toString(event_count),
           'lifetimeRevenue', toString(lifetime_revenue), 'orderCount', toString(order_count), 'lastOrderAt', ifNull(toString(last_order_at), ''),
-          'recency', toString(rfm_recency), 'frequency', toString(rfm_frequency), 'monetary', toString(rfm_monetary))) AS x
+          'recency', toString(rfm_recency), 'frequency', toString(rfm_frequency), 'monetary', toString(rfm_monetary), 'interests', toJSONString(interests))) AS x
  FROM {db}.profiles WHERE profile_id = {profile:String} ORDER BY updated_at DESC LIMIT 1)
 UNION ALL
 (SELECT 'trait', t.trait, t.value, toString(t.at), t.id, ifNull(e.source, '')
@@ -145,6 +145,7 @@ export function assemble(profileId: string, rows: Row[], types: readonly string[
       lastOrderAt: c.lastOrderAt ? isoTime(c.lastOrderAt) : null,
       rfm: { recency: Number(c.recency), frequency: Number(c.frequency), monetary: Number(c.monetary) },
     },
+    interests: JSON.parse(c.interests ?? '{}') as Record<string, number>,
     persona: p ? { label: p.k, cluster: Number(p.v), modelVersion: Number(p.n) } : null,
     segments,
     consent: consentStates(values),

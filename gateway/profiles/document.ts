@@ -25,6 +25,8 @@ export interface ProfileDocument {
     lastOrderAt: string | null;
     rfm: { recency: number; frequency: number; monetary: number };
   };
+  /** Interest key → recency-weighted share of the person's interactions, 0–1 (lib/personalization/interests.ts). */
+  interests: Record<string, number>;
   persona: { label: string; cluster: number; modelVersion: number } | null;
   /** Current memberships (batch versions and realtime live state), with since when. */
   segments: Array<{ segment: string; since: string }>;

@@ -2,6 +2,8 @@
 import type { GatewayContext } from '../context.ts';
 import type { Operation } from '../http/operation.ts';
 import { auditOperations } from './audit.ts';
+import { catalogOperations } from './catalog.ts';
+import { decisionOperations } from './decisions.ts';
 import { consentOperations } from './consent.ts';
 import { segmentOperations } from './segments.ts';
 import { profileOperations } from './profiles.ts';
@@ -12,5 +14,5 @@ import { privacyOperations } from './privacy.ts';
 import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...consentOperations(ctx), ...recommendationOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...consentOperations(ctx), ...recommendationOperations(ctx), ...decisionOperations(ctx), ...catalogOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx)];
 }

@@ -19,7 +19,7 @@ const REDACTED_LIST: JsonSchema = { type: 'array', items: { type: 'string' }, de
 const PROFILE_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['profileId', 'identities', 'traits', 'computed', 'persona', 'segments', 'consent', 'updatedAt', 'redacted'],
+  required: ['profileId', 'identities', 'traits', 'computed', 'interests', 'persona', 'segments', 'consent', 'updatedAt', 'redacted'],
   properties: {
     profileId: { type: 'string' },
     identities: { type: 'array', items: { type: 'string' }, description: '"type:value", highest priority first.' },
@@ -51,6 +51,11 @@ const PROFILE_SCHEMA: JsonSchema = {
           properties: { recency: { type: 'integer' }, frequency: { type: 'integer' }, monetary: { type: 'integer' } },
         },
       },
+    },
+    interests: {
+      type: 'object',
+      additionalProperties: { type: 'number', minimum: 0, maximum: 1 },
+      description: 'Interest key (a category word, tag or page topic, lower case) → the recency-weighted share of the profile\'s interactions about it, 0–1 (half-life 30 days); at most 50, rebuilt with the profile. Segment rules read them: {interest: "shoes", op: "gte", value: 0.6}.',
     },
     persona: {
       type: ['object', 'null'],
@@ -238,7 +243,7 @@ export function profileOperations(ctx: GatewayContext) {
     method: 'get',
     path: '/v1/profiles/{identity}',
     summary: 'A profile by any of its identities',
-    description: 'Traits with the time and Source each was set, identities, computed traits, persona, Segment memberships with since when, consent. Roles without `identifiers` see "[redacted]" in place of direct identifiers, listed in `redacted`.',
+    description: 'Traits with the time and Source each was set, identities, computed traits, interests, persona, Segment memberships with since when, consent. Roles without `identifiers` see "[redacted]" in place of direct identifiers, listed in `redacted`.',
     tag: 'profiles',
     permission: 'profiles:read',
     audit: 'read',

@@ -6,7 +6,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import { API_VERSION, GROUP, VERSION, type WorkerReport, type WorkerState } from '../../api/v1alpha1/meta.ts';
 
 export interface ReportTarget {
-  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation';
+  kind: 'Source' | 'Pipeline' | 'Segment' | 'Activation' | 'Personalization';
   namespace: string;
   name: string;
   /** The object's uid, when known: a deleted and re-created object of the same name is reported afresh. */

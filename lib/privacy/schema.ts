@@ -35,6 +35,7 @@ export const TABLES_WITHOUT_PEOPLE: readonly string[] = [
   'segment_definitions',
   'model_versions',
   'item_recommendations',
+  'catalog_items',
   'activation_syncs',
 ];
 

@@ -223,3 +223,13 @@ describe('compileSegment', () => {
     for (const s of SEGMENT_TABLES) assert.match(s, /^CREATE TABLE IF NOT EXISTS \{db\}\.segment_(versions|members) \(/);
   });
 });
+
+describe('interest conditions', () => {
+  test('read the interests map by the normalized key, as parameters; absent is no interest', () => {
+    const c = compileSegment({ interest: ' Shoes ', op: 'gte', value: 0.6 }, NS);
+    assert.match(c.sql, /mapContains\(interests, \{p0:String\}\) AND interests\[\{p0:String\}\] >= \{p1:Float64\}/);
+    assert.deepEqual(c.params, { p0: 'shoes', p1: 0.6 });
+    assert.match(compileSegment({ interest: 'hats', op: 'exists', value: false }, NS).sql, /NOT mapContains\(interests, \{p0:String\}\)/);
+    for (const h of HOSTILE) assertOnlyCompilerText(compileSegment({ interest: h, op: 'between', value: [0, 1] }, NS).sql);
+  });
+});

@@ -22,6 +22,7 @@ import {
   segmentKey,
   type Comparison,
   type EventCondition,
+  type InterestCondition,
   type Operator,
   type ProfileCondition,
   type PropertyFilter,
@@ -29,6 +30,7 @@ import {
   type Scalar,
   type Value,
 } from './rules.ts';
+import { interestKey } from '../../api/catalog.ts';
 
 
 export interface CompileOptions {
@@ -102,6 +104,7 @@ class Compiler {
     if ('profile' in r) return this.profile(r);
     if ('event' in r) return this.event(r);
     if ('segment' in r) return this.segment(r.segment);
+    if ('interest' in r) return this.interest(r);
     throw new Error('unreachable: the rule was validated');
   }
 
@@ -166,6 +169,17 @@ class Compiler {
       case 'exists':
         return value === false ? `${type} = 'Null'` : exists;
     }
+  }
+
+  private interest(c: InterestCondition): string {
+    const key = this.params.add('String', interestKey(c.interest));
+    const has = `mapContains(interests, ${key})`;
+    if (c.op === 'exists') return c.value === false ? `NOT ${has}` : has;
+    if (c.op === 'between') {
+      const [low, high] = c.value as [number, number];
+      return `(${has} AND interests[${key}] BETWEEN ${this.params.add('Float64', low)} AND ${this.params.add('Float64', high)})`;
+    }
+    return `(${has} AND interests[${key}] ${SQL_OPS[c.op]} ${this.params.add('Float64', c.value as number)})`;
   }
 
   private profile(c: ProfileCondition): string {

@@ -92,11 +92,11 @@ describe('validateRule', () => {
   test('unknown keys, ambiguous and shapeless rules', () => {
     assert.deepEqual(messages({ trait: 'plan', op: 'eq', value: 'pro', name: 'x' }), ['rule.name: unknown key (expected trait, op, value)']);
     assert.deepEqual(messages({ all: [{ segment: 'a' }], where: [] }), ['rule.where: unknown key (expected all)']);
-    assert.deepEqual(messages({ trait: 'plan', event: 'x', op: 'eq', value: 1 }), ['rule: a rule is exactly one of all, any, not, trait, profile, event, segment, got trait, event: combine them with all or any']);
-    assert.deepEqual(messages({ name: 'plan', op: 'eq' }), ['rule: expected one of all, any, not, trait, profile, event, segment (got keys "name", "op")']);
-    assert.deepEqual(messages('plan = pro'), ['rule: expected an object with one of all, any, not, trait, profile, event, segment (got string "plan = pro")']);
-    assert.deepEqual(messages(null), ['rule: expected an object with one of all, any, not, trait, profile, event, segment (got null)']);
-    assert.deepEqual(messages({ all: [[]] }), ['rule.all[0]: expected an object with one of all, any, not, trait, profile, event, segment (got an array)']);
+    assert.deepEqual(messages({ trait: 'plan', event: 'x', op: 'eq', value: 1 }), ['rule: a rule is exactly one of all, any, not, trait, profile, event, segment, interest, got trait, event: combine them with all or any']);
+    assert.deepEqual(messages({ name: 'plan', op: 'eq' }), ['rule: expected one of all, any, not, trait, profile, event, segment, interest (got keys "name", "op")']);
+    assert.deepEqual(messages('plan = pro'), ['rule: expected an object with one of all, any, not, trait, profile, event, segment, interest (got string "plan = pro")']);
+    assert.deepEqual(messages(null), ['rule: expected an object with one of all, any, not, trait, profile, event, segment, interest (got null)']);
+    assert.deepEqual(messages({ all: [[]] }), ['rule.all[0]: expected an object with one of all, any, not, trait, profile, event, segment, interest (got an array)']);
   });
 
   test('all/any must be non-empty arrays', () => {
@@ -244,5 +244,17 @@ describe('helpers', () => {
     assert.deepEqual(findCycle(new Map([['root', ['a']], ['a', ['b']], ['b', ['c']], ['c', ['a']]])), ['a', 'b', 'c', 'a']);
     // A diamond is not a cycle.
     assert.equal(findCycle(new Map([['a', ['b', 'c']], ['b', ['d']], ['c', ['d']], ['d', []]])), undefined);
+  });
+});
+
+describe('interest conditions', () => {
+  test('a share from 0 to 1 with gt, gte, lt, lte, between or exists', () => {
+    assert.deepEqual(messages({ interest: 'shoes', op: 'gte', value: 0.6 }), []);
+    assert.deepEqual(messages({ interest: 'Running Shoes', op: 'between', value: [0.2, 0.5] }), []);
+    assert.deepEqual(messages({ interest: 'hats', op: 'exists' }), []);
+    assert.deepEqual(messages({ interest: 'shoes', op: 'gte', value: 60 }), ['rule.value: an interest is a share from 0 to 1: "gte" needs a number from 0 to 1 (got number 60)']);
+    assert.deepEqual(messages({ interest: 'shoes', op: 'eq', value: 0.5 }), ['rule.op: unknown operator "eq" (expected one of gt, gte, lt, lte, between, exists)']);
+    assert.deepEqual(messages({ interest: '', op: 'exists' }), ['rule.interest: expected a non-empty string: a category word, tag or page topic (got string "")']);
+    assert.deepEqual(messages({ interest: 'x', op: 'between', value: [0.9, 0.1] }), ['rule.value: "between" needs low ≤ high (got [0.9,0.1])']);
   });
 });

@@ -8,6 +8,7 @@
 //   { event: "Order Completed", atLeast?, atMost?, within?, where?, aggregate? }
 //   { event: "Order Completed", performed: false, within?, where? }
 //   { segment: "other-segment" }                       latest computed version, same namespace
+//   { interest: "shoes", op, value? }                  profiles.interests (0–1), gt/gte/lt/lte/between/exists
 //
 // Semantics of a condition on a trait or event property: every operator except `exists` is false
 // when the value is absent or JSON null, so `neq` means "present and different"; wrap a condition in
@@ -61,7 +62,11 @@ export interface EventCondition {
   aggregate?: EventAggregate;
 }
 export interface SegmentCondition { segment: string }
-export type Rule = AllRule | AnyRule | NotRule | TraitCondition | ProfileCondition | EventCondition | SegmentCondition;
+/** An interest affinity (lib/personalization/interests.ts): absent counts as no interest, so only `exists` matches it. */
+export interface InterestCondition { interest: string; op: InterestOperator; value?: number | [number, number] | boolean }
+export const INTEREST_OPERATORS = ['gt', 'gte', 'lt', 'lte', 'between', 'exists'] as const;
+export type InterestOperator = (typeof INTEREST_OPERATORS)[number];
+export type Rule = AllRule | AnyRule | NotRule | TraitCondition | ProfileCondition | EventCondition | SegmentCondition | InterestCondition;
 
 export interface RuleError {
   /** JSON path from the rule's root, e.g. `rule.all[1].op`. */
@@ -91,7 +96,7 @@ export const MAX_NAME_LENGTH = 255;
 export const MAX_COUNT = 1_000_000_000;
 export const MAX_WITHIN_SECONDS = 100 * 365 * 86_400;
 
-const KINDS = ['all', 'any', 'not', 'trait', 'profile', 'event', 'segment'] as const;
+const KINDS = ['all', 'any', 'not', 'trait', 'profile', 'event', 'segment', 'interest'] as const;
 const KEYS: Record<(typeof KINDS)[number], readonly string[]> = {
   all: ['all'],
   any: ['any'],
@@ -100,6 +105,7 @@ const KEYS: Record<(typeof KINDS)[number], readonly string[]> = {
   profile: ['profile', 'op', 'value'],
   event: ['event', 'performed', 'atLeast', 'atMost', 'within', 'where', 'aggregate'],
   segment: ['segment'],
+  interest: ['interest', 'op', 'value'],
 };
 const FILTER_KEYS = ['property', 'op', 'value'];
 const AGGREGATE_KEYS = ['fn', 'property', 'op', 'value'];
@@ -223,6 +229,9 @@ class Validator {
       case 'event':
         this.conditions++;
         return this.event(v, path);
+      case 'interest':
+        this.conditions++;
+        return this.interest(v, path);
       case 'segment':
         this.conditions++;
         if (typeof v.segment !== 'string') return this.error(`${path}.segment`, `expected a string (got ${describe(v.segment)})`);
@@ -397,6 +406,22 @@ class Validator {
     if (typeof value !== 'string' || isoDate(value) === undefined) {
       this.error(valuePath, `${show(v.profile)} is a date: ${show(op)} needs an ISO date like 2026-01-31 or 2026-01-31T12:00:00Z (got ${describe(value)})`);
     }
+  }
+
+  interest(v: Json, path: string): void {
+    if (typeof v.interest !== 'string' || v.interest.trim() === '') this.error(`${path}.interest`, `expected a non-empty string: a category word, tag or page topic (got ${describe(v.interest)})`);
+    else if (v.interest.length > 128) this.error(`${path}.interest`, 'longer than 128 characters');
+    const op = this.op(v.op, `${path}.op`, INTEREST_OPERATORS);
+    if (!op) return;
+    const valuePath = `${path}.value`;
+    const share = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1;
+    if (op === 'exists') return this.value(op, v.value, 'value' in v, valuePath);
+    if (op === 'between') {
+      if (!Array.isArray(v.value) || v.value.length !== 2 || !v.value.every(share)) return this.error(valuePath, `"between" needs [low, high] of two numbers from 0 to 1 (got ${show(v.value)})`);
+      if ((v.value[0] as number) > (v.value[1] as number)) this.error(valuePath, `"between" needs low ≤ high (got ${show(v.value)})`);
+      return;
+    }
+    if (!share(v.value)) this.error(valuePath, `an interest is a share from 0 to 1: ${show(op)} needs a number from 0 to 1 (got ${describe(v.value)})`);
   }
 
   event(v: Json, path: string): void {

@@ -99,12 +99,15 @@ export function apiManifests(namespace: string, pipelines: Pipeline[], sources: 
  * status.keyHash, so it never needs the Secrets), Pipelines and Sources; manage Segments and
  * Activations for its clients; make, read and withdraw PrivacyRequests, and mark an access export
  * downloaded (an annotation: the API server refuses any change of a request's spec). No
- * Secrets: a key is never read back from its Secret.
+ * Secrets: a key is never read back from its Secret. Watch Personalizations and report on them.
  */
 export function apiRole(): V1Role['rules'] {
   return [
     { apiGroups: ['uspa.tech'], resources: ['apikeys', 'pipelines', 'sources'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['uspa.tech'], resources: ['segments', 'activations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: ['uspa.tech'], resources: ['privacyrequests'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+    // Placements are decided from the watched resources; the API reports what it loaded (status.workers).
+    { apiGroups: ['uspa.tech'], resources: ['personalizations'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['uspa.tech'], resources: ['personalizations/status'], verbs: ['patch'] },
   ];
 }

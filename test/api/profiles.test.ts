@@ -265,8 +265,8 @@ describe('profiles API', { timeout: 600_000 }, () => {
     assert.deepEqual(res.body.events.map((e: { messageId: string }) => e.messageId), [`m-${run}-t01`, `m-${run}-t00`]);
   });
 
-  test('decisions: Segment names, persona label and at most 10 recommendations — nothing that names a person — from the browser', async () => {
-    const res = await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { headers: { Origin: 'https://shop.example.com' } });
+  test('decisions for a server: Segment names, persona label and at most 10 recommendations — nothing that names a person; a browser key reads none', async () => {
+    const res = await h.call(keys.reader, 'get', path(`anonymousId:${anon}`, '/decisions'));
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body.segments, ['live-now', 'vip']);
     assert.equal(res.body.persona, 'p1-high-value-frequent');
@@ -275,11 +275,14 @@ describe('profiles API', { timeout: 600_000 }, () => {
     assert.deepEqual(Object.keys(res.body).sort(), ['persona', 'personalized', 'recommendations', 'segments']);
     assert.equal(res.body.personalized, true, 'no personalization purpose declared: decisions are made');
     for (const secret of [email.toLowerCase(), user, anon, profileId, 'pro']) assert.ok(!res.text.toLowerCase().includes(secret.toLowerCase()), `decisions carry no ${secret}`);
-    assert.equal((await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { query: { limit: 3 } })).body.recommendations.length, 3);
-    assert.equal((await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { query: { limit: 11 } })).body.error.field, 'query.limit');
-    const other = await h.call(keys.decisions, 'get', path(`userId:other-${run}`, '/decisions'));
+    assert.equal((await h.call(keys.reader, 'get', path(`anonymousId:${anon}`, '/decisions'), { query: { limit: 3 } })).body.recommendations.length, 3);
+    assert.equal((await h.call(keys.reader, 'get', path(`anonymousId:${anon}`, '/decisions'), { query: { limit: 11 } })).body.error.field, 'query.limit');
+    const other = await h.call(keys.reader, 'get', path(`userId:other-${run}`, '/decisions'));
     assert.deepEqual(other.body, { personalized: true, segments: [], persona: null, recommendations: [] });
-    assert.equal((await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { headers: { Origin: 'https://evil.example.com' } })).status, 403);
+    // The browser's key is public in a page: it decides placements (POST /v1/decisions) and reads no profile.
+    const browser = await h.call(keys.decisions, 'get', path(`anonymousId:${anon}`, '/decisions'), { headers: { Origin: 'https://shop.example.com' } });
+    assert.equal(browser.status, 403);
+    assert.equal(browser.body.error.code, 'forbidden');
     for (const role of ['admin', 'marketer', 'analyst', 'reader'] as const) assert.equal((await h.call(keys[role], 'get', path(`anonymousId:${anon}`, '/decisions'))).status, 200, role);
     assert.equal((await h.call(keys.privacy, 'get', path(`anonymousId:${anon}`, '/decisions'))).status, 403);
   });

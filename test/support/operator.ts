@@ -163,7 +163,7 @@ export async function operatorHarness(prefix: string): Promise<OperatorHarness> 
     },
     async close() {
       // Custom resources first, while the operator still runs their finalizers.
-      for (const plural of ['privacyrequests', 'apikeys', 'activations', 'segments', 'pipelines', 'sources']) {
+      for (const plural of ['personalizations', 'privacyrequests', 'apikeys', 'activations', 'segments', 'pipelines', 'sources']) {
         try {
           await kubectl(['delete', `${plural}.${GROUP}`, '--all', '-n', namespace, '--wait=true', '--timeout=60s']);
         } catch {

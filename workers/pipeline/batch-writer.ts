@@ -15,6 +15,7 @@ import type { ConsentMemory } from './consent.ts';
 import { chunksByPartition, insertIsolating, type Refused } from './refusals.ts';
 import { dedupKey, readBatch, resolveBatch, type ConsumedRecord, type ResolvedBatch } from './resolve-batch.ts';
 import type { EventRow, TraitRow } from './rows.ts';
+import { catalogRows } from './catalog.ts';
 
 /** Below ClickHouse's default max_partitions_per_insert_block (100): events are partitioned by month. */
 const MAX_PARTITIONS_PER_INSERT = 50;
@@ -72,6 +73,7 @@ export class BatchWriter {
       this.d.consent?.remember(batch.consent);
       for (const c of batch.consent) metrics.consentChanges.inc({ pipeline: this.d.pipeline, purpose: c.purpose, granted: String(c.granted === 1) });
     }
+    await this.updateCatalog(fresh.map((f) => f.event));
     const t3 = performance.now();
     this.d.profiles.mark(batch.touched, batch.removed);
     const t4 = performance.now();
@@ -85,6 +87,17 @@ export class BatchWriter {
     end();
     if (batch.events.length || dead.length) {
       this.d.log.debug({ written, duplicates: read.events.length - fresh.length, dead: dead.length, profiles: batch.touched.size, ms: { dedup: Math.round(t1 - t0), resolve: Math.round(t2 - t1), insert: Math.round(t3 - t2), queue: Math.round(t4 - t3) } }, 'batch written');
+    }
+  }
+
+  /** Items that catalog events describe; a badly described item is counted and logged, its event is stored regardless. */
+  private async updateCatalog(events: Parameters<typeof catalogRows>[0]): Promise<void> {
+    const { rows, refused } = catalogRows(events);
+    if (rows.length) await this.d.warehouse.insert('catalog_items', rows);
+    if (rows.length) this.d.metrics.catalogUpdates.inc({ pipeline: this.d.pipeline, outcome: 'stored' }, rows.length);
+    for (const r of refused) {
+      this.d.metrics.catalogUpdates.inc({ pipeline: this.d.pipeline, outcome: 'refused' });
+      this.d.log.warn({ messageId: r.messageId, source: r.source, problems: r.problems }, 'a catalog event describes no valid item: the event is stored, the catalog is not changed');
     }
   }
 

@@ -1,11 +1,16 @@
 // Profiles are rebuilt from the event log and per-identity traits of their identities, so merges,
-// unmerges and late events all converge to the same row whatever order they arrived in.
+// unmerges and late events all converge to the same row whatever order they arrived in. Exposure
+// events (the API's record of a decision) are measurements, not the person's doing: not counted.
 import type { Warehouse } from '../../lib/clickhouse.ts';
 import { chTime } from '../../lib/clickhouse.ts';
 import type { Json, JsonObject } from '../../api/event.ts';
 import { rfmScores } from './rows.ts';
+import { EXPOSURE_EVENT } from '../../api/v1alpha1/personalization.ts';
+import { interestsOf, productsOf, type InterestEvent, type ItemKeys } from '../../lib/personalization/interests.ts';
 
 const ORDER_EVENT = 'Order Completed';
+/** Newest events per identity read for its interests: older ones weigh little after the half-life. */
+const INTEREST_EVENTS = 200;
 
 interface Aggregate {
   profile_id: string;
@@ -33,7 +38,7 @@ export async function rebuildProfiles(warehouse: Warehouse, profileIds: string[]
     const at = chTime(now.toISOString());
     await warehouse.insert('profiles', removed.map((profile_id) => ({
       profile_id, identities: [], traits: '{}', first_seen: at, last_seen: at, event_count: 0, event_counts: {}, lifetime_revenue: 0,
-      order_count: 0, last_order_at: null, rfm_recency: 0, rfm_frequency: 0, rfm_monetary: 0, deleted: 1, updated_at: at,
+      order_count: 0, last_order_at: null, rfm_recency: 0, rfm_frequency: 0, rfm_monetary: 0, interests: {}, deleted: 1, updated_at: at,
     })));
     written.push(...removed.map((profileId) => ({ profileId, identities: [], deleted: true })));
   }
@@ -64,15 +69,17 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
             sumIf(revenue, event = {order:String}) AS lifetime_revenue,
             countIf(event = {order:String}) AS order_count,
             if(countIf(event = {order:String}) > 0, maxIf(timestamp, event = {order:String}), NULL) AS last_order_at
-     FROM (SELECT identity, timestamp, event, revenue FROM {db}.events WHERE identity IN {identities:Array(String)} LIMIT 1 BY message_id)
+     FROM (SELECT identity, timestamp, event, revenue FROM {db}.events WHERE identity IN {identities:Array(String)} AND event != {exposure:String} LIMIT 1 BY message_id)
      GROUP BY identity`,
-    { identities: identityList, order: ORDER_EVENT },
+    { identities: identityList, order: ORDER_EVENT, exposure: EXPOSURE_EVENT },
   );
   const traits = await warehouse.query<{ identity: string; trait: string; latest_value: string; at: string; id: string }>(
     `SELECT identity, trait, argMax(value, (event_time, message_id)) AS latest_value, max(event_time) AS at, max((event_time, message_id)).2 AS id
      FROM {db}.identity_traits WHERE identity IN {identities:Array(String)} GROUP BY identity, trait`,
     { identities: identityList },
   );
+
+  const interests = await interestEvents(warehouse, identityList);
 
   const rows = members.map((m) => {
     const mine = aggregates.filter((a) => profileOf.get(a.identity) === m.profile_id);
@@ -107,12 +114,59 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
       rfm_recency: rfm.recency,
       rfm_frequency: rfm.frequency,
       rfm_monetary: rfm.monetary,
+      interests: interestsOf(m.identities.flatMap((i) => interests.events.get(i) ?? []), interests.catalog, now.getTime()),
       deleted: 0,
       updated_at: chTime(now.toISOString()),
     };
   });
   await warehouse.insert('profiles', rows);
   return rows.map((r) => ({ profileId: r.profile_id, identities: r.identities, deleted: false }));
+}
+
+/** Per identity, its newest events that can say what it is interested in, and the catalog items they name. */
+async function interestEvents(warehouse: Warehouse, identities: string[]): Promise<{ events: Map<string, InterestEvent[]>; catalog: Map<string, ItemKeys> }> {
+  const rows = await warehouse.query<{ identity: string; event: string; at: string; properties: string; page_topics: string[] }>(
+    `SELECT identity, event, toUnixTimestamp64Milli(timestamp) AS at, properties, page_topics
+     FROM (SELECT identity, timestamp, event, properties, page_topics FROM {db}.events
+           WHERE identity IN {identities:Array(String)}
+             AND (notEmpty(page_topics) OR JSONHas(properties, 'product_id') OR JSONHas(properties, 'sku') OR JSONHas(properties, 'products')
+                  OR JSONHas(properties, 'category') OR JSONHas(properties, 'tags'))
+           LIMIT 1 BY message_id)
+     ORDER BY identity, timestamp DESC LIMIT ${INTEREST_EVENTS} BY identity`,
+    { identities },
+  );
+  const events = new Map<string, InterestEvent[]>();
+  const products = new Set<string>();
+  for (const r of rows) {
+    let p: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(r.properties || '{}');
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) p = parsed as Record<string, unknown>;
+    } catch {
+      // The pipeline stored it as JSON; an unreadable row says nothing about interests.
+    }
+    const e: InterestEvent = {
+      event: r.event,
+      at: Number(r.at),
+      products: productsOf(p),
+      categories: typeof p.category === 'string' ? [p.category] : [],
+      tags: Array.isArray(p.tags) ? p.tags.filter((t): t is string => typeof t === 'string').slice(0, 50) : [],
+      topics: r.page_topics,
+    };
+    for (const id of e.products) products.add(id);
+    const list = events.get(r.identity) ?? [];
+    list.push(e);
+    events.set(r.identity, list);
+  }
+  const catalog = new Map<string, ItemKeys>();
+  if (products.size) {
+    const items = await warehouse.query<{ id: string; category: string[]; tags: string[] }>(
+      'SELECT id, category, tags FROM {db}.catalog_items FINAL WHERE id IN {ids:Array(String)} AND deleted = 0',
+      { ids: [...products] },
+    );
+    for (const i of items) catalog.set(i.id, { category: i.category, tags: i.tags });
+  }
+  return { events, catalog };
 }
 
 export interface Profile {
@@ -126,6 +180,7 @@ export interface Profile {
   lifetime_revenue: number;
   order_count: number;
   rfm: { recency: number; frequency: number; monetary: number };
+  interests: Record<string, number>;
 }
 
 /** A profile by any of its identities ("userId:u1", "email:a@b.c", "anonymousId:…"). */
@@ -149,5 +204,6 @@ export async function profileByIdentity(warehouse: Warehouse, identity: string):
     lifetime_revenue: Number(r.lifetime_revenue),
     order_count: Number(r.order_count),
     rfm: { recency: Number(r.rfm_recency), frequency: Number(r.rfm_frequency), monetary: Number(r.rfm_monetary) },
+    interests: Object.fromEntries(Object.entries((r.interests ?? {}) as Record<string, number>).map(([k, v]) => [k, Number(v)])),
   };
 }

@@ -137,3 +137,14 @@ test('resolveBatch leaves out an event carrying a suppressed identity, even one 
   assert.equal(g.profileOf('anonymousId:a-new'), undefined);
   assert.equal(out.traits.some((t) => t.identity.includes('ada')), false);
 });
+
+test('an exposure event is stored but touches no profile: the API records one per decision and must not evict its cache', () => {
+  const g = graph();
+  const read = readBatch([
+    record(1, event({ messageId: 'x-1', event: 'Personalization Exposed', anonymousId: 'a-1', properties: { placement: 'home-hero', variant: 'v' } })),
+    record(2, event({ messageId: 'v-1', event: 'Product Viewed', anonymousId: 'a-2' })),
+  ]);
+  const out = resolveBatch(g, config, read.events, new Set());
+  assert.deepEqual(out.events.map((e) => e.message_id), ['x-1', 'v-1']);
+  assert.deepEqual([...out.touched], [g.profileOf('anonymousId:a-2')]);
+});

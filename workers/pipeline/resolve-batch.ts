@@ -2,6 +2,7 @@
 // event's identity and turn it into the rows to insert.
 import { parseEvent, type CanonicalEvent, type Json } from '../../api/event.ts';
 import type { IdentityKey } from '../../api/v1alpha1/pipeline.ts';
+import { EXPOSURE_EVENT } from '../../api/v1alpha1/personalization.ts';
 import { enrich, type EnrichConfig } from '../../lib/enrichment/enrich.ts';
 import type { Origin, Rejection } from './dead-letter-sender.ts';
 import { extractIdentities, type Assignment, type Edge, type Identity, type IdentityGraph } from './identity.ts';
@@ -26,6 +27,10 @@ export interface ReadBatch {
 }
 
 /** messageIds are unique per Source, not per database: two Sources may send the same one. */
+function isExposure(event: CanonicalEvent): boolean {
+  return event.type === 'track' && event.event === EXPOSURE_EVENT;
+}
+
 export function dedupKey(source: string, messageId: string): string {
   return `${source}\n${messageId}`;
 }
@@ -165,7 +170,9 @@ export function resolveBatch(
         out.removed.add(m.from);
         out.touched.add(m.into);
       }
-      out.touched.add(observation.profileId);
+      // An exposure is a measurement, not something the person did: it changes no profile (and so
+      // evicts no cached profile in the API, which records one per decision) unless it links identities.
+      if (!isExposure(event) || observation.edges.length > 0) out.touched.add(observation.profileId);
       const anchor = identities[0]!;
       const from = { event, origin };
       if (!isStored) {
