@@ -20,7 +20,8 @@ import { CatalogCache } from './decisions/catalog.ts';
 import { DecisionEngine, type Exposure } from './decisions/engine.ts';
 import { watchPlacements } from './decisions/placements.ts';
 import { Recommender } from './decisions/recommend.ts';
-import { Counter } from 'prom-client';
+import { WarmProfiles } from './decisions/warm.ts';
+import { Counter, Gauge } from 'prom-client';
 import { exposureEvent, exposureSource } from './routes/decisions.ts';
 import { declaresPurpose } from './routes/consent.ts';
 
@@ -68,6 +69,10 @@ export async function startGateway(options: GatewayOptions) {
   catalog.start();
   const recommender = new Recommender(catalog, warehouse, log);
   recommender.start();
+  const warm = new WarmProfiles(warehouse, log);
+  new Gauge({ name: 'uspa_api_decision_profiles', help: 'Profiles held in memory for decisions (all of the namespace once loaded)', registers: [registry], collect() { this.set(warm.size); } });
+  new Gauge({ name: 'uspa_api_decision_profiles_ready', help: '1 once every profile is in memory for decisions; 0 while loading (decisions read through the profile cache meanwhile) or when there are more than USPA_API_WARM_PROFILES', registers: [registry], collect() { this.set(warm.ready ? 1 : 0); } });
+  profiles.follow({ profile: (c) => warm.applyProfileChange(c), segment: (c) => warm.applySegmentChange(c), down: (why) => warm.down(why) });
   const exposuresLost = new Counter({ name: 'uspa_api_exposures_lost_total', help: 'Exposure events Kafka did not accept (their decisions are missing from the lift)', registers: [registry] });
   const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles, producer: sharedProducer, decisions: undefined as never };
   const personalizationDeclared = () => declaresPurpose(ctx, PERSONALIZATION);
@@ -89,6 +94,7 @@ export async function startGateway(options: GatewayOptions) {
   ctx.decisions = new DecisionEngine({
     placements: placements.placements,
     profiles,
+    warm,
     consented: (doc) => !personalizationDeclared() || doc?.consent[PERSONALIZATION] === true,
     expose,
     registry,
@@ -110,12 +116,15 @@ export async function startGateway(options: GatewayOptions) {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info({ port, namespace }, 'API listening');
+  // Decisions read through the profile cache until every profile is in memory.
+  warm.load().catch((err: unknown) => log.error({ err: (err as Error).message }, 'decision profiles not loaded: decisions read through the profile cache'));
   return {
     port,
     profiles,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      warm.stop();
       await keys.stop();
       await placements.stop();
       catalog.stop();

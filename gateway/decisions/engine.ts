@@ -12,6 +12,7 @@ import { choose, render, type CompiledPlacement } from '../../lib/personalizatio
 import type { ProfileDocument } from '../profiles/document.ts';
 import type { ProfileStore } from '../profiles/store.ts';
 import type { PlacementTable } from './placements.ts';
+import type { DecisionDoc } from './warm.ts';
 
 export interface DecisionRequest {
   /** "type:value", already parsed and normalized. */
@@ -47,17 +48,25 @@ export type RecommendedItem = Pick<CatalogItem, 'id' | 'title' | 'category' | 't
 
 export interface DecisionDeps {
   placements: PlacementTable;
+  /** The profile cache: read when the warm profiles are not (yet) in use. */
   profiles: ProfileStore;
+  /** Every profile in memory, once loaded (gateway/decisions/warm.ts). */
+  warm?: { readonly ready: boolean; get(identity: string): DecisionDoc | undefined };
   /** Whether the profile may be personalized (the namespace's personalization purpose). */
-  consented(doc: ProfileDocument | undefined): boolean;
+  consented(doc: DecisionDoc | undefined): boolean;
   /** Items for the templates; absent: none. */
-  recommend?(profile: DecisionProfile, doc: ProfileDocument | undefined, placement: CompiledPlacement, context: DecisionRequest['context']): RecommendedItem[];
+  recommend?(profile: DecisionProfile, doc: DecisionDoc | undefined, placement: CompiledPlacement, context: DecisionRequest['context']): RecommendedItem[];
   /** Loads what recommend needs of a profile; runs within the budget, with the profile lookup. */
-  prepare?(doc: ProfileDocument): Promise<void>;
+  prepare?(doc: DecisionDoc): Promise<void>;
   /** The profile could not be read (the visitor gets the fallbacks). */
   onLookupError?(err: Error): void;
   expose(exposures: Exposure[]): void;
   registry: Registry;
+}
+
+/** A profile document of the cache as decisions see it. */
+export function decisionDocOf(doc: ProfileDocument): DecisionDoc {
+  return { profileId: doc.profileId, identities: doc.identities, profile: decisionProfile(doc), consent: doc.consent, persona: doc.persona?.label ?? null };
 }
 
 export function decisionProfile(doc: ProfileDocument): DecisionProfile {
@@ -116,7 +125,7 @@ export class DecisionEngine {
       return { decisionId, personalized: false, placements };
     }
     const consented = this.deps.consented(doc);
-    const profile = doc ? decisionProfile(doc) : UNKNOWN_VISITOR;
+    const profile = doc ? doc.profile : UNKNOWN_VISITOR;
     const exposures: Exposure[] = [];
     for (const p of known) {
       const choice = choose(p, profile, req.identity, consented);
@@ -141,12 +150,20 @@ export class DecisionEngine {
   }
 
   /** The profile, undefined for an unknown visitor, or BUDGET when the lookup outlasts the budget (it goes on and warms the cache). */
-  private async lookup(identity: string, budgetMs: number, recommendations: boolean): Promise<ProfileDocument | undefined | typeof BUDGET | typeof UNAVAILABLE> {
+  private async lookup(identity: string, budgetMs: number, recommendations: boolean): Promise<DecisionDoc | undefined | typeof BUDGET | typeof UNAVAILABLE> {
+    const warm = this.deps.warm?.ready ? this.deps.warm : undefined;
+    // The warm profiles answer at once; only recommendation signals not cached yet need the budget.
+    if (warm && !recommendations) return warm.get(identity);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof BUDGET>((resolve) => (timer = setTimeout(() => resolve(BUDGET), budgetMs)));
     const load = (async () => {
-      const id = await this.deps.profiles.resolve(identity);
-      const doc = id ? await this.deps.profiles.load(id) : undefined;
+      let doc: DecisionDoc | undefined;
+      if (warm) doc = warm.get(identity);
+      else {
+        const id = await this.deps.profiles.resolve(identity);
+        const found = id ? await this.deps.profiles.load(id) : undefined;
+        doc = found ? decisionDocOf(found) : undefined;
+      }
       // Without a profile's own signals, recommendations still come from interests and popularity.
       if (doc && recommendations && this.deps.prepare) await this.deps.prepare(doc).catch(() => undefined);
       return doc;
@@ -162,13 +179,13 @@ export class DecisionEngine {
     }
   }
 
-  private variables(p: CompiledPlacement, variant: string | null, profile: DecisionProfile, doc: ProfileDocument | undefined, req: DecisionRequest): Record<string, unknown> {
+  private variables(p: CompiledPlacement, variant: string | null, profile: DecisionProfile, doc: DecisionDoc | undefined, req: DecisionRequest): Record<string, unknown> {
     const recommendations = p.recommendations.count > 0 && this.deps.recommend ? this.deps.recommend(profile, doc, p, req.context) : [];
     return {
       traits: profile.traits,
       interests: profile.interests,
       segments: [...profile.segments],
-      persona: doc?.persona?.label ?? null,
+      persona: doc?.persona ?? null,
       recommendations,
       placement: p.name,
       variant,
@@ -176,7 +193,7 @@ export class DecisionEngine {
     };
   }
 
-  private fallbackOf(p: CompiledPlacement | undefined, reason: string, profile?: DecisionProfile, doc?: ProfileDocument, req?: DecisionRequest, holdout = false): PlacementResult {
+  private fallbackOf(p: CompiledPlacement | undefined, reason: string, profile?: DecisionProfile, doc?: DecisionDoc, req?: DecisionRequest, holdout = false): PlacementResult {
     this.decisions.inc({ outcome: holdout ? 'holdout' : 'fallback', reason });
     if (!p) return { variant: null, content: null, fallback: true, reason };
     let content: string | null = null;

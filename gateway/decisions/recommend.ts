@@ -10,9 +10,9 @@ import { CatalogIndex, coOccurrenceFromNeighbours, recommend } from '../../lib/m
 import { latestVersionSql } from '../../lib/models/tables.ts';
 import type { DecisionProfile } from '../../lib/personalization/predicate.ts';
 import type { CompiledPlacement } from '../../lib/personalization/placement.ts';
-import type { ProfileDocument } from '../profiles/document.ts';
 import type { CatalogCache } from './catalog.ts';
 import type { RecommendedItem } from './engine.ts';
+import type { DecisionDoc } from './warm.ts';
 
 const MODEL_POLL_MS = 60_000;
 const PROFILE_RECS = 20;
@@ -101,7 +101,7 @@ export class Recommender {
   }
 
   /** Loads what recommend() needs of a profile (its trained recommendations, what it bought), if not cached. */
-  async prepare(doc: ProfileDocument): Promise<void> {
+  async prepare(doc: DecisionDoc): Promise<void> {
     if (this.profiles.has(doc.profileId)) return;
     const rows = await this.warehouse.query<{ kind: string; item: string; score: number }>(
       `(SELECT 'trained' AS kind, item, score FROM {db}.profile_recommendations
@@ -117,7 +117,7 @@ export class Recommender {
     });
   }
 
-  recommend(profile: DecisionProfile, doc: ProfileDocument | undefined, placement: CompiledPlacement, context: { item?: string } | undefined): RecommendedItem[] {
+  recommend(profile: DecisionProfile, doc: DecisionDoc | undefined, placement: CompiledPlacement, context: { item?: string } | undefined): RecommendedItem[] {
     const index = this.currentIndex();
     const signals = doc ? this.profiles.get(doc.profileId) : undefined;
     const fromPage = context?.item ? coOccurrenceFromNeighbours([{ item: context.item, weight: 2 }], (i) => this.neighbours.get(i)) : [];

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { parseProfileChange, type ProfileChangeRecord } from '../../api/profile-changes.ts';
-import { parseSegmentChange } from '../../api/segment-changes.ts';
+import { parseSegmentChange, type SegmentChangeRecord } from '../../api/segment-changes.ts';
 import { ensureTopics, namespaceTopicSpecs, type Consumer, type Kafka, type TopicNames } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ProfileDocument } from './document.ts';
@@ -193,6 +193,13 @@ export class ProfileCache implements ProfileStore {
   }
 }
 
+/** What follows the change records besides the cache; `down`: records may be missed from now on. */
+export interface ChangeListener {
+  profile(change: ProfileChangeRecord): void;
+  segment(change: SegmentChangeRecord): void;
+  down(reason: string): void;
+}
+
 export interface CachedProfilesDeps {
   kafka: Kafka;
   topics: TopicNames;
@@ -212,6 +219,8 @@ export class CachedProfiles implements ProfileStore {
   private groupId?: string;
   /** Why the cache is not in use; undefined while the consumer runs. */
   private state: string | undefined = 'the profile cache has not started';
+  /** Others that follow the same change records (the decisions' warm profiles). */
+  private readonly listeners: Array<ChangeListener> = [];
 
   constructor(
     private readonly inner: ProfileStore,
@@ -244,6 +253,11 @@ export class CachedProfiles implements ProfileStore {
 
   load(profileId: string): Promise<ProfileDocument | undefined> {
     return this.state ? this.inner.load(profileId) : this.cache.load(profileId);
+  }
+
+  /** Also hands every change record read to `listener`. */
+  follow(listener: ChangeListener): void {
+    this.listeners.push(listener);
   }
 
   /** Undefined while the change consumer runs; else why the cache is bypassed. */
@@ -322,11 +336,13 @@ export class CachedProfiles implements ProfileStore {
       const { change, problem } = parseProfileChange(json);
       if (!change) return this.skip(label, problem);
       if (!this.state) this.cache.applyProfileChange(change);
+      for (const l of this.listeners) l.profile(change);
       this.applied(label, change.updatedAt);
     } else {
       const { change, problem } = parseSegmentChange(json);
       if (!change) return this.skip(label, problem);
       if (!this.state) this.cache.applySegmentChange(change.profileId);
+      for (const l of this.listeners) l.segment(change);
       this.applied(label, change.at);
     }
   }
@@ -345,5 +361,6 @@ export class CachedProfiles implements ProfileStore {
   private down(reason: string): void {
     this.state = reason;
     this.cache.clear();
+    for (const l of this.listeners) l.down(reason);
   }
 }
