@@ -152,18 +152,19 @@ export class DecisionEngine {
   /** The profile, undefined for an unknown visitor, or BUDGET when the lookup outlasts the budget (it goes on and warms the cache). */
   private async lookup(identity: string, budgetMs: number, recommendations: boolean): Promise<DecisionDoc | undefined | typeof BUDGET | typeof UNAVAILABLE> {
     const warm = this.deps.warm?.ready ? this.deps.warm : undefined;
-    // The warm profiles answer at once; only recommendation signals not cached yet need the budget.
-    if (warm && !recommendations) return warm.get(identity);
+    // The warm profiles answer at once. A profile's recommendation signals not in memory yet are
+    // loaded for its next decision; this one recommends from interests and popularity.
+    if (warm) {
+      const doc = warm.get(identity);
+      if (doc && recommendations) this.deps.prepare?.(doc).catch(() => undefined);
+      return doc;
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof BUDGET>((resolve) => (timer = setTimeout(() => resolve(BUDGET), budgetMs)));
     const load = (async () => {
-      let doc: DecisionDoc | undefined;
-      if (warm) doc = warm.get(identity);
-      else {
-        const id = await this.deps.profiles.resolve(identity);
-        const found = id ? await this.deps.profiles.load(id) : undefined;
-        doc = found ? decisionDocOf(found) : undefined;
-      }
+      const id = await this.deps.profiles.resolve(identity);
+      const found = id ? await this.deps.profiles.load(id) : undefined;
+      const doc = found ? decisionDocOf(found) : undefined;
       // Without a profile's own signals, recommendations still come from interests and popularity.
       if (doc && recommendations && this.deps.prepare) await this.deps.prepare(doc).catch(() => undefined);
       return doc;

@@ -16,6 +16,8 @@ import type { DecisionDoc } from './warm.ts';
 
 const MODEL_POLL_MS = 60_000;
 const PROFILE_RECS = 20;
+/** Profile signal loads in flight at most. */
+const MAX_LOADS = 8;
 /** Interactions this old no longer make an item popular. */
 const POPULARITY_DAYS = 30;
 
@@ -34,6 +36,7 @@ export class Recommender {
   private readonly profiles = new LRUCache<string, ProfileSignals>({ max: 200_000, ttl: 10 * 60_000 });
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly loading = new Map<string, Promise<void>>();
 
   constructor(
     private readonly catalog: CatalogCache,
@@ -103,6 +106,21 @@ export class Recommender {
   /** Loads what recommend() needs of a profile (its trained recommendations, what it bought), if not cached. */
   async prepare(doc: DecisionDoc): Promise<void> {
     if (this.profiles.has(doc.profileId)) return;
+    const pending = this.loading.get(doc.profileId);
+    if (pending) return pending;
+    // ClickHouse is not queued without bound: past a few loads in flight, the decision goes without.
+    if (this.loading.size >= MAX_LOADS) return;
+    const load = this.load(doc).finally(() => this.loading.delete(doc.profileId));
+    this.loading.set(doc.profileId, load);
+    return load;
+  }
+
+  /** Whether a profile's signals are in memory (else recommend() uses interests and popularity only). */
+  prepared(profileId: string): boolean {
+    return this.profiles.has(profileId);
+  }
+
+  private async load(doc: DecisionDoc): Promise<void> {
     const rows = await this.warehouse.query<{ kind: string; item: string; score: number }>(
       `(SELECT 'trained' AS kind, item, score FROM {db}.profile_recommendations
         WHERE version = ${latestVersionSql('recommendations')} AND profile_id = {p:String} ORDER BY rank LIMIT ${PROFILE_RECS})

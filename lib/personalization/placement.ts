@@ -30,7 +30,7 @@ export interface CompiledPlacement {
 }
 
 /** Milliseconds one template may render for. */
-export const RENDER_LIMIT_MS = 10;
+export const RENDER_LIMIT_MS = 50;
 
 /** include, render and layout read no file of the API's machine: a template is all there is. */
 const NO_FILES = {
