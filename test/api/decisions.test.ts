@@ -61,6 +61,21 @@ describe('decisions API', { timeout: 600_000 }, () => {
     assert.equal((await h.call(browser, 'get', `/v1/catalog/items/run-${run}`, { headers: { Origin: 'https://shop.example.com' } })).status, 403, 'a browser key reads no catalog');
   });
 
+  test('a Product Updated event through the collector updates the catalog; one describing no valid item changes nothing', async () => {
+    const batch = [
+      { type: 'track', event: 'Product Updated', messageId: `pu-${run}`, anonymousId: `ops-${run}`, properties: { product_id: `hat-${run}`, name: 'Sun hat', category: 'Hats > Summer', price: 19, in_stock: false, brand: 'Acme' } },
+      { type: 'track', event: 'Product Updated', messageId: `pu-bad-${run}`, anonymousId: `ops-${run}`, properties: { name: 'no id' } },
+    ];
+    assert.equal((await h.product.post('/v1/batch', { batch })).status, 200);
+    let item: { category: string[]; available: boolean; attributes: Record<string, unknown> } | undefined;
+    await eventually('the event reached the catalog', async () => {
+      item = (await h.call(marketer, 'get', `/v1/catalog/items/hat-${run}`)).body;
+      return item?.available === false;
+    }, 30_000);
+    assert.deepEqual([item!.category, item!.attributes], [['Hats', 'Summer'], { brand: 'Acme' }]);
+    await h.product.waitForEvents([`pu-bad-${run}`]);
+  });
+
   test('an unknown visitor gets the default path; an unknown placement its fallback, not an error', async () => {
     await eventually('the API loaded home-hero', async () => (await decide(marketer, `anonymousId:nobody-${run}`, ['home-hero'])).body.placements['home-hero'].variant === 'welcome', 15_000);
     const res = await decide(browser, `anonymousId:nobody-${run}`, ['home-hero', 'no-such-placement'], { Origin: 'https://shop.example.com' });
