@@ -132,13 +132,17 @@ describe('API audit log', { timeout: 600_000 }, () => {
       assert.equal(response.status, 403, role);
       assert.equal(error?.error.code, 'forbidden');
     }
-    const key = keys.decisions!;
     const identity = encodeURIComponent(`userId:${user}`);
-    assert.equal((await h.call(key, 'GET', `/v1/profiles/${identity}`)).status, 403, 'decisions may not read traits');
+    // A browser's key reads no profile at all; refused, it is not recorded.
+    assert.equal((await h.call(keys.decisions!, 'GET', `/v1/profiles/${identity}`)).status, 403, 'decisions may not read traits');
+    assert.equal((await h.call(keys.decisions!, 'GET', `/v1/profiles/${identity}/decisions`)).status, 403, 'decisions reads no profile');
+    const key = await h.key('reader', {}, 'reader-audit-key');
+    assert.equal((await h.call(key, 'GET', `/v1/profiles/${identity}/events`)).status, 403, 'reader may not read timelines');
     assert.equal((await h.call(key, 'GET', `/v1/profiles/${identity}/decisions`)).status, 200);
-    const rows = await recordsOf('decisions-key', 1);
+    const rows = await recordsOf('reader-audit-key', 1);
     await new Promise((r) => setTimeout(r, 1_500)); // past a flush: a recorded 403 would be there now
-    const all = (await h.client(keys.admin!).GET('/v1/audit', { params: { query: { apiKey: 'decisions-key' } } })).data!.items;
+    assert.equal((await h.client(keys.admin!).GET('/v1/audit', { params: { query: { apiKey: 'decisions-key' } } })).data!.items.length, 0, 'the refused reads of the decisions key');
+    const all = (await h.client(keys.admin!).GET('/v1/audit', { params: { query: { apiKey: 'reader-audit-key' } } })).data!.items;
     assert.deepEqual(all.map((r) => [r.operation, r.status, r.target]), [['getProfileDecisions', 200, profileId]], `only the allowed call: ${JSON.stringify(rows)}`);
   });
 

@@ -102,7 +102,15 @@ describe('access export', { concurrency: false, timeout: 300_000 }, () => {
     await exportAda(`x2-${tag}`);
     const again = await unpack(await archiveOf(`x2-${tag}`));
     const lines = (content: string | undefined) => (content ?? '').split('\n').filter(Boolean).sort();
-    for (const t of tables) assert.deepEqual(lines(again.get(storeFile(t.table))), lines(first.get(storeFile(t.table))), `${t.table}: the same rows (in any order), not twice`);
+    // A background merge between the two may fold older versions of a row away: the retry holds
+    // rows of the first export, each once — never a second copy.
+    for (const t of tables) {
+      const before = new Set(lines(first.get(storeFile(t.table))));
+      const now = lines(again.get(storeFile(t.table)));
+      assert.equal(new Set(now).size, now.length, `${t.table}: no row twice`);
+      for (const line of now) assert.ok(before.has(line), `${t.table}: a row the first export did not have: ${line.slice(0, 200)}`);
+      if (before.size > 0) assert.ok(now.length > 0, `${t.table}: the retry kept the rows`);
+    }
     await dropExport(product.warehouse, `x2-${tag}`);
     await assert.rejects(archiveOf(`x2-${tag}`), /no files \(expired, already downloaded, or never written\)/);
   });
