@@ -74,7 +74,34 @@ export class ResourceInformer<T extends KubernetesObject> {
     if (this.options.resyncMs) {
       this.resyncTimer = setInterval(() => {
         for (const o of this.inner.list()) this.emit(o, 'resync');
+        void this.checkFresh();
       }, this.options.resyncMs);
+    }
+  }
+
+  /**
+   * A watch can stall without an error (the connection stays open, no event comes): at each resync
+   * the cache is compared with a fresh list, and an object still differing a moment later (not
+   * an event on its way) restarts the list and watch, whose new list brings the cache up to date.
+   */
+  private async checkFresh(): Promise<void> {
+    const key = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const stale = async (): Promise<string | undefined> => {
+      const listed = ((await this.options.list()) as { items?: T[] }).items ?? [];
+      const cached = new Map(this.inner.list().map((o) => [key(o), o.metadata?.resourceVersion]));
+      for (const o of listed) if (cached.get(key(o)) !== o.metadata?.resourceVersion) return key(o);
+      if (cached.size > listed.length) return 'an object deleted';
+      return undefined;
+    };
+    try {
+      if (this.stopped || !(await stale())) return;
+      await new Promise((r) => setTimeout(r, 2_000));
+      const behind = this.stopped ? undefined : await stale();
+      if (!behind) return;
+      this.options.log.warn({ informer: this.options.name, object: behind }, 'the watch fell behind the API server: listing and watching again');
+      void this.inner.start();
+    } catch (err) {
+      this.options.log.warn({ informer: this.options.name, err: String((err as Error)?.message ?? err) }, 'could not compare the cache with the API server; next resync');
     }
   }
 
