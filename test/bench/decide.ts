@@ -31,6 +31,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { stringify } from 'yaml';
 import { apiKeyHash, apiKeyId, generateApiKey } from '../../api/v1alpha1/index.ts';
 import { DEFAULT_CACHE_PROFILES } from '../../gateway/profiles/cache.ts';
+import { createRng } from '../../lib/models/kmeans.ts';
 import { Warehouse, clickhouseSettingsFromEnv } from '../../lib/clickhouse.ts';
 import { createLogger } from '../../lib/log.ts';
 import { migrate } from '../../lib/schema.ts';
@@ -229,17 +230,6 @@ function placementSpecs(count: number, catalogItems: number): PlacementSpec[] {
 }
 
 // ---- Request bodies: made before a phase starts, so the load generator only sends ----
-/** mulberry32: a small deterministic generator, so two runs send the same requests. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const specs = placementSpecs(placementCount, C);
 const names = specs.map((s) => s.name);
@@ -250,7 +240,7 @@ const chunks = <T>(xs: T[], size: number): T[][] => Array.from({ length: Math.ce
 
 /** A pool of request bodies for visitors drawn by `visitor`, cycled when a phase needs more. */
 function bodies(count: number, seed: number, visitor: (rnd: () => number) => number): () => string {
-  const rnd = random(seed);
+  const rnd = createRng(seed);
   const pool = Array.from({ length: count }, () => {
     const n = visitor(rnd);
     const k = 1 + Math.floor(rnd() * Math.min(3, names.length));
