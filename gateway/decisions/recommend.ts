@@ -15,6 +15,7 @@ import type { RecommendedItem } from './engine.ts';
 import type { DecisionDoc } from './warm.ts';
 
 const MODEL_POLL_MS = 60_000;
+const INDEX_REFRESH_MS = 1_000;
 const PROFILE_RECS = 20;
 /** Profile signal loads in flight at most. */
 const MAX_LOADS = 8;
@@ -35,6 +36,7 @@ export class Recommender {
   private modelVersion = -1;
   private readonly profiles = new LRUCache<string, ProfileSignals>({ max: 200_000, ttl: 10 * 60_000 });
   private timer?: NodeJS.Timeout;
+  private indexTimer?: NodeJS.Timeout;
   private stopped = false;
   private readonly loading = new Map<string, Promise<void>>();
 
@@ -45,6 +47,9 @@ export class Recommender {
   ) {}
 
   start(): void {
+    // The index follows the catalog off the request path: a decision rebuilds it only in the second after a change.
+    this.indexTimer = setInterval(() => this.currentIndex(), INDEX_REFRESH_MS);
+    this.indexTimer.unref();
     const tick = () => {
       if (this.stopped) return;
       this.refreshModel()
@@ -61,6 +66,7 @@ export class Recommender {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.indexTimer);
   }
 
   /** Popularity (last 30 days of product interactions) and the newest model version's item neighbours. */
