@@ -2,11 +2,14 @@
 // schedules, task queues. The operator that creates a thing and the process that uses it both call
 // these functions, so they cannot disagree.
 export const COLLECTOR = 'uspa-collector';
+export const COLLECTOR_PORT = 8080;
 /** A namespace's API gateway (`uspa api`): its Deployment, Service, ConfigMap, ServiceAccount and Role. */
 export const API = 'uspa-api';
 // Not 8080: the local runtime forwards each Service on its own port when free, and the collector has 8080.
 export const API_PORT = 8081;
 export const FINALIZER = 'uspa.tech/cleanup';
+/** Where the local runtime forwards a Service on loopback (it runs Pods as processes, with no cluster DNS). */
+export const LOCAL_URL_ANNOTATION = 'uspa.tech/local-url';
 export const PART_OF = { 'app.kubernetes.io/part-of': 'uspa', 'app.kubernetes.io/managed-by': 'uspa-operator' };
 
 /** The topic prefix of namespace N of an installation: workloads get it as USPA_TOPIC_PREFIX. */

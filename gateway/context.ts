@@ -24,6 +24,8 @@ export interface GatewayContext {
   profiles: ProfileStore;
   /** One producer (acks=all) for what the API writes to Kafka, connected at first use and closed with the API. */
   producer(): Promise<Pick<BatchingProducer, 'send'>>;
+  /** The namespace's collector (USPA_COLLECTOR_URL, else its Service), undefined when it has none. */
+  collectorUrl(): Promise<string | undefined>;
   /** Decides placements in memory (Personalization resources, watched). */
   decisions: DecisionEngine;
 }

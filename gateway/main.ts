@@ -8,6 +8,7 @@ import { BatchingProducer, connectKafka, kafkaSettingsFromEnv, topicNames } from
 import { createLogger, type Logger } from '../lib/log.ts';
 import { migrate } from '../lib/schema.ts';
 import { createRegistry, runMain } from '../lib/service.ts';
+import { collectorUrlResolver } from './overview/collector-url.ts';
 import { createGateway } from './app.ts';
 import { watchKeys } from './access/keys.ts';
 import type { GatewayContext } from './context.ts';
@@ -74,7 +75,7 @@ export async function startGateway(options: GatewayOptions) {
   new Gauge({ name: 'uspa_api_decision_profiles_ready', help: '1 once every profile is in memory for decisions; 0 while loading (decisions read through the profile cache meanwhile) or when there are more than USPA_API_WARM_PROFILES', registers: [registry], collect() { this.set(warm.ready ? 1 : 0); } });
   profiles.follow({ profile: (c) => warm.applyProfileChange(c), segment: (c) => warm.applySegmentChange(c), down: (why) => warm.down(why) });
   const exposuresLost = new Counter({ name: 'uspa_api_exposures_lost_total', help: 'Exposure events Kafka did not accept (their decisions are missing from the lift)', registers: [registry] });
-  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles, producer: sharedProducer, decisions: undefined as never };
+  const ctx: GatewayContext = { namespace, config, warehouse, kc, kafka, topics, log, registry, profiles, producer: sharedProducer, collectorUrl: collectorUrlResolver(kc, namespace, env.USPA_COLLECTOR_URL), decisions: undefined as never };
   const personalizationDeclared = () => declaresPurpose(ctx, PERSONALIZATION);
   const expose = (exposures: Exposure[]) => {
     const source = exposureSource(ctx);

@@ -14,12 +14,15 @@ export interface DeadLetterFilter {
   until?: string;
   /** Only these Sources (a Pipeline's); empty or absent: every Source. */
   sources?: readonly string[];
+  /** Only these message ids (a selection); empty or absent: any. */
+  messageIds?: readonly string[];
 }
 
 /** The filter's conditions on {db}.dead_letters; every value is a query parameter. */
 export const FILTER = `({source:String} = '' OR source = {source:String})
   AND ({reason:String} = '' OR reason = {reason:String})
   AND (empty({sources:Array(String)}) OR has({sources:Array(String)}, source))
+  AND (empty({messageIds:Array(String)}) OR has({messageIds:Array(String)}, message_id))
   AND failed_at >= parseDateTime64BestEffort({since:String}, 3)
   AND failed_at <= parseDateTime64BestEffort({until:String}, 3)`;
 
@@ -28,7 +31,7 @@ export const PENDING = `message_id != ''
   AND (source, message_id) NOT IN (SELECT source, message_id FROM {db}.dead_letter_replays)`;
 
 export function filterParams(filter: DeadLetterFilter): Record<string, unknown> {
-  return { source: filter.source ?? '', reason: filter.reason ?? '', sources: [...(filter.sources ?? [])], since: filter.since ?? '1970-01-01', until: filter.until ?? '2299-12-31' };
+  return { source: filter.source ?? '', reason: filter.reason ?? '', sources: [...(filter.sources ?? [])], messageIds: [...(filter.messageIds ?? [])], since: filter.since ?? '1970-01-01', until: filter.until ?? '2299-12-31' };
 }
 
 export interface PendingDeadLetter {

@@ -59,6 +59,26 @@ export interface paths {
         patch: operations["patchActivation"];
         trace?: never;
     };
+    "/v1/activations/{name}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An Activation's results: sends, failures and suppressions over time, why, each variant's lift over the holdout, recent deliveries
+         * @description Permission `activations:read` (list and read Activations): roles admin, marketer, analyst, reader.
+         */
+        get: operations["getActivationResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -173,6 +193,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The trained model versions, newest first: personas and recommendations with their quality figures
+         * @description Permission `models:read` (read model versions: persona sizes and quality figures, recommendation quality): roles admin, marketer, analyst, reader.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The namespace's health: volume, freshness, lag, dead letters, refusals and every resource's state
+         * @description Volume and freshness come from the stored events (received_at: when the collector accepted an event; ingested_at: when ClickHouse stored it), dead letters from the dead-letter table, lag from each Pipeline's status, refusals from sampling the collector's metrics every 15 s while this is being read (so only since the first read, at most an hour; under several collector replicas, the replica the Service answered with).
+         *
+         *     Permission `overview:read` (read the namespace's health: event volume per Source, freshness, lag, dead letters and refusals by cause, each resource's state): roles admin, marketer, analyst, privacy, reader.
+         */
+        get: operations["getOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/personalizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every placement (Personalization resource) with its exposures over time per arm and its lift over the holdout
+         * @description Lift is what the operator last wrote in the resource's status (recomputed every minute); exposures come from the Personalization Exposed events in the window.
+         *
+         *     Permission `personalizations:read` (read placements (Personalization resources) with their exposures and lift over the holdout): roles admin, marketer, analyst, reader.
+         */
+        get: operations["listPersonalizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pipelines": {
         parameters: {
             query?: never;
@@ -246,7 +330,7 @@ export interface paths {
         put?: never;
         /**
          * Send the Pipeline's dead letters through again, after a fix (as uspa dlq replay)
-         * @description Each matching dead letter not replayed before goes back to its Source's topic once and is recorded as replayed; letters without an event (unparseable input) are skipped with why. dryRun: only say what would happen.
+         * @description One, a selection (messageIds) or every dead letter matching a filter: each matching dead letter not replayed before goes back to its Source's topic once and is recorded as replayed; letters without an event (unparseable input) are skipped with why. dryRun: only say what would happen.
          *
          *     Permission `pipelines:replay` (replay dead letters): roles admin.
          */
@@ -421,6 +505,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/profiles/{identity}/merges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A profile's identity graph: the links that joined its identities, refused merges and undone links, oldest first
+         * @description Permission `profiles:read` (read a profile: traits, identities, computed traits, persona, segments, consent): roles admin, marketer, analyst, privacy, reader.
+         */
+        get: operations["listProfileMerges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/profiles/{identity}/recommendations": {
         parameters: {
             query?: never;
@@ -437,6 +541,28 @@ export interface paths {
         get: operations["getProfileRecommendations"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{identity}/unmerge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo one link of a profile's identity graph (a wrong merge); answers once the Pipeline applied it
+         * @description The link's two sides become separate profiles again, each with the events and traits of its own identities. Waits up to 30 s for the Pipeline's worker to apply it (504 when it did not: it may still). A refused undo answers 409 with the worker's reason.
+         *
+         *     Permission `identities:unmerge` (undo a link of a profile's identity graph (a wrong merge)): roles admin.
+         */
+        post: operations["unmergeProfile"];
         delete?: never;
         options?: never;
         head?: never;
@@ -519,6 +645,68 @@ export interface paths {
          *     Permission `segments:export` (export a Segment's members (NDJSON, CSV)): roles admin, marketer, analyst.
          */
         get: operations["exportSegmentMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The namespace's Sources with their state and last day's volume
+         * @description Permission `sources:read` (read Sources: volume, tracking-plan violations, the snippet and the live stream of their newest events (payloads redacted without identifiers)): roles admin, marketer, analyst.
+         */
+        get: operations["listSources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One Source: volume over time, tracking-plan violations and the snippet to paste
+         * @description Permission `sources:read` (read Sources: volume, tracking-plan violations, the snippet and the live stream of their newest events (payloads redacted without identifiers)): roles admin, marketer, analyst.
+         */
+        get: operations["getSource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources/{name}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Source's newest stored events, for a live view: poll with after = the previous answer's cursor
+         * @description Newest first, by the time ClickHouse stored them. Without after: the newest limit events. With after: only those stored since (at most limit; more: the answer says truncated). Properties, traits and context are redacted for roles without identifiers, as in a profile timeline.
+         *
+         *     Permission `sources:read` (read Sources: volume, tracking-plan violations, the snippet and the live stream of their newest events (payloads redacted without identifiers)): roles admin, marketer, analyst.
+         */
+        get: operations["tailSourceEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1900,6 +2088,156 @@ export interface operations {
             };
         };
     };
+    getActivationResults: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–200 (default 20). */
+                limit?: number;
+                /** @description How far back, in minutes (5 to 10080, a week; default 60). */
+                minutes?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description All time: people per arm and how many converted (the conversion event within the attribution window). */
+                        lift: {
+                            /** @description A variant ("" without variants), or "(holdout)". */
+                            arm: string;
+                            converted: number;
+                            /** @description People in the arm (Activations: sent to or held out; placements: shown it). */
+                            exposed: number;
+                            /** @description rate / holdout rate − 1 (absent: no holdout, or it never converted). */
+                            lift?: number;
+                            /** @description 95% interval of the lift, high end. */
+                            liftHigh?: number;
+                            /** @description 95% interval of the lift, low end. */
+                            liftLow?: number;
+                            rate: number;
+                        }[];
+                        name: string;
+                        /** @description The Ready condition as the operator reports it (null before it did). */
+                        ready: {
+                            message: string;
+                            reason: string;
+                            /** @enum {string} */
+                            status: "True" | "False" | "Unknown";
+                        } | null;
+                        /** @description Why not sent, in the window, most frequent first. */
+                        reasons: {
+                            count: number;
+                            outcome: string;
+                            reason: string;
+                        }[];
+                        recent: {
+                            /** Format: date-time */
+                            at: string;
+                            attempt: number;
+                            outcome: string;
+                            profileId: string;
+                            reason: string;
+                            variant: string;
+                        }[];
+                        series: {
+                            failed: number;
+                            holdout: number;
+                            sent: number;
+                            suppressed: number;
+                            /** Format: date-time */
+                            t: string;
+                        }[];
+                        /** @description All time, as the operator reports it. */
+                        status: {
+                            failed: number;
+                            /** Format: date-time */
+                            lastSentAt: string | null;
+                            sent: number;
+                            suppressed: number;
+                        };
+                        /** @description In the window. */
+                        totals: {
+                            failed: number;
+                            holdout: number;
+                            sent: number;
+                            suppressed: number;
+                        };
+                        window: {
+                            bucketSeconds: number;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                        };
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listAudit: {
         parameters: {
             query?: {
@@ -2447,6 +2785,398 @@ export interface operations {
             };
         };
     };
+    listModels: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Per model, its newest versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        personas: {
+                            /** @description The inputs it was trained with (k or kRange, seed, features, topN …). */
+                            params: Record<string, never>;
+                            /** @description Personas versions: each persona with its size and share of the profiles, best rank first (DBSCAN: noise last); empty for recommendations. */
+                            personas: {
+                                label: string;
+                                share: number;
+                                size: number;
+                            }[];
+                            /** @description As recorded (without the clusters, which are in personas): personas — algorithm, k, silhouette, inertia, n, candidates; recommendations — items, pairs, coverage, profiles, offline precision/recall against a popularity baseline. */
+                            quality: Record<string, never>;
+                            /** Format: date-time */
+                            trainedAt: string;
+                            version: number;
+                        }[];
+                        recommendations: {
+                            /** @description The inputs it was trained with (k or kRange, seed, features, topN …). */
+                            params: Record<string, never>;
+                            /** @description Personas versions: each persona with its size and share of the profiles, best rank first (DBSCAN: noise last); empty for recommendations. */
+                            personas: {
+                                label: string;
+                                share: number;
+                                size: number;
+                            }[];
+                            /** @description As recorded (without the clusters, which are in personas): personas — algorithm, k, silhouette, inertia, n, candidates; recommendations — items, pairs, coverage, profiles, offline precision/recall against a popularity baseline. */
+                            quality: Record<string, never>;
+                            /** Format: date-time */
+                            trainedAt: string;
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOverview: {
+        parameters: {
+            query?: {
+                /** @description How far back, in minutes (5 to 10080, a week; default 60). */
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deadLetters: {
+                            byCause: {
+                                count: number;
+                                reason: string;
+                                source: string;
+                            }[];
+                            /** @description One point per bucket that had any; missing buckets are zero. */
+                            series: {
+                                n: number;
+                                /**
+                                 * Format: date-time
+                                 * @description Start of the bucket.
+                                 */
+                                t: string;
+                            }[];
+                            total: number;
+                        };
+                        /** @description Seconds from the collector accepting an event to ClickHouse storing it (queryable). */
+                        freshness: {
+                            /** @description The last 5 minutes. */
+                            recent: {
+                                events: number;
+                                p50Seconds: number | null;
+                                p95Seconds: number | null;
+                            };
+                            series: {
+                                p50Seconds: number;
+                                p95Seconds: number;
+                                /** Format: date-time */
+                                t: string;
+                            }[];
+                        };
+                        pipelines: {
+                            consumerLag: number | null;
+                            /** Format: date-time */
+                            lagUpdatedAt: string | null;
+                            name: string;
+                            /** @description The Ready condition as the operator reports it (null before it did). */
+                            ready: {
+                                message: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                            } | null;
+                            sources: string[];
+                        }[];
+                        /** @description Requests the collector answered with 4xx or 5xx (bad write key, too large, rate limited …): they store nothing. */
+                        refusals: {
+                            byStatus: {
+                                count: number;
+                                route: string;
+                                status: number;
+                            }[];
+                            problem?: string;
+                            reachable: boolean;
+                            /** @description One point per bucket that had any; missing buckets are zero. */
+                            series: {
+                                n: number;
+                                /**
+                                 * Format: date-time
+                                 * @description Start of the bucket.
+                                 */
+                                t: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description Sampling started then; nothing before is known.
+                             */
+                            since: string | null;
+                        };
+                        /** @description Every USPA custom resource of the namespace (the first 500 of each kind). */
+                        resources: {
+                            generation: number;
+                            kind: string;
+                            name: string;
+                            observedGeneration: number | null;
+                            /** @description The Ready condition as the operator reports it (null before it did). */
+                            ready: {
+                                message: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                            } | null;
+                        }[];
+                        /** @description Events received per Source (every Source of the namespace's Pipelines, with or without events). */
+                        sources: {
+                            /** @description Over the last full minute. */
+                            perSecond: number;
+                            /** @description One point per bucket that had any; missing buckets are zero. */
+                            series: {
+                                n: number;
+                                /**
+                                 * Format: date-time
+                                 * @description Start of the bucket.
+                                 */
+                                t: string;
+                            }[];
+                            source: string;
+                            total: number;
+                        }[];
+                        window: {
+                            bucketSeconds: number;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                        };
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPersonalizations: {
+        parameters: {
+            query?: {
+                /** @description How far back, in minutes (5 to 10080, a week; default 60). */
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The placements, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        placements: {
+                            conversion: {
+                                event: string;
+                                within: string;
+                            };
+                            description?: string;
+                            /** @description Exposures in the window, per bucket and arm. */
+                            exposures: {
+                                arm: string;
+                                n: number;
+                                /** Format: date-time */
+                                t: string;
+                            }[];
+                            holdoutPercent: number;
+                            lift: {
+                                /** @description A variant ("" without variants), or "(holdout)". */
+                                arm: string;
+                                converted: number;
+                                /** @description People in the arm (Activations: sent to or held out; placements: shown it). */
+                                exposed: number;
+                                /** @description rate / holdout rate − 1 (absent: no holdout, or it never converted). */
+                                lift?: number;
+                                /** @description 95% interval of the lift, high end. */
+                                liftHigh?: number;
+                                /** @description 95% interval of the lift, low end. */
+                                liftLow?: number;
+                                rate: number;
+                            }[];
+                            /** Format: date-time */
+                            liftComputedAt: string | null;
+                            name: string;
+                            /** @description The Ready condition as the operator reports it (null before it did). */
+                            ready: {
+                                message: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                            } | null;
+                            strategy: string;
+                            variants: string[];
+                        }[];
+                        window: {
+                            bucketSeconds: number;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                        };
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listPipelines: {
         parameters: {
             query?: never;
@@ -2789,6 +3519,8 @@ export interface operations {
                 "application/json": {
                     /** @default false */
                     dryRun?: boolean;
+                    /** @description Only these dead letters (one, or a selection), by message id; combined with the other filters. */
+                    messageIds?: string[];
                     /** @description Only dead letters with this reason, e.g. tracking_plan_violation. */
                     reason?: string;
                     /**
@@ -2798,6 +3530,11 @@ export interface operations {
                     since?: string;
                     /** @description Only dead letters of this Source (one of the Pipeline's). */
                     source?: string;
+                    /**
+                     * Format: date-time
+                     * @description Only dead letters that failed at or before this time (RFC 3339).
+                     */
+                    until?: string;
                 };
             };
         };
@@ -4043,6 +4780,109 @@ export interface operations {
             };
         };
     };
+    listProfileMerges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The edges (at most 1000). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        edges: {
+                            /** @description An identity ("[redacted]" for email/phone without identifiers). */
+                            a: string;
+                            /** @description link (joined a and b), refused (a merge over the limit), unlink (an undo), unlink_failed. */
+                            action: string;
+                            b: string;
+                            /** Format: date-time */
+                            eventTime: string;
+                            id: string;
+                            /** @description For a link that merged two profiles: the profile folded away. */
+                            mergeFrom: string;
+                            mergeInto: string;
+                            /** @description The event that made the link. */
+                            messageId: string;
+                            reason: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                            /** @description What linked them: identify, alias, an event carrying both … */
+                            rule: string;
+                            /** @description For an unlink: the link it undid. */
+                            undoes: string;
+                            /** @description Whether a later unlink undid this link. */
+                            undone: boolean;
+                        }[];
+                        profileId: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getProfileRecommendations: {
         parameters: {
             query?: {
@@ -4128,6 +4968,135 @@ export interface operations {
             };
             /** @description An engine the API needs is unavailable; retry. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unmergeProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                identity: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description id of a link edge of this profile (GET …/merges). */
+                    edgeId: string;
+                    /** @description The Pipeline whose worker applies it; needed only when the namespace has several. */
+                    pipeline?: string;
+                    /** @description Why: recorded on the undo. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The unlink edge the worker recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description An identity ("[redacted]" for email/phone without identifiers). */
+                        a: string;
+                        /** @description link (joined a and b), refused (a merge over the limit), unlink (an undo), unlink_failed. */
+                        action: string;
+                        b: string;
+                        /** Format: date-time */
+                        eventTime: string;
+                        id: string;
+                        /** @description For a link that merged two profiles: the profile folded away. */
+                        mergeFrom: string;
+                        mergeInto: string;
+                        /** @description The event that made the link. */
+                        messageId: string;
+                        reason: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        /** @description What linked them: identify, alias, an event carrying both … */
+                        rule: string;
+                        /** @description For an unlink: the link it undid. */
+                        undoes: string;
+                        /** @description Whether a later unlink undid this link. */
+                        undone: boolean;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Pipeline's worker refused the undo (its reason is in the message). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The worker did not apply it in time (it may still). */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5010,6 +5979,367 @@ export interface operations {
             };
         };
     };
+    listSources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every Source, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sources: {
+                            /** @description Collector path that accepts its events. */
+                            endpoint: string | null;
+                            last24h: {
+                                deadLetters: number;
+                                events: number;
+                                /** @description Events the tracking plan refused (dead letters of reason tracking_plan_violation). */
+                                violations: number;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description When the collector received its newest stored event.
+                             */
+                            lastEventAt: string | null;
+                            name: string;
+                            /** @description The Ready condition as the operator reports it (null before it did). */
+                            ready: {
+                                message: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "True" | "False" | "Unknown";
+                            } | null;
+                            suspended: boolean;
+                            /** @description Whether it has a tracking plan. */
+                            trackingPlan: boolean;
+                            type: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSource: {
+        parameters: {
+            query?: {
+                /** @description How far back, in minutes (5 to 10080, a week; default 60). */
+                minutes?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Name of the Source. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Source. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Where the collector answers (null: not found). */
+                        collectorUrl: string | null;
+                        /** @description Collector path that accepts its events. */
+                        endpoint: string | null;
+                        last24h: {
+                            deadLetters: number;
+                            events: number;
+                            /** @description Events the tracking plan refused (dead letters of reason tracking_plan_violation). */
+                            violations: number;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description When the collector received its newest stored event.
+                         */
+                        lastEventAt: string | null;
+                        name: string;
+                        /** @description The Ready condition as the operator reports it (null before it did). */
+                        ready: {
+                            message: string;
+                            reason: string;
+                            /** @enum {string} */
+                            status: "True" | "False" | "Unknown";
+                        } | null;
+                        /** @description One point per bucket that had any; missing buckets are zero. */
+                        series: {
+                            n: number;
+                            /**
+                             * Format: date-time
+                             * @description Start of the bucket.
+                             */
+                            t: string;
+                        }[];
+                        /** @description The HTML to paste into a page (web Sources), or a curl line (others). */
+                        snippet: string;
+                        suspended: boolean;
+                        /** @description Whether it has a tracking plan. */
+                        trackingPlan: boolean;
+                        type: string;
+                        /** @description Tracking-plan violations in the window, by event and what was wrong, most frequent first (at most 50). */
+                        violations: {
+                            count: number;
+                            error: string;
+                            event: string;
+                            /** Format: date-time */
+                            lastAt: string;
+                        }[];
+                        window: {
+                            bucketSeconds: number;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                        };
+                        /** @description Only for roles with sources:keys (admin); null otherwise. */
+                        writeKey: string | null;
+                        /** @description Where the write key is, when it is not shown. */
+                        writeKeyNote: string;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tailSourceEvents: {
+        parameters: {
+            query?: {
+                /** @description cursor of a previous answer. */
+                after?: string;
+                /** @description Items per page, 1–200 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Name of the Source. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Pass as after next time. */
+                        cursor: string;
+                        events: {
+                            event: {
+                                anonymousId: string;
+                                context: Record<string, never>;
+                                device: {
+                                    browser: string;
+                                    browserVersion: string;
+                                    os: string;
+                                    osVersion: string;
+                                    type: string;
+                                };
+                                /** @description Track event name ("" for other types). */
+                                event: string;
+                                geo: {
+                                    city: string;
+                                    country: string;
+                                    region: string;
+                                };
+                                ip: string;
+                                messageId: string;
+                                /** @description Page or screen name. */
+                                name: string;
+                                page: {
+                                    path: string;
+                                    topics: string[];
+                                };
+                                properties: Record<string, never>;
+                                /** Format: date-time */
+                                receivedAt: string;
+                                /** @description Paths of the fields shown as "[redacted]": the role lacks the identifiers permission. */
+                                redacted: string[];
+                                revenue: number;
+                                source: string;
+                                /** Format: date-time */
+                                timestamp: string;
+                                traits: Record<string, never>;
+                                /** @enum {string} */
+                                type: "track" | "identify" | "page" | "screen" | "group" | "alias";
+                                userId: string;
+                            };
+                            /** Format: date-time */
+                            storedAt: string;
+                        }[];
+                        /** @description More events were stored since after than limit: the oldest of them are not in this answer. */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description A parameter or the body is invalid; error.field names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No key, an unknown, rotated or revoked key, or an expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role lacks the permission, or the request's Origin is not one of the key's origins. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the key's rate limit; Retry-After says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An engine the API needs is unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     whoami: {
         parameters: {
             query?: never;
@@ -5031,7 +6361,7 @@ export interface operations {
                         /** @description First characters of the key's SHA-256 (never the key). */
                         keyId: string;
                         origins: string[];
-                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "decisions:decide" | "catalog:read" | "catalog:write" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests" | "consent:write")[];
+                        permissions: ("profiles:read" | "identifiers" | "events:read" | "segments:read" | "segments:export" | "segments:write" | "activations:read" | "activations:write" | "recommendations:read" | "decisions:read" | "decisions:decide" | "personalizations:read" | "catalog:read" | "catalog:write" | "overview:read" | "sources:read" | "sources:keys" | "models:read" | "identities:unmerge" | "pipelines:read" | "pipelines:replay" | "audit:read" | "privacy:requests" | "consent:write")[];
                         /** @enum {string} */
                         role: "admin" | "marketer" | "analyst" | "privacy" | "reader" | "decisions";
                     };

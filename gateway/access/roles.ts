@@ -18,8 +18,14 @@ export const PERMISSIONS = {
   'recommendations:read': "read a profile's recommendations and an item's similar items",
   'decisions:read': "read what personalizes a page: a profile's segments, persona and recommendations, without traits",
   'decisions:decide': 'ask what a visitor sees in placements (Personalization resources): the chosen variant and its rendered content; browsers by anonymousId only',
+  'personalizations:read': 'read placements (Personalization resources) with their exposures and lift over the holdout',
   'catalog:read': 'read product catalog items',
   'catalog:write': 'load and update product catalog items',
+  'overview:read': "read the namespace's health: event volume per Source, freshness, lag, dead letters and refusals by cause, each resource's state",
+  'sources:read': "read Sources: volume, tracking-plan violations, the snippet and the live stream of their newest events (payloads redacted without identifiers)",
+  'sources:keys': "see a Source's write key (in the snippet to paste)",
+  'models:read': 'read model versions: persona sizes and quality figures, recommendation quality',
+  'identities:unmerge': "undo a link of a profile's identity graph (a wrong merge)",
   'pipelines:read': 'read Pipelines: status, lag, dead letters',
   'pipelines:replay': 'replay dead letters',
   'audit:read': 'read the audit log',
@@ -32,10 +38,10 @@ const ALL = Object.keys(PERMISSIONS) as Permission[];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ALL,
-  marketer: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'segments:export', 'segments:write', 'activations:read', 'activations:write', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'catalog:write'],
-  analyst: ['profiles:read', 'events:read', 'segments:read', 'segments:export', 'activations:read', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'pipelines:read'],
-  privacy: ['profiles:read', 'identifiers', 'events:read', 'segments:read', 'audit:read', 'privacy:requests', 'consent:write'],
-  reader: ['profiles:read', 'segments:read', 'activations:read', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'pipelines:read'],
+  marketer: ['overview:read', 'personalizations:read', 'sources:read', 'models:read', 'profiles:read', 'identifiers', 'events:read', 'segments:read', 'segments:export', 'segments:write', 'activations:read', 'activations:write', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'catalog:write'],
+  analyst: ['overview:read', 'personalizations:read', 'sources:read', 'models:read', 'profiles:read', 'events:read', 'segments:read', 'segments:export', 'activations:read', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'pipelines:read'],
+  privacy: ['overview:read', 'profiles:read', 'identifiers', 'events:read', 'segments:read', 'audit:read', 'privacy:requests', 'consent:write'],
+  reader: ['overview:read', 'personalizations:read', 'models:read', 'profiles:read', 'segments:read', 'activations:read', 'recommendations:read', 'decisions:read', 'decisions:decide', 'catalog:read', 'pipelines:read'],
   // The only role fit for browsers: its key is public in a page's source, so it reads no profile at
   // all — it asks what a visitor sees, by the visitor's own anonymousId.
   decisions: ['decisions:decide'],

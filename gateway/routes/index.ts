@@ -11,8 +11,13 @@ import { recommendationOperations } from './recommendations.ts';
 import { whoami } from './whoami.ts';
 import { pipelineOperations } from './pipelines.ts';
 import { privacyOperations } from './privacy.ts';
+import { overviewOperations } from './overview.ts';
+import { sourceOperations } from './sources.ts';
+import { campaignOperations } from './campaigns.ts';
+import { identityOperations } from './identities.ts';
+import { modelOperations } from './models.ts';
 import { resourceOperations } from './resources.ts';
 
 export function allOperations(ctx: GatewayContext): Operation[] {
-  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...consentOperations(ctx), ...recommendationOperations(ctx), ...decisionOperations(ctx), ...catalogOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx)];
+  return [whoami, ...auditOperations(ctx), ...segmentOperations(ctx), ...profileOperations(ctx), ...consentOperations(ctx), ...recommendationOperations(ctx), ...decisionOperations(ctx), ...catalogOperations(ctx), ...resourceOperations(ctx), ...privacyOperations(ctx), ...pipelineOperations(ctx), ...overviewOperations(ctx), ...sourceOperations(ctx), ...campaignOperations(ctx), ...identityOperations(ctx), ...modelOperations(ctx)];
 }

@@ -242,17 +242,28 @@ export function pipelineOperations(ctx: GatewayContext): Operation[] {
         };
       },
     }),
-    operation<{ name: string }, Record<string, never>, { source?: string; reason?: string; since?: string; dryRun?: boolean }>({
+    operation<{ name: string }, Record<string, never>, { source?: string; reason?: string; since?: string; until?: string; messageIds?: string[]; dryRun?: boolean }>({
       id: 'replayDeadLetters',
       method: 'post',
       path: '/v1/pipelines/{name}/dead-letters/replay',
       summary: "Send the Pipeline's dead letters through again, after a fix (as uspa dlq replay)",
-      description: "Each matching dead letter not replayed before goes back to its Source's topic once and is recorded as replayed; letters without an event (unparseable input) are skipped with why. dryRun: only say what would happen.",
+      description: "One, a selection (messageIds) or every dead letter matching a filter: each matching dead letter not replayed before goes back to its Source's topic once and is recorded as replayed; letters without an event (unparseable input) are skipped with why. dryRun: only say what would happen.",
       tag: 'pipelines',
       permission: 'pipelines:replay',
       audit: 'write',
       params,
-      body: { type: 'object', additionalProperties: false, properties: { source: SOURCE, reason: REASON, since: SINCE, dryRun: { type: 'boolean', default: false } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          source: SOURCE,
+          reason: REASON,
+          since: SINCE,
+          until: UNTIL,
+          messageIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 200 }, description: 'Only these dead letters (one, or a selection), by message id; combined with the other filters.' },
+          dryRun: { type: 'boolean', default: false },
+        },
+      },
       responses: {
         200: {
           description: 'What was replayed (or, with dryRun, what would be) and what was skipped, per Source and cause.',
@@ -273,7 +284,7 @@ export function pipelineOperations(ctx: GatewayContext): Operation[] {
         subject(`Pipeline/${name}`);
         const p = await pipeline(name);
         const sources = p.spec.sources ?? [];
-        const filter: DeadLetterFilter = { source: sourceOf(p, body.source, 'body.source'), reason: body.reason, since: body.since, sources };
+        const filter: DeadLetterFilter = { source: sourceOf(p, body.source, 'body.source'), reason: body.reason, since: body.since, until: body.until, messageIds: body.messageIds, sources };
         const run = replaying.then(async () => {
           const plan = await loadReplayPlan(ctx.warehouse, filter, (s) => (sources.includes(s) ? ctx.topics.source(s) : undefined));
           if (body.dryRun || plan.ready.length === 0) return plan;

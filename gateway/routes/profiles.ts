@@ -113,7 +113,7 @@ export async function loadProfile(ctx: GatewayContext, text: string): Promise<Pr
   return doc;
 }
 
-const EVENT_SCHEMA: JsonSchema = {
+export const EVENT_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['messageId', 'type', 'event', 'name', 'timestamp', 'receivedAt', 'source', 'userId', 'anonymousId', 'properties', 'traits', 'context', 'page', 'device', 'geo', 'ip', 'revenue', 'redacted'],
@@ -144,7 +144,7 @@ const EVENT_SCHEMA: JsonSchema = {
   },
 };
 
-interface EventRow {
+export interface EventRow {
   message_id: string;
   type: string;
   event: string;
@@ -179,6 +179,11 @@ function object(text: string): JsonObject {
     return {};
   }
 }
+
+/** What eventView reads of a row of events (aliases differ from the columns, so WHERE compares times, not text). */
+export const EVENT_COLUMNS = `message_id, type, event, name, toString(timestamp) AS at, toString(received_at) AS received, source, user_id, anonymous_id,
+  properties, traits, context, page_path, page_topics, device_type, os_name, os_version, browser_name, browser_version,
+  country, region, city, ip, revenue`;
 
 export function eventView(r: EventRow, identifiers: boolean) {
   const redacted: string[] = [];
@@ -296,9 +301,7 @@ export function profileOperations(ctx: GatewayContext) {
       if (position) where.push("(timestamp < {ct:DateTime64(3, 'UTC')} OR (timestamp = {ct:DateTime64(3, 'UTC')} AND message_id < {cm:String}))");
       // Aliases differ from the columns so WHERE compares times, not text. One row per message id whatever re-deliveries the ReplacingMergeTree has not folded yet.
       const rows = await ctx.warehouse.query<EventRow>(
-        `SELECT message_id, type, event, name, toString(timestamp) AS at, toString(received_at) AS received, source, user_id, anonymous_id,
-                properties, traits, context, page_path, page_topics, device_type, os_name, os_version, browser_name, browser_version,
-                country, region, city, ip, revenue
+        `SELECT ${EVENT_COLUMNS}
          FROM {db}.events WHERE ${where.join(' AND ')}
          ORDER BY timestamp DESC, message_id DESC LIMIT 1 BY message_id LIMIT {take:UInt32}`,
         Object.fromEntries(Object.entries({ identities: doc.identities, event: query.event, type: query.type, since, until, ct: position?.t, cm: position?.m, take: query.limit + 1 }).filter(([, v]) => v !== undefined)),

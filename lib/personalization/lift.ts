@@ -1,5 +1,8 @@
-// Lift of each arm of a placement against its holdout, from the exposure events the API records and
-// the conversion events of the same profiles: a visitor counts once per arm, converted when the
+// Lift against a holdout group. An Activation's arms come from what the activations worker records
+// (activation_deliveries, activation_conversions): a person counts once per arm, converted once
+// however many of their deliveries converted (variantFor is sticky, so no one is in two arms).
+// A placement's arms come from the exposure events the API records and the conversion events of
+// the same profiles: a visitor counts once per arm, converted when the
 // conversion event followed their first exposure to that arm within the window. Both event sets are
 // joined to the profile their identity belongs to now, so an identify after the exposure counts.
 import { EXPOSURE_EVENT, HOLDOUT_ARM, type PersonalizationArm } from '../../api/v1alpha1/personalization.ts';
@@ -44,5 +47,17 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 export async function placementLift(w: Warehouse, placement: string, conversion: string, windowSeconds: number): Promise<PersonalizationArm[]> {
   const rows = await w.query<{ arm: string; exposed: string; converted: string }>(LIFT_SQL, { placement, conversion, window: windowSeconds, exposure: EXPOSURE_EVENT });
+  return liftOf(rows.map((r) => ({ arm: r.arm, exposed: Number(r.exposed), converted: Number(r.converted) })));
+}
+
+export const ACTIVATION_LIFT_SQL = `
+SELECT if(d.outcome = 'holdout', '${HOLDOUT_ARM}', d.variant) AS arm, uniqExact(d.profile_id) AS exposed, uniqExactIf(d.profile_id, c.message_id != '') AS converted
+FROM (SELECT message_id, profile_id, variant, outcome FROM {db}.activation_deliveries FINAL WHERE activation = {key:String} AND outcome IN ('sent', 'holdout')) AS d
+LEFT JOIN (SELECT message_id FROM {db}.activation_conversions FINAL WHERE activation = {key:String}) AS c ON c.message_id = d.message_id
+GROUP BY arm ORDER BY arm`;
+
+/** Each arm of an Activation (variant, "" without variants, "(holdout)") with its lift over the holdout. `key`: <namespace>/<name>. */
+export async function activationLift(w: Warehouse, key: string): Promise<PersonalizationArm[]> {
+  const rows = await w.query<{ arm: string; exposed: string; converted: string }>(ACTIVATION_LIFT_SQL, { key });
   return liftOf(rows.map((r) => ({ arm: r.arm, exposed: Number(r.exposed), converted: Number(r.converted) })));
 }

@@ -44,7 +44,7 @@ test('api: the config is the pipeline workers\' view of the namespace (no write 
   assert.equal(m.deployment.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'USPA_PIPELINE')!.value, 'broken', 'the first owner by name, served or not');
 });
 
-test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and Activations, makes PrivacyRequests, and never touches Secrets', () => {
+test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and Activations, makes PrivacyRequests; of Secrets it reads only its Sources\' write keys, by name', () => {
   const { role, binding } = apiManifests('shop', [pipeline('main', ['web'])], [source('web')], settings);
   const can = (resource: string, verb: string) => role.rules!.some((r) => r.apiGroups!.includes('uspa.tech') && r.resources!.includes(resource) && r.verbs.includes(verb));
   for (const resource of ['apikeys', 'pipelines', 'sources']) {
@@ -55,8 +55,12 @@ test('api: the Role reads ApiKeys, Pipelines and Sources, manages Segments and A
   // A PrivacyRequest is made, withdrawn and (an annotation) marked downloaded; never replaced. Its spec is immutable (CEL).
   for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete']) assert.ok(can('privacyrequests', verb), `privacyrequests ${verb}`);
   assert.ok(!can('privacyrequests', 'update'), 'privacyrequests update');
-  assert.ok(!JSON.stringify(role.rules).includes('secrets'), 'no Secrets');
-  assert.ok(!role.rules!.some((r) => r.apiGroups!.includes('') || r.verbs.includes('*') || r.resources!.includes('*')));
+  const core = role.rules!.filter((r) => r.apiGroups!.includes(''));
+  assert.deepEqual(core, [
+    { apiGroups: [''], resources: ['secrets'], resourceNames: ['web-write-key'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['services'], resourceNames: ['uspa-collector'], verbs: ['get'] },
+  ]);
+  assert.ok(!role.rules!.some((r) => r.verbs.includes('*') || r.resources!.includes('*')));
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'uspa-api', namespace: 'shop' }]);
   assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'uspa-api' });
 });

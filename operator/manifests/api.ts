@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { Pipeline, Source } from '../../api/v1alpha1/index.ts';
 import { pipelineSourceView, workloadPipeline, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
-import { API, API_PORT, database, topicPrefix } from '../../api/names.ts';
+import { API, API_PORT, COLLECTOR, database, topicPrefix, writeKeySecret } from '../../api/names.ts';
 import { clickhouseAccess, companions, deployment, hashOf, labelsFor, workloadRbac, type WorkloadInput } from './workload.ts';
 import { engineAccess } from './engines.ts';
 import type { PipelineSettings } from './pipeline.ts';
@@ -80,7 +80,7 @@ export function apiManifests(namespace: string, pipelines: Pipeline[], sources: 
   return {
     configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { 'config.yaml': configText } },
     secret: clickhouse.secret,
-    ...workloadRbac(API, namespace, labels, owners, apiRole()),
+    ...workloadRbac(API, namespace, labels, owners, apiRole(read.map((s) => s.spec.writeKeySecretRef?.name ?? writeKeySecret(s.metadata.name!)))),
     deployment: deployment(workload),
     service: {
       apiVersion: 'v1',
@@ -96,13 +96,16 @@ export function apiManifests(namespace: string, pipelines: Pipeline[], sources: 
 
 /**
  * What the gateway may do in its namespace: read ApiKeys (it checks presented keys against their
- * status.keyHash, so it never needs the Secrets), Pipelines and Sources; manage Segments and
- * Activations for its clients; make, read and withdraw PrivacyRequests, and mark an access export
- * downloaded (an annotation: the API server refuses any change of a request's spec). No
- * Secrets: a key is never read back from its Secret. Watch Personalizations and report on them.
+ * status.keyHash, so it never needs their Secrets), Pipelines, Sources and Personalizations;
+ * manage Segments and Activations for its clients; make, read and withdraw PrivacyRequests, and
+ * mark an access export downloaded (an annotation: the API server refuses any change of a
+ * request's spec). Of Secrets only its Sources' write keys, by name (the dashboard shows them to
+ * admins in the snippet); of Services only the collector's (its address, for its metrics).
  */
-export function apiRole(): V1Role['rules'] {
+export function apiRole(writeKeySecrets: string[] = []): V1Role['rules'] {
   return [
+    ...(writeKeySecrets.length ? [{ apiGroups: [''], resources: ['secrets'], resourceNames: [...new Set(writeKeySecrets)].sort(), verbs: ['get'] }] : []),
+    { apiGroups: [''], resources: ['services'], resourceNames: [COLLECTOR], verbs: ['get'] },
     { apiGroups: ['uspa.tech'], resources: ['apikeys', 'pipelines', 'sources'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['uspa.tech'], resources: ['segments', 'activations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: ['uspa.tech'], resources: ['privacyrequests'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },

@@ -5,12 +5,11 @@ import { stringify } from 'yaml';
 import type { Source } from '../../api/v1alpha1/index.ts';
 import { workloadSource, type WorkloadConfig } from '../../api/workload.ts';
 import { ownerRef } from '../../lib/kubernetes/apply.ts';
-import { COLLECTOR, topicPrefix, writeKeyEnv, writeKeySecret } from '../../api/names.ts';
+import { COLLECTOR, COLLECTOR_PORT, topicPrefix, writeKeyEnv, writeKeySecret } from '../../api/names.ts';
 import { companions, deployment, hashOf, labelsFor, type WorkloadInput } from './workload.ts';
 import { ingress, type WorkloadPolicy } from './policy.ts';
 import { engineAccess, type EngineSecurity } from './engines.ts';
 
-export const COLLECTOR_PORT = 8080;
 
 export interface CollectorSettings {
   image: string;

@@ -3,6 +3,7 @@
 // runs each Pod's container as a process of this checkout (the image is this code), reports
 // readiness into Pod status — from which the real ReplicaSet and Deployment controllers derive
 // Deployment status — and forwards each USPA Service to its ready Pods on a loopback port.
+import { LOCAL_URL_ANNOTATION } from '../../api/names.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -16,7 +17,6 @@ import { PodProcess, freePort, materializeVolumes, rewritePaths, type LaunchPlan
 
 export const NODE_NAME = 'uspa-local';
 export const POD_SELECTOR = 'app.kubernetes.io/part-of=uspa';
-export const LOCAL_URL_ANNOTATION = 'uspa.tech/local-url';
 export const LOCAL_RUNTIME_TAINT = { key: 'uspa.tech/local-runtime', value: 'true', effect: 'NoSchedule' };
 
 export interface RuntimeOptions {

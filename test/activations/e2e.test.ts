@@ -10,7 +10,7 @@ import { createLogger } from '../../lib/log.ts';
 import { commitVersion, writeProfileRecommendations } from '../../lib/models/store.ts';
 import { WORKFLOWS_PATH, startActivationsWorker, type RunningActivationsWorker } from '../../workers/activations/main.ts';
 import { variantFor } from '../../workers/activations/policy.ts';
-import { liftByVariant } from '../../workers/activations/lift.ts';
+import { activationLift } from '../../lib/personalization/lift.ts';
 import { campaignWorkflowId } from '../../api/workflows/activations.ts';
 import { deliveryKey } from '../../workers/activations/triggers.ts';
 import { syncAudience } from '../../workflows/activations.ts';
@@ -230,7 +230,7 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
     await s.warehouse.insert('events', [`u-c${treated}`, `u-c${held}`].map((u, i) => ({ message_id: `redeem-${i}`, source: 'web', type: 'track', event: 'Coupon Redeemed', timestamp: now, received_at: now, user_id: u, identity: `userId:${u}`, profile_id: '', properties: '{}', traits: '{}', context: '{}' })));
     assert.deepEqual(await worker.activities.attributeConversions({ namespace: s.namespace, database: s.database }), { attributed: 2 });
     assert.deepEqual(await worker.activities.attributeConversions({ namespace: s.namespace, database: s.database }), { attributed: 0 }, 'attributed once');
-    const lift = await liftByVariant(s.warehouse, key);
+    const lift = await activationLift(s.warehouse, key);
     // Arms: the holdout (1 assigned, converted), the treated person's variant (converted) and the
     // earlier send to the capped person (variant a, not converted).
     const arms = new Map<string, [number, number]>([['(holdout)', [1, 1]]]);
@@ -238,7 +238,7 @@ describe('activations end to end (dev server)', { timeout: 180_000 }, () => {
       const [n, c] = arms.get(arm) ?? [0, 0];
       arms.set(arm, [n + 1, c + converted]);
     }
-    assert.deepEqual(lift.map((a) => [a.arm, a.assigned, a.converted]), [...arms].map(([arm, [n, c]]) => [arm, n, c]).sort());
+    assert.deepEqual(lift.map((a) => [a.arm, a.exposed, a.converted]), [...arms].map(([arm, [n, c]]) => [arm, n, c]).sort());
     const arm = lift.find((a) => a.arm === variant)!;
     assert.equal(arm.lift, arm.rate / 1 - 1, 'lift over the holdout (which converted 1 of 1)');
   });

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chTime } from '../../lib/clickhouse.ts';
-import { liftByVariant } from '../../workers/activations/lift.ts';
+import { activationLift } from '../../lib/personalization/lift.ts';
 import { scratch, type Scratch } from './support.ts';
 
 let s: Scratch;
@@ -27,7 +27,7 @@ test('a person sent twice counts once, in assigned and in converted', async () =
   const conversion = (message_id: string, profile_id: string, variant: string, outcome: string) => ({ activation: key, message_id, profile_id, variant, outcome, event: 'Coupon Redeemed', event_message_id: `e-${message_id}`, delivered_at: at, converted_at: at });
   // Ada's two sends both precede her conversion: each is attributed, she is one converted person.
   await s.warehouse.insert('activation_conversions', [conversion('k-ada-1', 'p-ada', 'a', 'sent'), conversion('k-ada-2', 'p-ada', 'a', 'sent'), conversion('k-cy-2', 'p-cy', '', 'holdout')]);
-  const lift = await liftByVariant(s.warehouse, key);
-  assert.deepEqual(lift.map((a) => [a.arm, a.assigned, a.converted]), [['(holdout)', 2, 1], ['a', 2, 1]]);
+  const lift = await activationLift(s.warehouse, key);
+  assert.deepEqual(lift.map((a) => [a.arm, a.exposed, a.converted]), [['(holdout)', 2, 1], ['a', 2, 1]]);
   assert.equal(lift.find((a) => a.arm === 'a')!.lift, 0, '1 of 2 people against 1 of 2 people');
 });

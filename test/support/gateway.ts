@@ -55,7 +55,7 @@ export async function startApi(spec: Parameters<typeof startProduct>[0] = { sour
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const { logs, sink } = logSink();
-  const gateway = await startGateway({ configPath: product.configPath, port: 0, env: { ...product.env, USPA_NAMESPACE: namespace }, log: createLogger('api', 'info', sink), kubeConfig: kc });
+  const gateway = await startGateway({ configPath: product.configPath, port: 0, env: { ...product.env, USPA_NAMESPACE: namespace, USPA_COLLECTOR_URL: product.url }, log: createLogger('api', 'info', sink), kubeConfig: kc });
   const url = `http://127.0.0.1:${gateway.port}`;
   const document = (await (await fetch(`${url}/openapi.json`)).json()) as Record<string, unknown>;
   const validator = responseValidator(document);

@@ -1,5 +1,5 @@
 // Activities of the conversions workflow: conversions attributed to sends and holdout decisions
-// (activation_conversions, one row per delivery), from which liftByVariant (lift.ts) computes
+// (activation_conversions, one row per delivery), from which activationLift (lib/personalization/lift.ts) computes
 // each variant's lift over the holdout group. Re-running a round attributes nothing twice.
 import type { ActivitiesContext } from './context.ts';
 import { count } from './reads.ts';
