@@ -8,7 +8,8 @@ import type { GatewayContext } from '../context.ts';
 import { ApiError, invalid, notFound } from '../http/errors.ts';
 import { CURSOR, LIMIT, NEXT_CURSOR, decodeCursor, encodeCursor, operation, type JsonSchema, type Operation } from '../http/operation.ts';
 import { SegmentReader } from '../segments/kube.ts';
-import { inDatabase, latestVersions, liveStates, membersQuery, versionHistory, type MemberSource } from '../segments/queries.ts';
+import { liveStates } from '../../lib/segments/live.ts';
+import { inDatabase, latestVersions, membersQuery, versionHistory, type MemberSource } from '../segments/queries.ts';
 import { csvWriter, membersOf, ndjsonWriter, toMember, type Member } from '../segments/writers.ts';
 
 const NAME: JsonSchema = { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL, description: 'Name of the Segment resource.' };

@@ -1,5 +1,5 @@
-// What ClickHouse knows of Segments: the newest complete version (segment_versions), realtime live
-// membership (segment_live), version history and members. The SQL is fixed text; every value is a
+// What ClickHouse knows of Segments: the newest complete version (segment_versions), version
+// history and members (live membership: lib/segments/live.ts). The SQL is fixed text; every value is a
 // query parameter. Keys are `<namespace>/<name>` as in api/tables/segments.ts.
 import type { Warehouse } from '../../lib/clickhouse.ts';
 
@@ -7,13 +7,6 @@ export interface ComputedVersion {
   version: number;
   size: number;
   computedAt: string;
-}
-
-export interface LiveState {
-  /** Profiles whose newest live row says member. */
-  members: number;
-  /** Profiles with any live row (0: the pipeline never evaluated the Segment). */
-  profiles: number;
 }
 
 /** ClickHouse DateTime64 text (UTC) → ISO 8601. */
@@ -33,18 +26,6 @@ export async function latestVersions(w: Warehouse, keys: string[]): Promise<Map<
 }
 
 /** Live membership counts of realtime Segment keys. */
-export async function liveStates(w: Warehouse, keys: string[]): Promise<Map<string, LiveState>> {
-  if (keys.length === 0) return new Map();
-  const rows = await w.query<{ segment: string; members: string; profiles: string }>(
-    `SELECT segment, countIf(m = 1) AS members, count() AS profiles FROM (
-       SELECT segment, profile_id, argMax(member, changed_at) AS m FROM {db}.segment_live
-       WHERE segment IN {keys:Array(String)} GROUP BY segment, profile_id
-     ) GROUP BY segment`,
-    { keys },
-  );
-  return new Map(rows.map((r) => [r.segment, { members: Number(r.members), profiles: Number(r.profiles) }]));
-}
-
 /** Versions older than `before` (all when undefined), newest first; one more than `limit` tells there are more. */
 export async function versionHistory(w: Warehouse, key: string, limit: number, before?: number): Promise<{ versions: ComputedVersion[]; more: boolean }> {
   const rows = await w.query<{ version: string; size: string; computed_at: string }>(

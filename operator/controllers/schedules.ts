@@ -20,6 +20,12 @@ export interface DesiredSchedule<W extends Workflow> {
   revision: string;
   /** Longest one started workflow may run (default 1 h). */
   runTimeout?: string;
+  /**
+   * Run once right away when the schedule is created or its revision changes (unless paused): a
+   * Segment's first size, or its size under a new rule, then comes in seconds, not at the next
+   * interval. After a run in progress, not instead of it.
+   */
+  runOnChange?: boolean;
 }
 
 
@@ -57,6 +63,7 @@ async function applySchedule(client: Client, s: DesiredSchedule<Workflow>): Prom
     const args = current.action.type === 'startWorkflow' ? (current.action.args as Array<{ revision?: string }> | undefined) : undefined;
     if (args?.[0]?.revision === s.revision && current.state.paused === s.paused) return 'unchanged';
     await handle.update((prev) => ({ ...prev, spec, action, state: { ...prev.state, paused: s.paused, note: s.note } }));
+    if (s.runOnChange && !s.paused && args?.[0]?.revision !== s.revision) await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
     return 'updated';
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
@@ -67,7 +74,7 @@ async function applySchedule(client: Client, s: DesiredSchedule<Workflow>): Prom
     action,
     // A slow run is never doubled up; a missed run (Temporal down) catches up once within a day.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
-    state: { paused: s.paused, note: s.note },
+    state: { paused: s.paused, note: s.note, ...(s.runOnChange && !s.paused ? { triggerImmediately: true } : {}) },
   });
   return 'created';
 }

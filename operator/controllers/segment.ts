@@ -1,6 +1,7 @@
 // Segment → its rule validated and compiled to ClickHouse SQL (shown in status), and a Temporal
 // Schedule that recomputes its membership. The schedule is external: a finalizer deletes it.
 import { compileSegment } from '../../lib/segments/compile.ts';
+import { liveStates, type LiveState } from '../../lib/segments/live.ts';
 import { findCycle, formatRuleError, parseRule, referencedSegments, RuleValidationError, segmentKey } from '../../lib/segments/rules.ts';
 import type { Segment, SegmentStatus } from '../../api/v1alpha1/index.ts';
 import { FINALIZER, database, segmentSchedule, taskQueue } from '../../api/names.ts';
@@ -100,6 +101,7 @@ export class SegmentReconciler implements Reconciler {
         paused: Boolean(segment.spec.suspend),
         note: `Segment ${namespace}/${name}`,
         revision: hashOf(JSON.stringify(input), JSON.stringify(refresh)),
+        runOnChange: true,
       }, ctx.schedules);
       if (did !== 'unchanged') ctx.events.normal(segment, did === 'created' ? 'ScheduleCreated' : 'ScheduleUpdated', `Temporal schedule ${scheduleId} ${did}`);
     } catch (err) {
@@ -127,6 +129,12 @@ export class SegmentReconciler implements Reconciler {
         status.size = Number(latest.size);
         status.lastComputedAt = new Date(`${latest.computed_at.replace(' ', 'T')}Z`).toISOString().replace(/\.\d+Z$/, 'Z');
       }
+      // A realtime Segment's size is its live membership, which moves with every event (the batch
+      // run only reconciles it); before any live row, the batch size stands.
+      if (mode === 'realtime') {
+        const live = (await liveStates(warehouse, [input.key])).get(input.key);
+        if (live && live.profiles > 0) status.size = live.members;
+      }
     } catch (err) {
       ctx.log.warn({ segment: `${namespace}/${name}`, err: apiMessage(err) }, 'could not read segment size');
     }
@@ -140,9 +148,9 @@ export class SegmentReconciler implements Reconciler {
   }
 
   /**
-   * One query per namespace every POLL_MS finds Segments whose newest computed version is not in
-   * their status yet and re-queues them — status follows a computation within seconds, without a
-   * query per Segment.
+   * Two queries per namespace every POLL_MS find Segments whose newest computed version, or (realtime)
+   * live membership, is not in their status yet and re-queue them — status follows a computation or
+   * a live entry within seconds, without a query per Segment.
    */
   watchVersions(enqueue: (namespace: string, name: string) => void): () => void {
     let busy = false;
@@ -162,9 +170,12 @@ export class SegmentReconciler implements Reconciler {
         const { warehouse } = await this.ctx.warehouse(namespace);
         const rows = await warehouse.query<{ segment: string; v: string }>('SELECT segment, max(version) AS v FROM {db}.segment_versions WHERE startsWith(segment, {prefix:String}) GROUP BY segment', { prefix: `${namespace}/` });
         const latest = new Map(rows.map((r) => [r.segment, Number(r.v)]));
+        const live = segments.some((s) => s.spec.mode === 'realtime') ? await liveStates(warehouse, { prefix: `${namespace}/` }) : new Map<string, LiveState>();
         for (const s of segments) {
-          const v = latest.get(segmentKey(namespace, s.metadata.name!));
-          if (v !== undefined && v !== s.status?.version) enqueue(namespace, s.metadata.name!);
+          const key = segmentKey(namespace, s.metadata.name!);
+          const v = latest.get(key);
+          const members = s.spec.mode === 'realtime' && live.get(key)?.profiles ? live.get(key)!.members : undefined;
+          if ((v !== undefined && v !== s.status?.version) || (members !== undefined && members !== s.status?.size)) enqueue(namespace, s.metadata.name!);
         }
       } catch (err) {
         this.ctx.log.debug({ namespace, err: apiMessage(err) }, 'segment version poll failed');

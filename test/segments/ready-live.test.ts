@@ -1,7 +1,8 @@
 // Ready means live for realtime Segments: the pipeline worker reports (status.workers, component
 // "pipeline") the generation of the definition it evaluates, and the Segment is Ready only then —
 // so an identify sent the moment it is Ready is evaluated and its entry published. A changed rule
-// bumps the generation and Ready waits for the worker again. The operator, the local runtime and
+// bumps the generation and Ready waits for the worker again. Its status.size follows the live
+// members between batch runs. The operator, the local runtime and
 // the pipeline worker (its own ServiceAccount) run for real; the worker is paused (SIGSTOP) while
 // a generation is applied, so "not Ready until the worker reports" is seen, not raced.
 import { after, before, describe, test } from 'node:test';
@@ -105,6 +106,26 @@ describe('a realtime Segment is Ready only once the pipeline worker evaluates it
     await eventually('the entry of the profile the new rule selects', async () => changes.slice(before).some((c) => c.segment === 'pro' && c.change === 'entered'), 30_000);
     await new Promise((r) => setTimeout(r, 3_000)); // room for a wrong entry (the old rule's) to arrive
     assert.equal(changes.slice(before).filter((c) => c.change === 'entered').length, 1, 'only the enterprise profile entered: the old rule is not evaluated');
+  });
+
+  test('its status.size follows the live members, without waiting for a batch run', async () => {
+    type Sized = Reported & { status?: { size?: number; version?: number } };
+    const liveCount = async () => Number((await h.warehouse.query<{ n: string }>('SELECT countIf(m = 1) AS n FROM (SELECT profile_id, argMax(member, changed_at) AS m FROM {db}.segment_live WHERE segment = {k:String} GROUP BY profile_id)', { k: `${h.namespace}/pro` }))[0]?.n ?? 0);
+    // The run the rule change triggered has finished: the version stands still.
+    const settled = await eventually('the triggered batch run done', async () => {
+      const a = await h.get<Sized>('segments', 'pro');
+      await new Promise((r) => setTimeout(r, 3_000));
+      const b = await h.get<Sized>('segments', 'pro');
+      return a.status?.version !== undefined && a.status.version === b.status?.version && b;
+    }, 60_000);
+    const members = await liveCount();
+    await identify('u-dee', 'enterprise');
+    await eventually('the entry is live', async () => (await liveCount()) === members + 1, 30_000);
+    const after = await eventually('status.size follows it', async () => {
+      const s = await h.get<Sized>('segments', 'pro');
+      return s.status?.size === members + 1 && s;
+    }, 40_000);
+    assert.equal(after.status?.version, settled.status?.version, 'no batch run made this size: the schedule runs hourly');
   });
 
   test('the pipeline worker\'s account may report on its namespace\'s Segments, and only that', async () => {
