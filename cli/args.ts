@@ -6,6 +6,7 @@ const OPTIONS = {
   quiet: { type: 'boolean', default: false },
   node: { type: 'boolean', default: false },
   purge: { type: 'boolean', default: false },
+  demo: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   // Like kubectl: the data commands work in one namespace, the current context's unless given.

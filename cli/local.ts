@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { GROUP, KINDS, VERSION } from '../api/v1alpha1/index.ts';
 import { API, API_KEY_SECRET_KEY, apiKeySecret } from '../api/names.ts';
 import { StackError } from '../stack/errors.ts';
@@ -24,6 +24,23 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
 
 const say = (line: string) => console.log(`[local] ${line}`);
 
+/** Until the API answers an authenticated request (its key index follows the ApiKey's Secret). */
+async function waitForApi(api: string, key: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const response = await fetch(`${api}/v1/whoami`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(5_000) });
+      if (response.ok) return;
+      last = `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new StackError(`the API at ${api} did not accept the admin key within ${timeoutMs / 1000} s (${last})`, `kubectl get apikeys; kubectl logs of the uspa-api pod`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (let value = probe(); ; value = probe()) {
@@ -38,7 +55,33 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
  * the local runtime runs USPA's Pods as processes — first the operator, then the collector and
  * pipeline workers and API gateway the operator creates from examples/quickstart.yaml.
  */
-export async function runLocal(): Promise<number> {
+export interface LocalOptions {
+  /** Load the demo shop (cli/demo.ts) once everything runs, and keep a few live events coming. */
+  demo?: boolean;
+}
+
+/** A Secret's data key, decoded; an Error naming both when it is missing. */
+async function secretValue(kc: KubeConfig, name: string, key: string): Promise<string> {
+  const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace: LOCAL_NAMESPACE });
+  const encoded = secret.data?.[key];
+  if (!encoded) throw new StackError(`Secret ${name} in namespace ${LOCAL_NAMESPACE} has no key ${key}`, `kubectl describe secret ${name}`);
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+/** Until the Secret exists (the operator writes ApiKey and write-key Secrets soon after the resources appear). */
+async function waitForSecret(kc: KubeConfig, name: string, key: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await secretValue(kc, name, key);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+export async function runLocal(options: LocalOptions = {}): Promise<number> {
   const before = status();
   let startedHere = false;
   if (!before.running) {
@@ -92,20 +135,60 @@ export async function runLocal(): Promise<number> {
   // The gateway's Service comes with the Pipeline: its loopback URL is there once the runtime forwards it.
   const api = await waitFor(() => runtime.serviceUrl(LOCAL_NAMESPACE, API), 30_000);
 
-  console.log('\nUSPA is running locally.');
-  console.log(`  collector   ${url}   (Segment tracking API /v1/track … /v1/batch, snippet /uspa.js, /metrics)`);
-  console.log(`  api         ${api ?? `not forwarded yet: kubectl get svc ${API} -o jsonpath='{.metadata.annotations.uspa\\.tech/local-url}'`}   (the API gateway, with an ApiKey)`);
-  console.log(`  api key     kubectl get secret ${apiKeySecret('admin')} -o jsonpath='{.data.${API_KEY_SECRET_KEY}}' | base64 -d`);
-  console.log(`  resources   kubectl get uspa,deploy,pods -A`);
-  console.log(`  write key   kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d`);
-  console.log(`  try it      curl -u "$(kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d):" -H 'content-type: application/json' \\`);
-  console.log(`                -d '{"userId":"u-1","event":"Signed Up"}' ${url}/v1/track`);
-  console.log(`\n  eval "$(npm run -s uspa -- stack env)"   # in another shell: kubectl, helm, temporal, uspa dlq/identity`);
-  console.log(startedHere ? '\nCtrl-C stops everything.' : '\nThe engine stack was already running and stays up after Ctrl-C.');
-  await new Promise<void>((resolveWait) => {
-    process.once('SIGINT', () => resolveWait());
-    process.once('SIGTERM', () => resolveWait());
+  // Ctrl-C from here on stops what runs (the demo's loading too) and then the pods.
+  const stopping = new AbortController();
+  const stopped = new Promise<void>((resolveWait) => {
+    const stop = () => {
+      stopping.abort(new Error('stopped'));
+      resolveWait();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
+
+  let demoLine: string | undefined;
+  let trickle: { stop: () => Promise<void> } | undefined;
+  if (options.demo && !api) say(`the demo is not loaded: the API (Service ${API}) is not forwarded yet; kubectl get svc ${API}`);
+  else if (options.demo && api) {
+    const seeding = Date.now();
+    try {
+      const { seedDemo, startDemoTrickle } = await import('./demo.ts');
+      // Read here and handed over, never printed.
+      const apiKey = await waitForSecret(kc, apiKeySecret('admin'), API_KEY_SECRET_KEY, 60_000);
+      const writeKeys = { web: await waitForSecret(kc, 'web-write-key', 'writeKey', 60_000), backend: await waitForSecret(kc, 'backend-write-key', 'writeKey', 60_000) };
+      await waitForApi(api, apiKey);
+      say('loading the demo shop (cli/demo.ts, examples/demo.yaml)');
+      const seeded = await seedDemo({ collectorUrl: url, apiUrl: api, apiKey, writeKeys, kubectl, namespace: LOCAL_NAMESPACE, say, signal: stopping.signal });
+      const count = (n: number, what: string) => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
+      demoLine = `${count(seeded.events, 'event')} of ${count(seeded.visitors, 'visitor')} (${count(seeded.orders, 'order')}) in ${Math.round((Date.now() - seeding) / 1000)} s`;
+      say(`demo loaded: ${demoLine}`);
+      trickle = startDemoTrickle({ collectorUrl: url, writeKeys, say });
+    } catch (err) {
+      // USPA itself runs: say what failed and keep it running.
+      if (stopping.signal.aborted) say('the demo was stopped before it was loaded completely');
+      else say(`the demo could not be loaded: ${(err as Error).message}`);
+    }
+  }
+
+  // Stopped while the demo loaded: straight to stopping the pods.
+  if (!stopping.signal.aborted) {
+    console.log('\nUSPA is running locally.');
+    console.log(`  collector   ${url}   (Segment tracking API /v1/track … /v1/batch, snippet /uspa.js, /metrics)`);
+    console.log(`  api         ${api ?? `not forwarded yet: kubectl get svc ${API} -o jsonpath='{.metadata.annotations.uspa\\.tech/local-url}'`}   (the API gateway, with an ApiKey)`);
+    // The key itself only on a terminal (a person at their own machine), never into a captured log.
+    const adminKey = process.stdout.isTTY ? await secretValue(kc, apiKeySecret('admin'), API_KEY_SECRET_KEY).catch(() => undefined) : undefined;
+    console.log(`  api key     ${adminKey ? `${adminKey}   (the admin ApiKey's; again: ` : ''}kubectl get secret ${apiKeySecret('admin')} -o jsonpath='{.data.${API_KEY_SECRET_KEY}}' | base64 -d${adminKey ? ')' : ''}`);
+    if (api) console.log(`  dashboard   ${api}/ui/   (sign in with the api key above)`);
+    if (demoLine) console.log(`  demo        ${demoLine}; a short visit every 10 s keeps coming while this runs`);
+    console.log(`  resources   kubectl get uspa,deploy,pods -A`);
+    console.log(`  write key   kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d`);
+    console.log(`  try it      curl -u "$(kubectl get secret web-write-key -o jsonpath='{.data.writeKey}' | base64 -d):" -H 'content-type: application/json' \\`);
+    console.log(`                -d '{"userId":"u-1","event":"Signed Up"}' ${url}/v1/track`);
+    console.log(`\n  eval "$(npm run -s uspa -- stack env)"   # in another shell: kubectl, helm, temporal, uspa dlq/identity`);
+    console.log(startedHere ? '\nCtrl-C stops everything.' : '\nThe engine stack was already running and stays up after Ctrl-C.');
+  }
+  await stopped;
+  await trickle?.stop();
   say('stopping the pods');
   await runtime.stop();
   if (startedHere) await down();

@@ -16,7 +16,9 @@ const USAGE = `usage: uspa <command>
                       endpoints and process health
   uspa stack env [--json]
                       variables for clients: eval "$(uspa stack env)"
-  uspa local          run the product on the local stack in the foreground; Ctrl-C stops it
+  uspa local [--demo] run the product on the local stack in the foreground; Ctrl-C stops it;
+                      --demo loads a demo shop (examples/demo.yaml, a catalog, two weeks of
+                      visitors) and keeps a few live events coming
 
   uspa operator       the operator (reconciles Source, Pipeline, Segment, Activation)
   uspa runtime        the local runtime: runs USPA's Pods as local processes where there is no kubelet
@@ -86,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (group === 'local') return runLocal();
+  if (group === 'local') return runLocal({ demo: values.demo });
   if (group === 'collector' || group === 'api' || group === 'pipeline' || group === 'operator' || group === 'runtime' || group === 'worker') {
     // Long-running services: they exit on SIGTERM themselves.
     if (group === 'collector') await (await import('../collector/main.ts')).serveCollector();
