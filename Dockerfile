@@ -46,9 +46,11 @@ COPY . .
 RUN node_modules/.bin/tsc -p tsconfig.image.json --outDir /out \
  && find /out -name '*.js' -exec sed -i -E "s#(new URL\('[^']+)\.ts'#\1.js'#g" {} + \
  && if grep -rn "new URL('[^']*\.ts'" /out; then echo 'a .ts URL is left in the compiled code' >&2; exit 1; fi \
- && mkdir -p /out/bin /out/collector \
+ && node --import tsx scripts/build-dashboard.ts \
+ && mkdir -p /out/bin /out/collector /out/dashboard \
  && cp bin/uspa.js /out/bin/ \
  && cp -r collector/snippet /out/collector/ \
+ && cp -r dashboard/dist /out/dashboard/ \
  && cp package.json /out/
 
 FROM ${BASE}

@@ -12,6 +12,7 @@ import type { AuditSink } from './audit/entry.ts';
 import { ApiError } from './http/errors.ts';
 import { check, compileValidators, expressPath, type Operation } from './http/operation.ts';
 import { openApiDocument } from './openapi/document.ts';
+import { mountUi } from './ui.ts';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -34,10 +35,11 @@ function bearer(req: Request): string | undefined {
   return match[1];
 }
 
-/** Browsers send Origin; only decisions keys may be used from one, and only from their origins. */
+/** Browsers send Origin; only decisions keys may be used from another site's page, and only from their origins. */
 function checkOrigin(req: Request, caller: Caller): void {
   const origin = req.get('origin');
-  if (!origin) return;
+  // The dashboard is served from the API's own origin (/ui/): its calls are no foreign page's.
+  if (!origin || origin === `${req.protocol}://${req.get('host')}`) return;
   if (caller.role !== 'decisions') throw new ApiError(403, 'origin_not_allowed', `ApiKey ${caller.key} has role ${caller.role}, which must not be used from a browser (Origin ${origin}): browsers use a key of role decisions`, 'header.origin');
   if (!caller.origins.includes(origin)) throw new ApiError(403, 'origin_not_allowed', `ApiKey ${caller.key} may be used from ${caller.origins.join(', ')}, not from ${origin}`, 'header.origin');
 }
@@ -79,6 +81,7 @@ export function createGateway(deps: GatewayDeps): Express {
   app.get(OPENAPI_PATH, (_req, res) => {
     res.json(document);
   });
+  mountUi(app);
 
   const json = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/merge-patch+json'] });
   for (const op of deps.operations) {

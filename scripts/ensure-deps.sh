@@ -11,3 +11,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm install --no-audit --no-fund --no-save --loglevel=error
   echo "$want" > "$stamp"
 fi
+# The dashboard's bundle (dashboard/dist, served by the API under /ui/): rebuilt when its sources changed.
+node --import tsx scripts/build-dashboard.ts --if-stale

@@ -4228,7 +4228,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4371,7 +4371,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4466,7 +4466,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4564,7 +4564,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4665,7 +4665,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4785,7 +4785,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4891,7 +4891,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;
@@ -4982,7 +4982,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:… */
+                /** @description Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id> */
                 identity: string;
             };
             cookie?: never;

@@ -10,7 +10,7 @@ import { isoTime } from '../profiles/clickhouse.ts';
 export const IDENTITY_PARAM: JsonSchema = {
   type: 'object',
   required: ['identity'],
-  properties: { identity: { type: 'string', minLength: 1, maxLength: 1100, description: 'Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…' } },
+  properties: { identity: { type: 'string', minLength: 1, maxLength: 1100, description: 'Any identity of the profile, "type:value": userId:u-1, email:ada@example.com, anonymousId:…; or profileId:<its id>' } },
 };
 
 const MODEL: JsonSchema = {
@@ -70,11 +70,15 @@ export function profileRecommendations(warehouse: Warehouse, profileId: string, 
 
 /** The profile id of a path identity, or a 404 naming path.identity. */
 export async function profileIdOf(ctx: GatewayContext, text: string): Promise<string> {
+  // A profile's own id (as Segment exports and campaign deliveries name it) finds it too.
+  if (text.startsWith(PROFILE_ID_PREFIX) && text.length > PROFILE_ID_PREFIX.length && text.length <= 200) return text.slice(PROFILE_ID_PREFIX.length);
   const { identity } = parseIdentity(text, identityTypes(ctx.config));
   const id = await ctx.profiles.resolve(identity);
   if (!id) throw notFound(`no profile has the identity ${text.slice(0, text.indexOf(':'))}:…`, 'path.identity');
   return id;
 }
+
+const PROFILE_ID_PREFIX = 'profileId:';
 
 export function recommendationOperations(ctx: GatewayContext) {
   const forProfile = operation<{ identity: string }, { limit: number }>({

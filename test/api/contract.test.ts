@@ -18,7 +18,8 @@ import { allOperations } from '../../gateway/routes/index.ts';
 import { createLogger } from '../../lib/log.ts';
 
 const CLIENT_FILE = new URL('../../api/client/openapi.ts', import.meta.url);
-const PROBES = ['get /healthz', 'get /readyz', 'get /metrics', `get ${OPENAPI_PATH}`];
+// Besides the operations: probes, the document, and the dashboard's pages (gateway/ui.ts).
+const PROBES = ['get /healthz', 'get /readyz', 'get /metrics', `get ${OPENAPI_PATH}`, 'get /', 'get /ui,/ui/*path'];
 
 type DocOperation = { operationId?: string; description?: string; 'x-uspa-permission'?: string; 'x-uspa-roles'?: string[]; responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>; parameters?: { schema: unknown }[]; requestBody?: { content: Record<string, { schema: unknown }> } };
 

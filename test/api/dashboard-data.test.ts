@@ -119,6 +119,10 @@ describe('the data behind the dashboard', { timeout: 300_000 }, () => {
       return r.status === 200 && r.body.edges.some((e: { action: string }) => e.action === 'link') && r;
     });
     const link = merged.body.edges.find((e: { action: string }) => e.action === 'link');
+    const byId = await h.call(keys.analyst, 'GET', `/v1/profiles/profileId:${merged.body.profileId}`);
+    assert.equal(byId.status, 200, 'a profile is found by its own id too (campaign deliveries name it so)');
+    assert.equal(byId.body.profileId, merged.body.profileId);
+    assert.equal((await h.call(keys.analyst, 'GET', '/v1/profiles/profileId:no-such-profile')).status, 404);
     assert.deepEqual([link.a, link.b].sort(), [`anonymousId:${anon}`, `userId:merge-${run}`].sort());
     assert.equal(link.undone, false);
     const refused = await h.call(keys.marketer, 'POST', `/v1/profiles/userId:merge-${run}/unmerge`, { body: { edgeId: link.id, reason: 'test' } });
