@@ -176,6 +176,9 @@ export class LocalRuntime {
     });
     clearTimeout(this.backoff.get(key)?.timer);
     this.backoff.delete(key);
+    // Stopped while the plan was made: a process started now would outlive the runtime (and,
+    // restarted by its own backoff, keep the process that ran the runtime alive).
+    if (this.stopped) return;
     const p = new PodProcess(pod, plan, () => this.statusSoon(key));
     this.running.set(key, p);
     p.start();

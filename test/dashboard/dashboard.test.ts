@@ -111,18 +111,31 @@ describe('the dashboard in a real browser', { timeout: 900_000, skip }, () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
   after(async () => {
-    assert.deepEqual(pageErrors, [], 'no script errors in any page');
     await browser?.close();
     await h?.close();
+    assert.deepEqual(pageErrors, [], 'no script errors in any page');
   });
 
-  test('a wrong key is refused with the API\'s reason; the right one signs in and the overview loads', async () => {
+  test('a wrong key is refused with the API\'s reason; the right one signs in, by keyboard too, and the overview loads', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${api}/ui/`);
     await page.getByLabel('API key').fill('uspa_not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: /key/i }).waitFor();
+    // By keyboard alone: Tab to the key, type it, Enter; then Tab reaches the pages' links.
+    await page.reload();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'key');
+    await page.keyboard.type(adminKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+    const reached: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(String(await page.evaluate('document.activeElement.textContent')).trim());
+    }
+    assert.ok(reached.includes('Overview') && reached.includes('Sources'), `Tab reaches the page links: ${reached.join(' | ')}`);
     await context.close();
     const admin = await signedIn(adminKey);
     await admin.getByRole('heading', { name: 'Overview' }).waitFor();

@@ -88,10 +88,10 @@ describe('every dashboard page on the demo shop', { timeout: 1_200_000, skip }, 
     await page.getByRole('navigation', { name: 'Pages' }).waitFor();
   });
   after(async () => {
-    assert.deepEqual(pageErrors, [], 'no script errors in any page');
     console.log(`screenshots in ${SHOTS}`);
     await browser?.close();
     await h?.close();
+    assert.deepEqual(pageErrors, [], 'no script errors in any page');
   });
 
   test('overview: volume charted per Source, freshness, dead letters by cause, every resource', async () => {

@@ -140,12 +140,16 @@ spec: { role: analyst, expiresAt: "${at}" }
     const role = JSON.parse(await kubectl(['get', 'role', 'uspa-api', '-n', h.namespace, '-o', 'json'])) as { rules: Array<{ resources: string[]; verbs: string[] }> };
     assert.ok(role.rules.some((r) => r.resources.includes('apikeys') && r.verbs.includes('watch')));
     assert.ok(role.rules.some((r) => r.resources.includes('segments') && r.verbs.includes('delete')));
-    assert.ok(!role.rules.some((r) => r.resources.includes('secrets')), 'the gateway reads no Secrets');
+    // Of Secrets, only its Sources' write keys, by name (the dashboard shows them to admins); never an ApiKey's.
+    assert.deepEqual(role.rules.filter((r) => r.resources.includes('secrets')), [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['web-write-key'], verbs: ['get'] }]);
     await kubectl(['get', 'rolebinding', 'uspa-api', '-n', h.namespace]);
-    // The gateway's account can read ApiKeys and cannot read Secrets, asked of the API server.
+    // The gateway's account can read ApiKeys and no Secret but its Sources' write keys, asked of the API server.
     const as = `--as=system:serviceaccount:${h.namespace}:uspa-api`;
     await eventually('the RoleBinding to take effect', async () => (await kubectl(['auth', 'can-i', 'watch', 'apikeys.uspa.tech', '-n', h.namespace, as]).catch(() => 'no')).trim() === 'yes', 30_000);
     assert.equal((await kubectl(['auth', 'can-i', 'get', 'secrets', '-n', h.namespace, as]).catch(() => 'no\n')).trim(), 'no');
+    assert.equal((await kubectl(['auth', 'can-i', 'get', 'secrets/uspa-apikey-short', '-n', h.namespace, as]).catch(() => 'no\n')).trim(), 'no', 'not an ApiKey\'s Secret');
+    assert.equal((await kubectl(['auth', 'can-i', 'list', 'secrets', '-n', h.namespace, as]).catch(() => 'no\n')).trim(), 'no');
+    assert.equal((await kubectl(['auth', 'can-i', 'get', 'secrets/web-write-key', '-n', h.namespace, as]).catch(() => 'no\n')).trim(), 'yes', 'its Source\'s write key');
     for (const o of [d, service, config]) assert.deepEqual(o.metadata!.ownerReferences!.map((r) => [r.kind, r.name, r.controller]), [['Pipeline', 'main', false]]);
     await eventually('Pipeline status.apiUrl', async () => (await h.get('pipelines', 'main')).status?.apiUrl === `http://uspa-api.${h.namespace}.svc:8081`);
     const c2 = await h.ready('apikeys', 'admin', 'KeyIssued');
