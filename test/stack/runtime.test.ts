@@ -121,6 +121,10 @@ spec: { rule: { trait: plan, op: eq, value: pro } }
   test('the whole path on the product\'s own pods: identify → Segment entered → campaign → webhook received exactly once although its first attempt failed', async () => {
     const hook = await webhookReceiver((_req, n) => (n === 1 ? 503 : 200));
     try {
+      // An Activation also reads what was published up to 2 s (clock skew) before it was accepted, and
+      // its acceptance time has whole seconds: u-pro-1 and u-pro-2 entering in the previous test must
+      // be older than that, or they trigger it too (CI once saw 3 deliveries).
+      await new Promise((r) => setTimeout(r, 4_000));
       await h.apply(`apiVersion: uspa.tech/v1alpha1
 kind: Activation
 metadata: { name: welcome }
