@@ -235,6 +235,8 @@ const pipelineSpec = specSchema<PipelineSpec>('Desired state of the Pipeline.', 
               fieldPath: '.path',
               reason: 'FieldValueRequired',
             },
+            // The identity graph's own key for an alias's previousId not seen yet (workers/pipeline/identity.ts).
+            { rule: "self.name != 'previousId'", message: 'identity key name previousId is reserved: it holds alias previousIds not seen yet', fieldPath: '.name', reason: 'FieldValueInvalid' },
           ],
         },
       ),

@@ -108,6 +108,23 @@ describe('identity resolution and profiles', { concurrency: false }, () => {
     assert.notEqual(alone.profile_id, merged.profile_id);
   });
 
+  test('alias before its previousId was ever seen: the anonymous events that come later join the same profile', { timeout: 90_000 }, async () => {
+    const anon = id('early');
+    const user = id('aliased');
+    const alias = await send('/v1/alias', { userId: user, previousId: anon, timestamp: '2026-11-06T09:00:00Z' });
+    await product.waitForEvents([alias]);
+    await profileOf(`userId:${user}`, () => true);
+    const later = [
+      await send('/v1/track', { anonymousId: anon, event: 'Kiosk Visit', timestamp: '2026-11-06T09:01:00Z' }),
+      await send('/v1/track', { anonymousId: anon, event: 'Product Viewed', timestamp: '2026-11-06T09:02:00Z' }),
+    ];
+    await product.waitForEvents(later);
+    const profile = await profileOf(`userId:${user}`, (p) => p.identities.includes(`anonymousId:${anon}`) && p.event_count === 3);
+    assert.ok(profile.event_counts['Kiosk Visit'] && profile.event_counts['Product Viewed'], `the later events count in the aliased profile: ${JSON.stringify(profile.event_counts)}`);
+    const byAnon = await profileOf(`anonymousId:${anon}`, () => true);
+    assert.equal(byAnon.profile_id, profile.profile_id, 'one profile, found by either identity');
+  });
+
   test('unmerge: undoing a wrong merge rebuilds both profiles with their own histories', { timeout: 90_000 }, async () => {
     const anon = id('kiosk');
     const user = id('who');

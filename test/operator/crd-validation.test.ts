@@ -158,6 +158,7 @@ const CASES: Record<Kind, Case[]> = {
     { name: 'identity.keys must not be empty', spec: { ...PIPELINE, identity: { keys: [] } }, expect: ['spec.identity.keys', 'should have at least 1 items'] },
     { name: 'identity.keys unique by name (list-type map)', spec: { ...PIPELINE, identity: { keys: [{ name: 'email' }, { name: 'email', limit: 2 }] } }, expect: ['spec.identity.keys[1]: Duplicate value'] },
     { name: 'out of bounds: identity key limit 0', spec: { ...PIPELINE, identity: { keys: [{ name: 'email', limit: 0 }] } }, expect: ['spec.identity.keys[0].limit'] },
+    { name: 'CEL: the reserved identity key name previousId', spec: { ...PIPELINE, identity: { keys: [{ name: 'previousId', path: 'previousId' }] } }, expect: ['spec.identity.keys[0].name', 'identity key name previousId is reserved'] },
     { name: 'CEL: custom identity key without path', spec: { ...PIPELINE, identity: { keys: [{ name: 'customerNumber' }] } }, expect: ['spec.identity.keys[0].path: Required value', 'identity key path is required unless name is one of'] },
     { name: 'out of bounds: identity.maxProfilesPerMerge 0', spec: { ...PIPELINE, identity: { maxProfilesPerMerge: 0 } }, expect: ['spec.identity.maxProfilesPerMerge'] },
     { name: 'bad quantity: resources.requests.cpu', spec: { ...PIPELINE, resources: { requests: { cpu: 'lots' } } }, expect: ['spec.resources.requests.cpu', 'should match'] },

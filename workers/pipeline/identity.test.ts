@@ -5,6 +5,7 @@ import { DEFAULT_IDENTITY_KEYS } from '../../api/v1alpha1/pipeline.ts';
 import {
   IdentityGraph,
   extractIdentities,
+  isPending,
   profileIdFor,
   type Assignment,
   type Edge,
@@ -476,4 +477,269 @@ test('observe: an old event seen again (forgotten by the recent set) does not re
   const again = fresh.observe(ev('m4', 4, 'anonymousId:shared', 'anonymousId:b-1'), 'identify');
   assert.deepEqual(again.merges, []);
   assert.notEqual(fresh.profileOf('userId:u-1'), fresh.profileOf('anonymousId:b-1'));
+});
+
+// ---------------------------------------------------------------------------------------------
+// alias with a previousId the graph has not seen yet
+
+/** What the pipeline does with an alias call: extract, read the previousId as the graph knows it, observe. */
+function aliasEvent(g: IdentityGraph, messageId: string, second: number, fields: Partial<CanonicalEvent>): IdentifiedEvent {
+  const event = canonical({ type: 'alias', messageId, timestamp: at(second), ...fields });
+  return { messageId, timestamp: at(second), identities: g.readAlias(event, extractIdentities(event, DEFAULT_IDENTITY_KEYS)) };
+}
+
+test('alias: a previousId not seen yet becomes a pending identity of the alias profile, linked by the alias', () => {
+  const g = graph();
+  const p = g.observe(ev('m1', 1, 'userId:u-1', 'anonymousId:a-1'), 'identify').profileId;
+  const event = aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1', anonymousId: 'a-1' });
+  // Last: it has no priority, so it never anchors the event nor names a profile.
+  assert.deepEqual(event.identities, ['userId:u-1', 'anonymousId:a-1', 'previousId:x-1']);
+  const obs = g.observe(event, 'alias');
+  assert.equal(obs.profileId, p);
+  assert.deepEqual(obs.assignments.map((a) => [a.identity, a.profileId, a.firstSeen]), [['previousId:x-1', p, at(2)]]);
+  assert.deepEqual(obs.edges.map((e) => [e.action, e.a, e.b, e.rule]), [['link', 'userId:u-1', 'previousId:x-1', 'alias']]);
+  assert.deepEqual(g.identitiesOf(p), ['userId:u-1', 'anonymousId:a-1', 'previousId:x-1']);
+});
+
+test('alias before the anonymous events: they join the alias profile, with a link edge for the join', () => {
+  const g = graph();
+  const p = g.observe(ev('m1', 1, 'userId:u-1'), 'identify').profileId;
+  g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+
+  const first = g.observe(ev('m3', 3, 'anonymousId:x-1'), 'page');
+  assert.equal(first.profileId, p);
+  assert.deepEqual(first.merges, []);
+  assert.deepEqual(first.assignments.map((a) => [a.identity, a.profileId, a.firstSeen]), [['anonymousId:x-1', p, at(3)]]);
+  assert.deepEqual(first.edges.map((e) => [e.action, e.a, e.b, e.rule, e.messageId]), [['link', 'previousId:x-1', 'anonymousId:x-1', 'page', 'm3']]);
+  // From then on it is an ordinary known identity.
+  assert.deepEqual(g.observe(ev('m4', 4, 'anonymousId:x-1'), 'page'), { profileId: p, assignments: [], edges: [], merges: [] });
+  assert.deepEqual(g.identitiesOf(p), ['userId:u-1', 'anonymousId:x-1', 'previousId:x-1']);
+});
+
+test('alias before the previousId arrives with another user: it stays where the alias put it, as a known one would', () => {
+  const g = graph();
+  const p1 = g.observe(ev('m1', 1, 'userId:u-1'), 'identify').profileId;
+  g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  const p2 = g.observe(ev('m3', 3, 'userId:u-2'), 'identify').profileId;
+  const obs = g.observe(ev('m4', 4, 'userId:u-2', 'anonymousId:x-1'), 'identify');
+  assert.equal(obs.profileId, p2);
+  assert.deepEqual(obs.edges.map((e) => [e.action, e.a, e.b]), [
+    ['link', 'previousId:x-1', 'anonymousId:x-1'],
+    ['refused', 'userId:u-2', 'anonymousId:x-1'],
+  ]);
+  assert.equal(g.profileOf('anonymousId:x-1'), p1);
+
+  // The same as when the anonymous id was seen before the alias.
+  const h = graph();
+  h.observe(ev('m1', 1, 'userId:u-1'), 'identify');
+  h.observe(ev('m0', 1, 'anonymousId:x-1'), 'page');
+  h.observe(aliasEvent(h, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  h.observe(ev('m3', 3, 'userId:u-2'), 'identify');
+  h.observe(ev('m4', 4, 'userId:u-2', 'anonymousId:x-1'), 'identify');
+  assert.equal(h.profileOf('anonymousId:x-1'), h.profileOf('userId:u-1'));
+  assert.notEqual(h.profileOf('userId:u-2'), h.profileOf('userId:u-1'));
+});
+
+test('alias before a later userId X under userId limit 1: refused and recorded, X gets its own profile', () => {
+  const g = graph();
+  const p = g.observe(ev('m1', 1, 'userId:u-1'), 'identify').profileId;
+  g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  const obs = g.observe(ev('m3', 3, 'userId:x-1', 'email:x@example.com'), 'identify');
+  const px = profileIdFor('userId:x-1');
+  assert.equal(obs.profileId, px);
+  assert.deepEqual(obs.edges.map((e) => [e.action, e.a, e.b, e.reason]), [
+    ['refused', 'previousId:x-1', 'userId:x-1', `would give profile ${p} 2 values of userId (limit 1)`],
+    ['link', 'userId:x-1', 'email:x@example.com', undefined],
+  ]);
+  assert.deepEqual(g.identitiesOf(p), ['userId:u-1', 'previousId:x-1']);
+  assert.deepEqual(g.identitiesOf(px), ['userId:x-1', 'email:x@example.com']);
+  // Refused once: X is known now and is not offered to the alias profile again.
+  assert.deepEqual(g.observe(ev('m4', 4, 'userId:x-1'), 'track').edges, []);
+  // Without the limit, the alias holds.
+  const open = new IdentityGraph({ keys: DEFAULT_IDENTITY_KEYS.map((k) => ({ ...k, limit: undefined })), maxProfilesPerMerge: 50 });
+  open.observe(ev('m1', 1, 'userId:u-1'), 'identify');
+  open.observe(aliasEvent(open, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  assert.equal(open.observe(ev('m3', 3, 'userId:x-1'), 'identify').profileId, p);
+});
+
+test('alias: the pending identity counts against no limit; joins and merges through it keep theirs', () => {
+  const g = graph(1);
+  const emails = [1, 2, 3, 4, 5].map((n) => `email:e${n}@example.com`);
+  const p = g.observe(ev('m1', 1, 'userId:u-1', ...emails), 'identify').profileId;
+  // Two pending identities on a profile full of e-mails and at its one userId: nothing is refused.
+  for (const [n, prev] of [[2, 'x-1'], [3, 'x-2']] as const) {
+    const obs = g.observe(aliasEvent(g, `al-${prev}`, n, { userId: 'u-1', previousId: prev }), 'alias');
+    assert.deepEqual(obs.edges.map((e) => e.action), ['link']);
+  }
+  assert.deepEqual(g.observe(ev('m4', 4, 'anonymousId:x-1'), 'page').edges.map((e) => e.action), ['link']);
+  // The previousId's event may bring other profiles with it: maxProfilesPerMerge (1) still counts them.
+  g.observe(ev('s1', 5, 'anonymousId:s-1'), 'page');
+  g.observe(ev('s2', 6, 'anonymousId:s-2'), 'page');
+  assert.equal(g.observe(ev('m7', 7, 'anonymousId:x-2', 'anonymousId:s-1'), 'page').merges.length, 1);
+  const third = g.observe(ev('m8', 8, 'anonymousId:x-1', 'anonymousId:s-2'), 'page');
+  assert.deepEqual(third.edges.map((e) => e.action), ['refused']);
+  assert.match(third.edges[0]?.reason ?? '', /maxProfilesPerMerge 1/);
+  assert.equal(g.profileOf('anonymousId:s-1'), p);
+});
+
+test('alias: the same alias message again is a no-op, before and after a restart', () => {
+  const g = graph();
+  const store = new Store();
+  store.apply(g.observe(ev('m1', 1, 'userId:u-1'), 'identify'));
+  const first = g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  store.apply(first);
+  assert.deepEqual(g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias'), { profileId: first.profileId, assignments: [], edges: [], merges: [] });
+
+  // A restarted graph forgot the message; the alias now reads its own pending identity and finds it placed.
+  const fresh = graph();
+  fresh.load([...store.assignments.values()], store.edges);
+  const again = aliasEvent(fresh, 'al', 2, { userId: 'u-1', previousId: 'x-1' });
+  assert.deepEqual(again.identities, ['userId:u-1', 'previousId:x-1']);
+  assert.deepEqual(fresh.observe(again, 'alias'), { profileId: first.profileId, assignments: [], edges: [], merges: [] });
+  // Also after the previousId arrived.
+  store.apply(g.observe(ev('m3', 3, 'anonymousId:x-1'), 'page'));
+  fresh.load([...store.assignments.values()], store.edges);
+  assert.deepEqual(fresh.observe(aliasEvent(fresh, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias').edges, []);
+});
+
+test('alias: a second alias of the same unseen previousId to another user is refused like a known one', () => {
+  const g = graph();
+  g.observe(ev('m1', 1, 'userId:u-1'), 'identify');
+  g.observe(aliasEvent(g, 'al1', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  const obs = g.observe(aliasEvent(g, 'al2', 3, { userId: 'u-2', previousId: 'x-1' }), 'alias');
+  assert.deepEqual(obs.edges.map((e) => [e.action, e.a, e.b]), [['refused', 'previousId:x-1', 'userId:u-2']]);
+  assert.equal(obs.profileId, profileIdFor('userId:u-2'));
+});
+
+test('load: a graph rebuilt after an alias of an unseen previousId decides like the graph that observed it', () => {
+  const history = [
+    ev('h1', 1, 'userId:u-1', 'anonymousId:a-1'),
+    ev('h2', 2, 'userId:u-2'),
+    ev('h3', 3, 'userId:u-3'),
+  ];
+  const g1 = graph(4);
+  const store = new Store();
+  for (const e of history) store.apply(g1.observe(e, 'rule'));
+  store.apply(g1.observe(aliasEvent(g1, 'al1', 4, { userId: 'u-1', previousId: 'x-1', anonymousId: 'a-1' }), 'alias'));
+  store.apply(g1.observe(aliasEvent(g1, 'al2', 5, { userId: 'u-2', previousId: 'y-1' }), 'alias'));
+  store.apply(g1.observe(aliasEvent(g1, 'al3', 6, { userId: 'u-3', previousId: 'z-1' }), 'alias'));
+  store.apply(g1.observe(ev('h7', 7, 'anonymousId:z-1'), 'page')); // resolved before the restart
+
+  const g2 = graph(4);
+  g2.load([...store.assignments.values()].reverse(), [...store.edges].reverse());
+  const all = [...store.assignments.keys()];
+  assert.deepEqual(components(g2, all), components(g1, all));
+
+  const future = [
+    ev('f1', 10, 'anonymousId:x-1'), // joins u-1 through the pending identity
+    ev('f2', 11, 'userId:y-1'), // refused: u-2's profile has its userId
+    ev('f3', 12, 'anonymousId:y-1', 'deviceId:d-1'), // joins u-2
+    ev('f4', 13, 'userId:z-1'), // refused: u-3's profile has its userId
+    ev('f5', 14, 'anonymousId:z-1'), // known already: nothing
+    ev('f6', 15, 'userId:u-2', 'anonymousId:x-1'), // two profiles: refused by the userId limit
+  ];
+  const outcomes: string[] = [];
+  for (const e of future) {
+    const expected = g1.observe(e, 'rule');
+    assert.deepEqual(g2.observe(e, 'rule'), expected, `event ${e.messageId}`);
+    outcomes.push(`${e.messageId}:${expected.edges.map((x) => `${x.action} ${x.a} ${x.b}`).join(',')}`);
+  }
+  assert.deepEqual(outcomes, [
+    'f1:link previousId:x-1 anonymousId:x-1',
+    'f2:refused previousId:y-1 userId:y-1',
+    'f3:link previousId:y-1 anonymousId:y-1,link anonymousId:y-1 deviceId:d-1',
+    'f4:refused previousId:z-1 userId:z-1',
+    'f5:',
+    'f6:refused userId:u-2 anonymousId:x-1',
+  ]);
+  assert.equal(g2.profileOf('anonymousId:x-1'), profileIdFor('userId:u-1'));
+  assert.equal(g2.profileOf('deviceId:d-1'), profileIdFor('userId:u-2'));
+});
+
+test('unlink: undoing the alias edge splits the previousId and its events off again, named after its own identity', () => {
+  const g = graph();
+  const store = new Store();
+  const start = g.observe(ev('m1', 1, 'userId:u-1', 'anonymousId:a-1'), 'identify');
+  store.apply(start);
+  const p = start.profileId;
+  const alias = g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  store.apply(alias);
+  store.apply(g.observe(ev('m3', 3, 'anonymousId:x-1'), 'page'));
+  store.apply(g.observe(ev('m4', 4, 'anonymousId:x-1', 'deviceId:d-1'), 'page'));
+  const link = alias.edges[0];
+  assert.ok(link);
+
+  const undo = g.unlink(link.id, at(10), 'wrong alias');
+  store.apply(undo);
+  const px = profileIdFor('anonymousId:x-1');
+  assert.deepEqual(undo.profiles, [p, px]);
+  assert.deepEqual(g.identitiesOf(p), ['userId:u-1', 'anonymousId:a-1']);
+  assert.deepEqual(g.identitiesOf(px), ['deviceId:d-1', 'anonymousId:x-1', 'previousId:x-1']);
+  assert.equal(g.observe(ev('m5', 11, 'anonymousId:x-1'), 'page').profileId, px);
+
+  // The alias redelivered to a restarted worker does not redo the link the unlink undid.
+  const fresh = graph();
+  fresh.load([...store.assignments.values()], store.edges);
+  const again = fresh.observe(aliasEvent(fresh, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias');
+  assert.deepEqual(again.merges, []);
+  assert.notEqual(fresh.profileOf('anonymousId:x-1'), fresh.profileOf('userId:u-1'));
+});
+
+test('unlink: undoing the alias before the previousId arrived leaves the pending identity alone, apart', () => {
+  const g = graph();
+  const p = g.observe(ev('m1', 1, 'userId:u-1'), 'identify').profileId;
+  const link = g.observe(aliasEvent(g, 'al', 2, { userId: 'u-1', previousId: 'x-1' }), 'alias').edges[0];
+  assert.ok(link);
+  const undo = g.unlink(link.id, at(10), 'wrong alias');
+  const pending = profileIdFor('previousId:x-1');
+  assert.deepEqual(undo.profiles, [p, pending]);
+  assert.deepEqual(g.identitiesOf(pending), ['previousId:x-1']);
+  // The previousId's events are no longer the user's.
+  assert.notEqual(g.observe(ev('m3', 11, 'anonymousId:x-1'), 'page').profileId, p);
+});
+
+test('alias: a previousId already known, equal to the own userId or anonymousId, or only readable one way, reads as before', () => {
+  const g = graph();
+  g.observe(ev('m1', 1, 'userId:u-old'), 'identify');
+  g.observe(ev('m2', 1, 'anonymousId:a-old'), 'page');
+  const read = (fields: Partial<CanonicalEvent>, keys = DEFAULT_IDENTITY_KEYS, on = g): Identity[] => {
+    const event = canonical({ type: 'alias', ...fields });
+    return on.readAlias(event, extractIdentities(event, keys));
+  };
+  // Known as a userId, or only as an anonymousId: that identity.
+  assert.deepEqual(read({ userId: 'u-new', previousId: 'u-old' }), ['userId:u-new', 'userId:u-old']);
+  assert.deepEqual(read({ userId: 'u-new', previousId: 'a-old' }), ['userId:u-new', 'anonymousId:a-old']);
+  // The event's own anonymousId: itself, seen or not.
+  assert.deepEqual(read({ userId: 'u-new', previousId: 'a-new', anonymousId: 'a-new' }), ['userId:u-new', 'anonymousId:a-new']);
+  // Aliasing a user to itself: the userId once, nothing pending.
+  assert.deepEqual(read({ userId: 'u-new', previousId: ' u-new ' }), ['userId:u-new']);
+  // Nothing else to link it to: left as it was, even when a pending identity exists (it must anchor no event).
+  assert.deepEqual(read({ previousId: 'x-1' }), ['userId:x-1']);
+  g.observe({ messageId: 'al0', timestamp: at(2), identities: read({ userId: 'u-old', previousId: 'x-1' }) }, 'alias');
+  assert.equal(g.profileOf('previousId:x-1'), g.profileOf('userId:u-old'));
+  assert.deepEqual(read({ previousId: 'x-1' }), ['userId:x-1']);
+  // Without a userId or an anonymousId key the reading is the only identity the previousId can come back as.
+  const noUserKey = DEFAULT_IDENTITY_KEYS.filter((k) => k.name !== 'userId');
+  const noUser = new IdentityGraph({ keys: noUserKey, maxProfilesPerMerge: 50 });
+  assert.deepEqual(read({ anonymousId: 'a-1', previousId: 'x-1' }, noUserKey, noUser), ['anonymousId:a-1', 'anonymousId:x-1']);
+  assert.deepEqual(read({ type: 'track', userId: 'u-new', previousId: 'x-1' }), ['userId:u-new']);
+
+  // The known-previousId links themselves are unchanged.
+  const obs = g.observe({ messageId: 'al', timestamp: at(3), identities: read({ userId: 'u-new', previousId: 'a-old' }) }, 'alias');
+  assert.deepEqual(obs.edges.map((e) => [e.action, e.a, e.b]), [['link', 'anonymousId:a-old', 'userId:u-new']]);
+  const refused = g.observe({ messageId: 'al2', timestamp: at(4), identities: read({ userId: 'u-new', previousId: 'u-old' }) }, 'alias');
+  assert.deepEqual(refused.edges.map((e) => [e.action, e.a, e.b]), [['refused', 'userId:u-new', 'userId:u-old']]);
+});
+
+test('alias: the pending key is reserved; aliasForms names what a suppression of either side covers', () => {
+  assert.throws(() => new IdentityGraph({ keys: [...DEFAULT_IDENTITY_KEYS, { name: 'previousId', path: 'previousId' }], maxProfilesPerMerge: 1 }), /reserved/);
+  const g = graph();
+  assert.deepEqual(g.aliasForms(['previousId:x-1', 'userId:u-1', 'email:e@example.com', 'anonymousId:a-1']), [
+    'userId:x-1',
+    'anonymousId:x-1',
+    'previousId:u-1',
+    'previousId:a-1',
+  ]);
+  assert.equal(isPending('previousId:x-1'), true);
+  assert.equal(isPending('userId:previousId:x'), false);
 });

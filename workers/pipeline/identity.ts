@@ -13,6 +13,12 @@
  *    and single-identity profiles leave no edge to recover it from;
  *  - link edges that folded one profile into another carry `merge: { from, into }`: absorbed
  *    profiles leave no assignment behind, and maxProfilesPerMerge needs to know they existed.
+ *
+ * An alias whose previousId the graph has never seen cannot tell whether it is a userId or an
+ * anonymousId: it joins the pending identity `previousId:<value>` to the alias's profile (an
+ * assignment and a link edge, like any identity). Whichever of the two readings is observed first
+ * joins the pending identity's profile (under the usual limits), so the alias is not lost, and a
+ * graph rebuilt by load() finds the pending identity among the assignments like any other.
  */
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../api/event.ts';
@@ -32,6 +38,18 @@ export const DEFAULT_CONFIG: IdentityConfig = { keys: DEFAULT_IDENTITY_KEYS, max
 
 /** "<keyName>:<value>", e.g. "userId:u-1", "email:ada@example.com". */
 export type Identity = string;
+
+/**
+ * The key of a pending identity (see the top of this file). Not a configurable key name, so it has
+ * no limit and the lowest priority: it never refuses a link, never names a profile that holds a
+ * real identity, and never anchors an event.
+ */
+export const PENDING_KEY = 'previousId';
+
+/** An alias's previousId that no event has carried yet: it holds no events and no traits. */
+export function isPending(identity: Identity): boolean {
+  return identity.startsWith(`${PENDING_KEY}:`);
+}
 
 export interface Edge {
   id: string;
@@ -153,13 +171,19 @@ function normalize(key: IdentityKey, raw: unknown): string | undefined {
  * anonymousId it is that anonymousId; otherwise it is most likely an earlier userId, and goes under
  * the key that reads `userId` when the config has one, else under the key that reads `anonymousId`.
  * Under userId with limit 1 an alias between two known users is refused like any other merge
- * that would give a profile two userIds: aliasing does not bypass limits.
+ * that would give a profile two userIds: aliasing does not bypass limits. IdentityGraph.readAlias
+ * then reads it as the graph knows it.
  */
 function previousIdKey(event: CanonicalEvent, keys: readonly IdentityKey[]): IdentityKey | undefined {
   if (event.type !== 'alias' || event.previousId === undefined) return undefined;
   const anonymousKey = keys.find((k) => k.path === 'anonymousId');
   if (event.previousId === event.anonymousId) return anonymousKey;
   return keys.find((k) => k.path === 'userId') ?? anonymousKey;
+}
+
+function identityOf(key: IdentityKey, raw: unknown): Identity | undefined {
+  const value = normalize(key, raw);
+  return value === undefined ? undefined : `${key.name}:${value}`;
 }
 
 export function extractIdentities(event: CanonicalEvent, keys: readonly IdentityKey[]): Identity[] {
@@ -235,15 +259,63 @@ export class IdentityGraph {
    * already, and a link an unlink undid is never made again), it only costs the lookups.
    */
   private seen = new RecentSet(RECENT_MESSAGES);
+  /** The keys an alias's previousId may turn out to be: a pending identity needs both. */
+  private readonly userKey: IdentityKey | undefined;
+  private readonly anonymousKey: IdentityKey | undefined;
 
   constructor(config: IdentityConfig) {
     config.keys.forEach((key, index) => {
       if (key.name.includes(':')) throw new Error(`identity key name ${JSON.stringify(key.name)} must not contain ":"`);
+      if (key.name === PENDING_KEY) throw new Error(`identity key name ${PENDING_KEY} is reserved for alias previousIds not seen yet`);
       if (this.priority.has(key.name)) throw new Error(`identity key ${key.name} is listed twice`);
       this.priority.set(key.name, index);
       if (key.limit !== undefined) this.limits.set(key.name, key.limit);
     });
     this.maxProfilesPerMerge = config.maxProfilesPerMerge;
+    this.userKey = config.keys.find((k) => k.path === 'userId');
+    this.anonymousKey = config.keys.find((k) => k.path === 'anonymousId');
+  }
+
+  /**
+   * An alias event's identities (as extractIdentities gives them) with its previousId read as the
+   * graph knows it. extractIdentities reads a previousId that is not the event's own anonymousId as
+   * a userId; the graph knows better when it has seen it: as a pending identity of an earlier alias
+   * (so a redelivered alias finds the very link it made), as a userId, or only as an anonymousId
+   * (server-side SDKs alias an anonymous id without sending it as one). Seen as none of them, it is
+   * a new pending identity, last: it has no priority and must not anchor the event.
+   */
+  readAlias(event: CanonicalEvent, identities: Identity[]): Identity[] {
+    if (event.type !== 'alias' || this.userKey === undefined || this.anonymousKey === undefined) return identities;
+    const asUser = identityOf(this.userKey, event.previousId);
+    if (asUser === undefined || !identities.includes(asUser)) return identities;
+    // An alias of a userId to itself links nothing (and that userId is no pending identity).
+    if (asUser === identityOf(this.userKey, event.userId)) return identities;
+    const pending = `${PENDING_KEY}:${asUser.slice(this.userKey.name.length + 1)}`;
+    const others = identities.filter((i) => i !== asUser);
+    // Alone, a pending identity would anchor the event (it must hold none) and link nothing.
+    const withPending = others.length === 0 ? identities : [...others, pending];
+    if (this.identities.has(pending)) return withPending;
+    if (this.identities.has(asUser)) return identities;
+    const asAnonymous = identityOf(this.anonymousKey, event.previousId);
+    if (asAnonymous !== undefined && this.identities.has(asAnonymous)) return identities.map((i) => (i === asUser ? asAnonymous : i));
+    return withPending;
+  }
+
+  /**
+   * The other names an erased person may be suppressed under through an alias: a pending identity
+   * stands for both its readings, and a userId or anonymousId may be an erased alias's pending one.
+   */
+  aliasForms(identities: readonly Identity[]): Identity[] {
+    const out: Identity[] = [];
+    for (const identity of identities) {
+      const value = identity.slice(identity.indexOf(':') + 1);
+      if (isPending(identity)) {
+        for (const key of [this.userKey, this.anonymousKey]) if (key !== undefined) out.push(`${key.name}:${value}`);
+      } else if (this.pendingFor(identity) !== undefined) {
+        out.push(`${PENDING_KEY}:${value}`);
+      }
+    }
+    return out;
   }
 
   /** Rebuilds state from persisted edges (all actions, any order: sort by eventTime then id) and identity→profile assignments. */
@@ -320,6 +392,24 @@ export class IdentityGraph {
       if (action === 'link') this.edges.set(edge.id, edge);
       edges.push(edge);
     };
+
+    // A new userId or anonymousId that an earlier alias named as its previousId is placed first, in
+    // the profile its pending identity is in, as if the alias had come after it: from then on it is
+    // a known identity and the rules below treat it as one.
+    for (const identity of ids) {
+      const pending = this.identities.has(identity) ? undefined : this.pendingFor(identity);
+      if (pending === undefined || !this.identities.has(pending)) continue;
+      if (this.undone.has(edgeIdFor(event.messageId, pending, identity))) continue;
+      const target = this.requireProfile(pending);
+      const reason = this.joinRefusal(target, identity);
+      if (reason === undefined) {
+        this.join(target, identity, event.timestamp);
+        record(pending, identity, 'link');
+        changed.add(identity);
+      } else {
+        record(pending, identity, 'refused', reason);
+      }
+    }
 
     const known = ids.filter((i) => this.identities.has(i));
     const unknown = ids.filter((i) => !this.identities.has(i));
@@ -457,6 +547,14 @@ export class IdentityGraph {
     return this.identities.get(identity)?.firstSeen ?? '';
   }
 
+  /** The pending identity a userId or anonymousId would join (whether or not the graph holds it). */
+  private pendingFor(identity: Identity): Identity | undefined {
+    const key = keyOf(identity);
+    if (this.userKey === undefined || this.anonymousKey === undefined) return undefined;
+    if (key !== this.userKey.name && key !== this.anonymousKey.name) return undefined;
+    return `${PENDING_KEY}:${identity.slice(key.length + 1)}`;
+  }
+
   private requireState(identity: Identity): IdentityState {
     const state = this.identities.get(identity);
     if (state === undefined) throw new Error(`identity ${identity} is not in the graph`);
@@ -581,7 +679,9 @@ export class IdentityGraph {
     if (founders.length > 0) {
       return founders.sort((a, b) => byAge(a, b) || compareStrings(profileIdFor(a), profileIdFor(b)))[0] as Identity;
     }
-    const founder = [...component].sort((a, b) => byAge(a, b) || this.compareIdentities(a, b))[0] as Identity;
+    // A pending identity is older than the identity that joined it, but the profile is that one's.
+    const real = component.filter((m) => !isPending(m));
+    const founder = [...(real.length > 0 ? real : component)].sort((a, b) => byAge(a, b) || this.compareIdentities(a, b))[0] as Identity;
     this.founders.add(founder);
     return founder;
   }

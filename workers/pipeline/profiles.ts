@@ -7,6 +7,7 @@ import type { Json, JsonObject } from '../../api/event.ts';
 import { rfmScores } from './rows.ts';
 import { EXPOSURE_EVENT } from '../../api/v1alpha1/personalization.ts';
 import { interestsOf, productsOf, type InterestEvent, type ItemKeys } from '../../lib/personalization/interests.ts';
+import { isPending } from './identity.ts';
 
 const ORDER_EVENT = 'Order Completed';
 /** Newest events per identity read for its interests: older ones weigh little after the half-life. */
@@ -33,20 +34,34 @@ export interface RebuiltProfile {
 export async function rebuildProfiles(warehouse: Warehouse, profileIds: string[], removed: string[] = [], now = new Date()): Promise<RebuiltProfile[]> {
   const ids = [...new Set(profileIds)];
   const written: RebuiltProfile[] = [];
-  for (let i = 0; i < ids.length; i += 500) written.push(...(await rebuildChunk(warehouse, ids.slice(i, i + 500), now)));
-  if (removed.length) {
+  const gone = new Set(removed);
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = await rebuildChunk(warehouse, ids.slice(i, i + 500), now);
+    written.push(...chunk.rebuilt);
+    for (const p of chunk.nobody) gone.add(p);
+  }
+  const deleted = [...gone];
+  if (deleted.length) {
     const at = chTime(now.toISOString());
-    await warehouse.insert('profiles', removed.map((profile_id) => ({
+    await warehouse.insert('profiles', deleted.map((profile_id) => ({
       profile_id, identities: [], traits: '{}', first_seen: at, last_seen: at, event_count: 0, event_counts: {}, lifetime_revenue: 0,
       order_count: 0, last_order_at: null, rfm_recency: 0, rfm_frequency: 0, rfm_monetary: 0, interests: {}, deleted: 1, updated_at: at,
     })));
-    written.push(...removed.map((profileId) => ({ profileId, identities: [], deleted: true })));
+    written.push(...deleted.map((profileId) => ({ profileId, identities: [], deleted: true })));
   }
   return written;
 }
 
-async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Promise<RebuiltProfile[]> {
-  const members = await warehouse.query<{ profile_id: string; identities: string[] }>(
+/**
+ * Pending identities (an alias's previousId no event has carried yet) have no events or traits and
+ * cannot be looked up: listed last, so no one takes one for the profile's name.
+ */
+function listed(identities: string[]): string[] {
+  return [...identities].sort((a, b) => Number(isPending(a)) - Number(isPending(b)) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Promise<{ rebuilt: RebuiltProfile[]; nobody: string[] }> {
+  const held = await warehouse.query<{ profile_id: string; identities: string[] }>(
     // Only identities that were ever assigned to these profiles are candidates (the current assignment
     // is one of their rows): the newest-version step then groups those, not the whole graph.
     `SELECT profile_id, groupArray(identity) AS identities
@@ -56,8 +71,11 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
      WHERE profile_id IN {ids:Array(String)} GROUP BY profile_id`,
     { ids },
   );
+  // A profile of nothing but pending identities (its alias undone before the previousId came) is no one yet.
+  const members = held.filter((m) => !m.identities.every(isPending));
+  const nobody = held.filter((m) => m.identities.every(isPending)).map((m) => m.profile_id);
   const identityList = members.flatMap((m) => m.identities);
-  if (identityList.length === 0) return [];
+  if (identityList.length === 0) return { rebuilt: [], nobody };
   const profileOf = new Map<string, string>();
   for (const m of members) for (const identity of m.identities) profileOf.set(identity, m.profile_id);
 
@@ -102,7 +120,7 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
     const rfm = rfmScores({ daysSinceLastOrder: days, orders, revenue });
     return {
       profile_id: m.profile_id,
-      identities: [...m.identities].sort(),
+      identities: listed(m.identities),
       traits: JSON.stringify(traitObject),
       first_seen: firstSeen ?? chTime(now.toISOString()),
       last_seen: lastSeen ?? chTime(now.toISOString()),
@@ -120,7 +138,7 @@ async function rebuildChunk(warehouse: Warehouse, ids: string[], now: Date): Pro
     };
   });
   await warehouse.insert('profiles', rows);
-  return rows.map((r) => ({ profileId: r.profile_id, identities: r.identities, deleted: false }));
+  return { rebuilt: rows.map((r) => ({ profileId: r.profile_id, identities: r.identities, deleted: false })), nobody };
 }
 
 /** Per identity, its newest events that can say what it is interested in, and the catalog items they name. */

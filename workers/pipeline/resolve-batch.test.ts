@@ -83,7 +83,8 @@ test('aliasAware: an alias previousId the graph knows only as an anonymousId is 
   g.observe({ messageId: 'm-0', timestamp: '2026-01-01T00:00:00.000Z', identities: ['anonymousId:x-1'] }, 'track');
   const alias = event({ type: 'alias', messageId: 'm-1', userId: 'u-1', previousId: 'x-1' });
   assert.deepEqual(aliasAware(g, alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'anonymousId:x-1']);
-  assert.deepEqual(aliasAware(graph(), alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'userId:x-1']);
+  // Seen as neither: a pending identity, which ever of the two readings comes first joins.
+  assert.deepEqual(aliasAware(graph(), alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'previousId:x-1']);
   assert.deepEqual(aliasAware(g, event({ userId: 'u-1', previousId: 'x-1' }), ['userId:u-1']), ['userId:u-1']);
 });
 
@@ -147,4 +148,42 @@ test('an exposure event is stored but touches no profile: the API records one pe
   const out = resolveBatch(g, config, read.events, new Set());
   assert.deepEqual(out.events.map((e) => e.message_id), ['x-1', 'v-1']);
   assert.deepEqual([...out.touched], [g.profileOf('anonymousId:a-2')]);
+});
+
+test('resolveBatch: an alias before the previousId\'s events puts them on the alias\'s profile, rows on their own identity', () => {
+  const g = graph();
+  const read = readBatch([
+    record(1, event({ type: 'identify', messageId: 'm-1', userId: 'u-1', traits: { plan: 'pro' } })),
+    record(2, event({ type: 'alias', messageId: 'm-2', userId: 'u-1', previousId: 'x-1', timestamp: '2026-01-01T00:00:01.000Z' })),
+    record(3, event({ messageId: 'm-3', anonymousId: 'x-1', timestamp: '2026-01-01T00:00:02.000Z' })),
+  ]);
+  const out = resolveBatch(g, config, read.events, new Set());
+  const profile = g.profileOf('userId:u-1')!;
+  assert.deepEqual(out.events.map((e) => [e.message_id, e.identity, e.profile_id]), [
+    ['m-1', 'userId:u-1', profile],
+    ['m-2', 'userId:u-1', profile],
+    ['m-3', 'anonymousId:x-1', profile],
+  ]);
+  assert.deepEqual(out.edges.map((e) => [e.action, e.a, e.b, e.rule]), [
+    ['link', 'userId:u-1', 'previousId:x-1', 'alias'],
+    ['link', 'previousId:x-1', 'anonymousId:x-1', 'track'],
+  ]);
+  assert.deepEqual(out.assignments.map((a) => [a.identity, a.profileId]), [
+    ['userId:u-1', profile],
+    ['previousId:x-1', profile],
+    ['anonymousId:x-1', profile],
+  ]);
+  assert.deepEqual([...out.touched], [profile]);
+});
+
+test('resolveBatch: a suppressed person\'s pending identity suppresses the previousId\'s later events, and an alias of a suppressed id', () => {
+  const read = readBatch([
+    record(1, event({ messageId: 'm-1', anonymousId: 'x-1' })),
+    record(2, event({ type: 'alias', messageId: 'm-2', userId: 'u-2', previousId: 'gone' })),
+    record(3, event({ messageId: 'm-3', anonymousId: 'a-3' })),
+  ]);
+  const erased = new Set(['previousId:x-1', 'anonymousId:gone']);
+  const out = resolveBatch(graph(), config, read.events, new Set(), (ids) => ids.some((i) => erased.has(i)));
+  assert.deepEqual(out.events.map((e) => e.message_id), ['m-3']);
+  assert.deepEqual([...out.suppressed], [['web', 2]]);
 });

@@ -159,7 +159,8 @@ export function resolveBatch(
     try {
       const identities = aliasAware(graph, event, extractIdentities(event, config.keys));
       if (identities.length === 0) throw new Error('the event carries none of the pipeline identity keys');
-      if (suppressed(identities)) {
+      // An erasure suppresses the person's pending identities too: an alias's previousId seen later is theirs.
+      if (suppressed([...identities, ...graph.aliasForms(identities)])) {
         out.suppressed.set(event.source, (out.suppressed.get(event.source) ?? 0) + 1);
         continue;
       }
@@ -197,14 +198,9 @@ export function resolveBatch(
 
 /**
  * alias(previousId) is read as a userId by default, but server-side SDKs often alias an anonymous
- * id without sending it as anonymousId. The graph knows which it is: prefer the identity it has seen.
+ * id without sending it as anonymousId, and the previousId may not have been seen at all yet. The
+ * graph knows which it is (IdentityGraph.readAlias): the identity it has seen, or a pending one.
  */
 export function aliasAware(graph: IdentityGraph, event: CanonicalEvent, identities: Identity[]): Identity[] {
-  if (event.type !== 'alias' || !event.previousId) return identities;
-  const asUser = `userId:${event.previousId}`;
-  const asAnonymous = `anonymousId:${event.previousId}`;
-  if (identities.includes(asUser) && !graph.profileOf(asUser) && graph.profileOf(asAnonymous)) {
-    return identities.map((i) => (i === asUser ? asAnonymous : i));
-  }
-  return identities;
+  return graph.readAlias(event, identities);
 }
