@@ -39,6 +39,8 @@ export interface TopicNames {
   activationOutputs: string;
   /** The namespace's suppression list (compacted; keyed by identity hash), written by privacy requests. */
   privacy: string;
+  /** What each collector replica was asked per rate-limited Source, every second: how they share the limits. */
+  collectorDemand: string;
   /** The consumer group of a Pipeline's workers. */
   pipelineGroup: (pipeline: string) => string;
   /** The consumer group of a Pipeline's workers on its control topic. */
@@ -56,6 +58,7 @@ export function topicNames(prefix: string): TopicNames {
     profileCacheGroup: (instance) => `${prefix}.api-cache.${instance}`,
     activationOutputs: `${prefix}.out.`,
     privacy: `${prefix}.privacy`,
+    collectorDemand: `${prefix}.collector-demand`,
     pipelineGroup: (pipeline) => `${prefix}.pipeline.${pipeline}`,
     pipelineControlGroup: (pipeline) => `${prefix}.pipeline.${pipeline}-control`,
   };

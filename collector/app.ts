@@ -33,6 +33,10 @@ export interface CollectorDeps {
   deadLetterTopic?: (source: string) => string;
   /** Erased identities: their events are answered 200 (so SDKs do not retry) and not stored. */
   suppressions?: Pick<SuppressionList, 'has' | 'problem' | 'size'>;
+  /** Told the events asked of each Source with a rate limit (the demand replicas share the limit by). */
+  demand?: (source: string, events: number) => void;
+  /** True once the process is stopping: not ready, and every answer closes its connection. */
+  draining?: () => boolean;
 }
 
 /** Short paths used by analytics.js (/v1/t …) map to the same handlers. */
@@ -79,7 +83,12 @@ export function createCollector(deps: CollectorDeps): Express {
   app.set('trust proxy', deps.trustProxy ?? 'loopback');
   const suppressed = new Counter({ name: 'uspa_collector_events_suppressed_total', help: 'Events answered 200 and not stored: they carry an erased identity on the suppression list', labelNames: ['source'], registers: [registry] });
   new Gauge({ name: 'uspa_collector_suppressed_identities', help: 'Identities on the suppression list this collector holds', registers: [registry], collect() { this.set(deps.suppressions?.size ?? 0); } });
-  mountProbes(app, registry, { ready: () => (sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
+  mountProbes(app, registry, { ready: () => (deps.draining?.() ? 'draining: stopping after the requests in flight' : sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
+  // While draining, keep-alive clients are told to reconnect (to another replica) after this answer.
+  app.use((_req, res, next) => {
+    if (deps.draining?.()) res.setHeader('Connection', 'close');
+    next();
+  });
 
   const withoutConsent = new Counter({ name: 'uspa_collector_events_without_consent_total', help: 'Events not granting the consent purpose their Source requires (spec.consent.purpose), answered 200: dropped, anonymized (withoutConsent: anonymize), or a consent update kept stripped', labelNames: ['source', 'purpose', 'action'], registers: [registry] });
 
@@ -243,6 +252,7 @@ export function createCollector(deps: CollectorDeps): Express {
   }
 
   async function admit(source: CollectorSource, count: number): Promise<void> {
+    deps.demand?.(source.name, count);
     const wait = await source.admit(count);
     if (wait !== undefined) {
       const limit = source.spec.rateLimit?.eventsPerSecond;

@@ -52,6 +52,16 @@ export class CollectorSource {
     return { mode: plan.mode, errors: describeAjvErrors(validate.errors, 'properties') };
   }
 
+  /**
+   * This replica's part of the limit (0–1], when several collectors share it (rate-shares.ts): the
+   * window's points become that fraction of the burst.
+   */
+  setShare(share: number): void {
+    if (!this.limiter || !this.spec.rateLimit) return;
+    const burst = this.spec.rateLimit.burst ?? this.spec.rateLimit.eventsPerSecond;
+    this.limiter.points = Math.max(1, Math.ceil(burst * Math.min(1, Math.max(0, share))));
+  }
+
   /** Takes `count` events from the rate limit; returns the seconds to wait when over it. */
   async admit(count: number): Promise<number | undefined> {
     if (!this.limiter) return undefined;

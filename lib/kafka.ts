@@ -171,7 +171,7 @@ export async function deleteTopics(admin: Admin, names: string[]): Promise<void>
  * its dead-letter topic, the given pipelines' control topics and (namespaceTopics) the namespace's
  * segment-changes and profile-changes topics.
  */
-export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number }; deadLetter?: { retentionHours?: number } }>, pipelines: string[] = [], namespaceTopics = false): Promise<void> {
+export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames, sources: Array<{ name: string; topic?: { partitions?: number; retentionHours?: number }; deadLetter?: { retentionHours?: number }; rateLimit?: unknown }>, pipelines: string[] = [], namespaceTopics = false): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -179,6 +179,8 @@ export async function ensureInstallationTopics(kafka: Kafka, topics: TopicNames,
       ...sources.map((s) => ({ topic: topics.source(s.name), partitions: s.topic?.partitions ?? 3, retentionHours: s.topic?.retentionHours })),
       ...sources.map((s) => ({ topic: topics.deadLetters(s.name), partitions: 1, retentionHours: s.deadLetter?.retentionHours })),
       ...pipelines.map((p) => ({ topic: topics.control(p), partitions: 1 })),
+      // Read from the newest offset only: an hour is plenty.
+      ...(sources.some((s) => s.rateLimit) ? [{ topic: topics.collectorDemand, partitions: 1, retentionHours: 1 }] : []),
       ...(namespaceTopics ? namespaceTopicSpecs(topics) : []),
     ]);
   } finally {

@@ -11,6 +11,9 @@ import { ingress, type WorkloadPolicy } from './policy.ts';
 import { engineAccess, type EngineSecurity } from './engines.ts';
 
 
+/** Well within the Pods' 30 s grace period, which must also cover the requests in flight. */
+export const COLLECTOR_DRAIN_DELAY_SECONDS = 5;
+
 export interface CollectorSettings {
   image: string;
   topicPrefix: string;
@@ -44,6 +47,8 @@ export function collectorManifests(namespace: string, sources: Source[], setting
   const env: V1EnvVar[] = [
     { name: 'KAFKA_BROKERS', value: settings.kafkaBrokers.join(',') },
     { name: 'USPA_TOPIC_PREFIX', value: topicPrefix(settings.topicPrefix, namespace) },
+    // A stopping replica keeps answering this long after it reports not ready, while the Service's endpoints drop it.
+    { name: 'USPA_DRAIN_DELAY_SECONDS', value: String(COLLECTOR_DRAIN_DELAY_SECONDS) },
     ...sorted.map((s) => ({ name: writeKeyEnv(s.metadata.name!), valueFrom: { secretKeyRef: secretRefOf(s) } })),
   ];
   const configMap: V1ConfigMap = {
@@ -65,7 +70,7 @@ export function collectorManifests(namespace: string, sources: Source[], setting
     namespace,
     component: 'collector',
     owners,
-    replicas: sorted.length > 0 ? 1 : 0,
+    replicas: sorted.length > 0 ? (settings.workloads?.collector?.replicas ?? 1) : 0,
     image: settings.image,
     args: ['collector'],
     port: COLLECTOR_PORT,

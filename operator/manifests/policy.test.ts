@@ -65,6 +65,19 @@ test('the policy sets pull secrets, security contexts, resources, probes, the PD
   assert.equal(idle.autoscaler, undefined);
 });
 
+test('collector.replicas: that many replicas without an autoscaler, each told to drain before it stops', () => {
+  const m = collectorManifests('shop', [source('web')], { ...base, workloads: { collector: { replicas: 3 } } });
+  assert.equal(m.deployment.spec!.replicas, 3);
+  assert.equal(m.autoscaler, undefined);
+  const env = m.deployment.spec!.template.spec!.containers[0]!.env!;
+  assert.equal(env.find((e) => e.name === 'USPA_DRAIN_DELAY_SECONDS')?.value, '5');
+  assert.ok(m.deployment.spec!.template.spec!.terminationGracePeriodSeconds! > 5 + 20, 'the grace period covers the drain delay and the requests in flight');
+  assert.equal(collectorManifests('shop', [source('web')], base).deployment.spec!.replicas, 1, 'one by default');
+  assert.equal(collectorManifests('shop', [], { ...base, workloads: { collector: { replicas: 3 } } }).deployment.spec!.replicas, 0, 'none with nothing to serve');
+  assert.throws(() => workloadPolicyFromEnv(JSON.stringify({ collector: { replicas: 0 } })), /collector\.replicas must be a whole number of at least 1, not 0/);
+  assert.throws(() => workloadPolicyFromEnv(JSON.stringify({ collector: { replicas: 1.5 } })), /collector\.replicas/);
+});
+
 test('the Temporal workers take the worker policy, not the collector\'s', () => {
   const m = workerManifests('shop', 'segments', [], { ...worker, workloads: policy });
   assert.deepEqual(m.deployment.spec!.template.spec!.containers[0]!.resources, { limits: { memory: '3Gi' } });

@@ -34,6 +34,8 @@ export interface ComponentPolicy {
   livenessProbe?: ProbeTimings;
   /** One per Deployment; maxUnavailable 1 lets a single replica be drained, minAvailable does not. */
   podDisruptionBudget?: { enabled: boolean; minAvailable?: number | string; maxUnavailable?: number | string };
+  /** Collector only: how many replicas without an autoscaler (default 1); they share each Source's rate limit. */
+  replicas?: number;
   /** Collector only: the HPA then owns spec.replicas. */
   autoscaling?: { enabled: boolean; minReplicas?: number; maxReplicas: number; targetCPUUtilizationPercentage?: number; targetMemoryUtilizationPercentage?: number };
   /** Collector only; `{namespace}` in a host or TLS secret name becomes the collector's namespace. */
@@ -71,6 +73,8 @@ export function workloadPolicyFromEnv(text: string | undefined): WorkloadPolicy 
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${WORKLOADS_ENV} must be a JSON object`);
   const policy = parsed as WorkloadPolicy;
+  const replicas = policy.collector?.replicas;
+  if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1)) throw new Error(`${WORKLOADS_ENV}: collector.replicas must be a whole number of at least 1, not ${JSON.stringify(replicas)}`);
   const hpa = policy.collector?.autoscaling;
   if (hpa?.enabled && !(hpa.maxReplicas >= (hpa.minReplicas ?? 1))) throw new Error(`${WORKLOADS_ENV}: collector.autoscaling.maxReplicas must be at least minReplicas`);
   return policy;
