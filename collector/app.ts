@@ -1,14 +1,17 @@
 // The collector: the Segment tracking API over HTTP. An event is acknowledged (200) only after
 // Kafka has it with acks=all; anything else gets a status and a field-level reason. In a batch,
 // each event that cannot be accepted goes to the Source's dead-letter topic with its cause, and
-// the others are stored.
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import cors from 'cors';
+// the others are stored. Served by fastify: measured side by side on the same handler, express
+// answered a quarter of the requests per second fastify did, and was the collector's ceiling.
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Readable, Transform } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { EVENT_TYPES, type CanonicalEvent, type DeadLetter, type EventType, type Json } from '../api/event.ts';
 import { topicNames, type OutgoingRecord } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
-import { mountProbes } from '../lib/service.ts';
+import { probeAnswers } from '../lib/service.ts';
 import { anonymized, eventGrants, withoutPurpose } from '../lib/consent.ts';
 import { directIdentities, type SuppressionList } from '../lib/privacy/suppressions.ts';
 import { LIMITS, contentMessageId, normalizeBatch, normalizeEvent, type FieldError, type Normalized } from './tracking-api.ts';
@@ -70,7 +73,7 @@ class HttpError extends Error {
   }
 }
 
-export function createCollector(deps: CollectorDeps): Express {
+export function createCollector(deps: CollectorDeps): FastifyInstance {
   const { sources, sink, log, registry } = deps;
   const deadLetterTopic = deps.deadLetterTopic ?? topicNames().deadLetters;
   const requests = new Counter({ name: 'uspa_collector_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
@@ -78,17 +81,26 @@ export function createCollector(deps: CollectorDeps): Express {
   const deadLettered = new Counter({ name: 'uspa_collector_events_dead_lettered_total', help: 'Events routed to the dead-letter topic: refused at the door (invalid_event, timestamp_out_of_window) or by the tracking plan', labelNames: ['source', 'reason'], registers: [registry] });
   const latency = new Histogram({ name: 'uspa_collector_request_seconds', help: 'Request time including the Kafka acknowledgement', labelNames: ['route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', deps.trustProxy ?? 'loopback');
+  // The limit applies to the inflated body (see preParsing): a decompression bomb costs at most it.
+  const app = Fastify({ logger: false, bodyLimit: LIMITS.batchBytes + 1024, trustProxy: trustProxyOption(deps.trustProxy ?? 'loopback'), return503OnClosing: false });
   const suppressed = new Counter({ name: 'uspa_collector_events_suppressed_total', help: 'Events answered 200 and not stored: they carry an erased identity on the suppression list', labelNames: ['source'], registers: [registry] });
   new Gauge({ name: 'uspa_collector_suppressed_identities', help: 'Identities on the suppression list this collector holds', registers: [registry], collect() { this.set(deps.suppressions?.size ?? 0); } });
-  mountProbes(app, registry, { ready: () => (deps.draining?.() ? 'draining: stopping after the requests in flight' : sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
+  const probes = probeAnswers(registry, { ready: () => (deps.draining?.() ? 'draining: stopping after the requests in flight' : sink.isConnected ? deps.suppressions?.problem() : 'not connected to Kafka') });
+  for (const [path, answer] of Object.entries(probes)) {
+    app.get(path, async (_req, reply) => {
+      const a = await answer();
+      return reply.code(a.status).type(a.type).send(a.body);
+    });
+  }
   // While draining, keep-alive clients are told to reconnect (to another replica) after this answer.
-  app.use((_req, res, next) => {
-    if (deps.draining?.()) res.setHeader('Connection', 'close');
-    next();
+  app.addHook('onRequest', async (_req, reply) => {
+    if (deps.draining?.()) reply.header('connection', 'close');
   });
+  // Raw bytes, whatever the Content-Type (sendBeacon posts text/plain): sizes are measured and JSON
+  // read by readJsonBody. gzip, deflate and br bodies are inflated on the way in.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('preParsing', async (req, _reply, payload) => inflated(req, payload));
 
   const withoutConsent = new Counter({ name: 'uspa_collector_events_without_consent_total', help: 'Events not granting the consent purpose their Source requires (spec.consent.purpose), answered 200: dropped, anonymized (withoutConsent: anonymize), or a consent update kept stripped', labelNames: ['source', 'purpose', 'action'], registers: [registry] });
 
@@ -120,25 +132,20 @@ export function createCollector(deps: CollectorDeps): Express {
   }
 
   // Browsers call us cross-origin with credentials-free requests; sendBeacon posts text/plain.
-  const corsMiddleware = cors({ origin: true, methods: ['POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'], exposedHeaders: ['Retry-After'], maxAge: 86400 });
-  app.get(SNIPPET_PATH, (_req, res) => {
-    res.type('application/javascript').set('Cache-Control', 'public, max-age=300').send(snippetSource());
-  });
-  // Raw bytes: we measure sizes before parsing, and accept gzip/deflate bodies (inflated by body-parser).
-  const body = express.raw({ type: () => true, limit: LIMITS.batchBytes + 1024, inflate: true });
+  // Only the tracking endpoints answer CORS (and their preflights).
+  const trackingCors = { origin: true, methods: ['POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'], exposedHeaders: ['Retry-After'], maxAge: 86400 };
+  void app.register(cors, { delegator: (req, cb) => cb(null, isTrackingPath(req.url) ? trackingCors : { origin: false }) });
+  app.get(SNIPPET_PATH, async (_req, reply) => reply.type('application/javascript').header('cache-control', 'public, max-age=300').send(snippetSource()));
 
-  app.options('/v1/:route', corsMiddleware);
-  // The route label of uspa_collector_requests_total, kept for the error handler (req.params is not
-  // kept until there), set before the body is read so refused bodies (413, 415) count by route too.
-  const labelRoute = (fixed?: string) => (req: Request, res: Response, next: NextFunction) => {
-    res.locals.route = fixed ?? ROUTES[String(req.params.route)] ?? 'unknown';
-    next();
-  };
-  app.post('/v1/:route', corsMiddleware, labelRoute(), body, async (req: Request, res: Response, next: NextFunction) => {
-    const route = ROUTES[String(req.params.route)];
+  const routeOf = (req: FastifyRequest): string =>
+    req.routeOptions.url === '/v1/webhook/:source' ? 'webhook' : (ROUTES[String((req.params as { route?: string } | undefined)?.route)] ?? 'unknown');
+
+  app.post('/v1/:route', async (req, reply) => {
+    const { route: name } = req.params as { route: string };
+    const route = ROUTES[name];
     const end = latency.startTimer({ route: route ?? 'unknown' });
     try {
-      if (!route) throw new HttpError(404, 'unknown endpoint', [{ path: 'url', message: `/v1/${String(req.params.route)} is not an endpoint; use track, identify, page, screen, group, alias or batch` }]);
+      if (!route) throw new HttpError(404, 'unknown endpoint', [{ path: 'url', message: `/v1/${name} is not an endpoint; use track, identify, page, screen, group, alias or batch` }]);
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const read = readBody(raw, route === 'batch');
       const source = authenticate(req, read.value);
@@ -162,68 +169,66 @@ export function createCollector(deps: CollectorDeps): Express {
       const events = storable(source, results.flatMap((r) => (r.ok ? [r.event] : [])));
       await deliver(source, events, refused);
       for (const e of events) accepted.inc({ source: source.name, type: e.type });
+      requests.inc({ route, status: 200 });
       if (refused.length) {
         log.info({ route, source: source.name, deadLettered: refused.length, of: results.length }, 'batch events dead-lettered at the door');
-        res.json({
+        return reply.send({
           success: true,
           error: `${refused.length} of ${results.length} events were not accepted; each is in the dead-letter topic of source ${source.name} with its cause`,
           errors: refused.flatMap((l) => l.fieldErrors).slice(0, MAX_LISTED_ERRORS),
         });
-      } else {
-        res.json({ success: true });
       }
-      requests.inc({ route, status: 200 });
-    } catch (err) {
-      next(err);
+      return reply.type('application/json; charset=utf-8').send(SUCCESS);
     } finally {
       end();
     }
   });
 
   // Webhooks: a third-party payload mapped into a track/identify event by the Source's declared mapping.
-  app.post('/v1/webhook/:source', labelRoute('webhook'), body, async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const read = readBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), false);
-      const source = authenticate(req, read.value, String(req.params.source));
-      if (!source.spec.webhook) throw new HttpError(404, `source ${source.name} is not a webhook source`, [{ path: 'url', message: `${source.name} has no webhook mapping` }]);
-      if (read.problems.request.length) throw new HttpError(400, 'the webhook payload is unreadable', read.problems.request);
-      const mapped = mapWebhook(source.spec.webhook, read.value);
-      if (!mapped.ok) throw new HttpError(400, 'the webhook payload does not fit the source mapping', mapped.errors);
-      // A provider that re-delivers the same payload gets the same id (when the mapping names none).
-      const result = normalizeEvent(mapped.type, mapped.body, { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => contentMessageId(source.keyDigest, read.value) });
-      if (!result.ok) throw new HttpError(400, 'the mapped webhook event is invalid', result.errors);
-      await admit(source, 1);
-      const events = storable(source, [result.event]);
-      await deliver(source, events, []);
-      for (const e of events) accepted.inc({ source: source.name, type: e.type });
-      res.json({ success: true, messageId: result.event.messageId });
-      requests.inc({ route: 'webhook', status: 200 });
-    } catch (err) {
-      next(err);
-    }
+  app.post('/v1/webhook/:source', async (req, reply) => {
+    const read = readBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), false);
+    const source = authenticate(req, read.value, String((req.params as { source: string }).source));
+    if (!source.spec.webhook) throw new HttpError(404, `source ${source.name} is not a webhook source`, [{ path: 'url', message: `${source.name} has no webhook mapping` }]);
+    if (read.problems.request.length) throw new HttpError(400, 'the webhook payload is unreadable', read.problems.request);
+    const mapped = mapWebhook(source.spec.webhook, read.value);
+    if (!mapped.ok) throw new HttpError(400, 'the webhook payload does not fit the source mapping', mapped.errors);
+    // A provider that re-delivers the same payload gets the same id (when the mapping names none).
+    const result = normalizeEvent(mapped.type, mapped.body, { source: source.name, receivedAt: new Date(), ip: req.ip, newMessageId: () => contentMessageId(source.keyDigest, read.value) });
+    if (!result.ok) throw new HttpError(400, 'the mapped webhook event is invalid', result.errors);
+    await admit(source, 1);
+    const events = storable(source, [result.event]);
+    await deliver(source, events, []);
+    for (const e of events) accepted.inc({ source: source.name, type: e.type });
+    requests.inc({ route: 'webhook', status: 200 });
+    return reply.send({ success: true, messageId: result.event.messageId });
   });
 
-  // Anything else under /v1 answers in the same shape as every refusal.
-  app.use('/v1', (req: Request, _res: Response, next: NextFunction) => {
-    next(new HttpError(404, 'unknown endpoint', [{ path: 'url', message: `${req.method} ${req.path} is not an endpoint of the tracking API` }]));
+  // Anything else answers in the same shape as every refusal.
+  app.setNotFoundHandler(async (req, reply) => {
+    const e = new HttpError(404, 'unknown endpoint', [{ path: 'url', message: `${req.method} ${pathOf(req.url)} is not an endpoint of the tracking API` }]);
+    refuse(req, reply, e, 'unknown');
   });
 
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const route = (res.locals.route as string | undefined) ?? 'unknown';
+  app.setErrorHandler(async (err, req, reply) => {
+    const route = routeOf(req);
+    const code = (err as { code?: string }).code ?? '';
     let e: HttpError;
     if (err instanceof HttpError) e = err;
-    // The limit applies to the inflated body: body-parser stops inflating there, so a decompression bomb costs at most the limit.
-    else if ((err as { type?: string }).type === 'entity.too.large') e = new HttpError(413, 'request body is too large', [{ path: 'body', message: `is larger than ${LIMITS.batchBytes} bytes (after gzip/deflate inflation)` }]);
-    else if ((err as { type?: string }).type === 'encoding.unsupported') e = new HttpError(415, 'unsupported Content-Encoding', [{ path: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }]);
-    else if ((err as { status?: number }).status === 400) e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: (err as Error).message }]);
+    else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HttpError(413, 'request body is too large', [{ path: 'body', message: `is larger than ${LIMITS.batchBytes} bytes (after gzip/deflate inflation)` }]);
+    else if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED' || code === 'ERR__ERROR_FORMAT_PADDING_1') e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: `could not be inflated as ${String(req.headers['content-encoding'])}: ${(err as Error).message}` }]);
+    else if ((err as { statusCode?: number }).statusCode === 400) e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: (err as Error).message }]);
     else {
-      log.error({ err, route, path: req.path }, 'unexpected collector error');
+      log.error({ err, route, path: pathOf(req.url) }, 'unexpected collector error');
       e = new HttpError(500, 'internal error', [{ path: 'body', message: 'the collector failed on this request; it is logged; retry later' }]);
     }
-    if (e.status >= 400 && e.status !== 500) log.info({ route, path: req.path, status: e.status, error: e.message, errors: e.errors.slice(0, 5) }, 'request refused');
-    requests.inc({ route, status: e.status });
-    res.status(e.status).set(e.headers).json({ success: false, error: e.message, errors: e.errors });
+    refuse(req, reply, e, route);
   });
+
+  function refuse(req: FastifyRequest, reply: FastifyReply, e: HttpError, route: string): void {
+    if (e.status >= 400 && e.status !== 500) log.info({ route, path: pathOf(req.url), status: e.status, error: e.message, errors: e.errors.slice(0, 5) }, 'request refused');
+    requests.inc({ route, status: e.status });
+    void reply.code(e.status).headers(e.headers).send({ success: false, error: e.message, errors: e.errors });
+  }
 
   function tooLarge(what: 'batch' | 'event', bytes: number, limit: number): HttpError {
     return new HttpError(413, `${what} too large`, [{ path: 'body', message: `is ${bytes} bytes; the limit is ${limit} bytes per ${what}` }]);
@@ -236,13 +241,14 @@ export function createCollector(deps: CollectorDeps): Express {
   }
 
   /** Write key as HTTP Basic username (Segment's SDKs), `writeKey` in the body (beacons) or in the query string (RudderStack's beacons). */
-  function authenticate(req: Request, payload: Record<string, unknown>, expectedSource?: string): CollectorSource {
+  function authenticate(req: FastifyRequest, payload: Record<string, unknown>, expectedSource?: string): CollectorSource {
     let writeKey: string | undefined;
     let from = 'Authorization';
     const header = req.headers.authorization;
     if (header?.startsWith('Basic ')) writeKey = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0];
     if (!writeKey && typeof payload.writeKey === 'string') [writeKey, from] = [payload.writeKey, 'writeKey'];
-    if (!writeKey && typeof req.query.writeKey === 'string') [writeKey, from] = [req.query.writeKey, 'query.writeKey'];
+    const query = req.query as Record<string, unknown>;
+    if (!writeKey && typeof query.writeKey === 'string') [writeKey, from] = [query.writeKey, 'query.writeKey'];
     const challenge = { 'WWW-Authenticate': 'Basic realm="uspa"' };
     if (!writeKey) throw new HttpError(401, 'missing write key', [{ path: 'Authorization', message: 'send the write key as the HTTP Basic username, or as "writeKey" in the body' }], challenge);
     const source = sources.byWriteKey(writeKey);
@@ -318,6 +324,43 @@ export function createCollector(deps: CollectorDeps): Express {
   }
 
   return app;
+}
+
+/** The answer to almost every request, serialized once. */
+const SUCCESS = JSON.stringify({ success: true });
+
+/** The path without its query string, which may hold a write key (never logged). */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function isTrackingPath(url: string): boolean {
+  const path = pathOf(url);
+  return path.startsWith('/v1/') && !path.startsWith('/v1/webhook/') && path.indexOf('/', 4) < 0;
+}
+
+/** Express's "trust proxy" values as fastify takes them: a list of names/CIDRs, or a boolean. */
+function trustProxyOption(value: string | boolean): string | boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((v) => v.trim()).filter(Boolean).join(',');
+}
+
+/**
+ * The body as its Content-Encoding says to read it: fastify then counts the inflated bytes against
+ * the body limit and stops there. receivedEncodedLength is what it compares with Content-Length.
+ */
+function inflated(req: FastifyRequest, payload: Readable): Readable {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity' || encoding === '') return payload;
+  const inflate: Transform | undefined = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : undefined;
+  if (!inflate) throw new HttpError(415, 'unsupported Content-Encoding', [{ path: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }]);
+  const out = inflate as Transform & { receivedEncodedLength: number };
+  out.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
+  payload.on('error', (err) => out.destroy(err));
+  return payload.pipe(out);
 }
 
 export { EVENT_TYPES };

@@ -1,5 +1,4 @@
 // Collector entrypoint: `node --import tsx collector/main.ts` (or `uspa local`).
-import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { loadConfigFile } from '../lib/config.ts';
 import { BatchingProducer, connectKafka, ensureInstallationTopics, kafkaSettingsFromEnv, topicNames } from '../lib/kafka.ts';
@@ -32,8 +31,8 @@ export async function startCollector(options: { configPath: string; port: number
   await shares.start();
   let draining = false;
   const app = createCollector({ sources, sink: producer, log, registry, trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback', deadLetterTopic: topics.deadLetters, suppressions, demand: (name, n) => shares.note(name, n), draining: () => draining });
-  const server = app.listen(options.port, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
+  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  const server = app.server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info({ port, sources: config.sources.map((s) => s.name), replica: shares.replica }, 'collector listening');

@@ -15,19 +15,26 @@ export function createRegistry(component: string): Registry {
   return registry;
 }
 
+/** The probes' answers, whatever serves them: path → status, content type and body. */
+export function probeAnswers(registry: Registry, probes: ServiceProbes): Record<'/healthz' | '/readyz' | '/metrics', () => Promise<{ status: number; type: string; body: string }>> {
+  const json = (status: number, body: unknown) => ({ status, type: 'application/json; charset=utf-8', body: JSON.stringify(body) });
+  return {
+    '/healthz': async () => json(200, { status: 'ok' }),
+    '/readyz': async () => {
+      const problem = await probes.ready();
+      return problem ? json(503, { status: 'not ready', reason: problem }) : json(200, { status: 'ready' });
+    },
+    '/metrics': async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
+  };
+}
+
 export function mountProbes(app: Express, registry: Registry, probes: ServiceProbes): void {
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const problem = await probes.ready();
-    if (problem) res.status(503).json({ status: 'not ready', reason: problem });
-    else res.json({ status: 'ready' });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', registry.contentType);
-    res.send(await registry.metrics());
-  });
+  for (const [path, answer] of Object.entries(probeAnswers(registry, probes))) {
+    app.get(path, async (_req, res) => {
+      const a = await answer();
+      res.status(a.status).type(a.type).send(a.body);
+    });
+  }
 }
 
 /** A small HTTP server with only the probes, for processes (pipeline workers) that serve nothing else. */
