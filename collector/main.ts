@@ -27,7 +27,7 @@ export async function startCollector(options: { configPath: string; port: number
   await suppressions.start();
   const sources = new SourceRegistry(config, env);
   const limited = sources.all.filter((s) => s.spec.rateLimit).map((s) => s.name);
-  const shares = new RateShares({ kafka, topic: topics.collectorDemand, sources: limited, log, replica: env.HOSTNAME || undefined, apply: (name, share) => sources.byName.get(name)?.setShare(share) });
+  const shares = new RateShares({ kafka, topic: topics.collectorDemand, sources: limited, log, replica: env.HOSTNAME || undefined, apply: (name, share) => sources.byName.get(name)?.setShare(share), registry });
   await shares.start();
   let draining = false;
   const app = createCollector({ sources, sink: producer, log, registry, trustProxy: env.USPA_TRUSTED_PROXIES ?? 'loopback', deadLetterTopic: topics.deadLetters, suppressions, demand: (name, n) => shares.note(name, n), draining: () => draining });

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../lib/log.ts';
 
 /** What a replica publishes each interval: events per second asked of it, per Source with a limit. */
@@ -50,6 +51,8 @@ export interface RateSharesOptions {
   intervalMs?: number;
   /** Called with each Source's new share after every exchange. */
   apply: (source: string, share: number) => void;
+  /** Where the shares and the replicas heard from are shown (/metrics). */
+  registry?: Registry;
 }
 
 export class RateShares {
@@ -62,8 +65,14 @@ export class RateShares {
   private consumer?: Consumer;
   private timer?: NodeJS.Timeout;
   private readonly groupId: string;
+  private readonly shareGauge?: Gauge<'source'>;
+  private readonly replicasGauge?: Gauge;
 
   constructor(private readonly o: RateSharesOptions) {
+    if (o.registry) {
+      this.shareGauge = new Gauge({ name: 'uspa_collector_rate_limit_share', help: 'This collector\'s fraction of each rate-limited Source\'s limit, by the demand every replica published', labelNames: ['source'], registers: [o.registry] });
+      this.replicasGauge = new Gauge({ name: 'uspa_collector_replicas_heard', help: 'Collector replicas sharing the rate limits as this one sees them (itself included)', registers: [o.registry] });
+    }
     // Suffixed: two processes with one host name (a restart, the local runtime) must not read each other as self.
     this.replica = `${o.replica ?? hostname()}-${randomUUID().slice(0, 8)}`;
     this.intervalMs = o.intervalMs ?? 1000;
@@ -107,6 +116,11 @@ export class RateShares {
     }
   }
 
+  /** Peers heard from recently enough to count. */
+  heard(now = Date.now()): number {
+    return [...this.peers.values()].filter((p) => now - p.receivedAt <= STALE_AFTER * this.intervalMs).length;
+  }
+
   /** Publishes this interval's demand and re-divides: shares follow traffic within about a second. */
   private async exchange(): Promise<void> {
     const now = Date.now();
@@ -115,7 +129,12 @@ export class RateShares {
     this.asked = new Map();
     this.windowStart = now;
     for (const [replica, p] of this.peers) if (now - p.receivedAt > STALE_AFTER * this.intervalMs * 10) this.peers.delete(replica);
-    for (const source of this.o.sources) this.o.apply(source, shareOf(source, demand[source] ?? 0, this.peers, now, this.intervalMs));
+    for (const source of this.o.sources) {
+      const share = shareOf(source, demand[source] ?? 0, this.peers, now, this.intervalMs);
+      this.o.apply(source, share);
+      this.shareGauge?.set({ source }, share);
+    }
+    this.replicasGauge?.set(1 + this.heard(now));
     const record: DemandRecord = { replica: this.replica, at: now, demand };
     try {
       await this.producer?.send({ topic: this.o.topic, acks: 1, messages: [{ key: this.replica, value: JSON.stringify(record) }] });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { startCollector } from '../../collector/main.ts';
 import { topicNames } from '../../lib/kafka.ts';
-import { required } from '../support/env.ts';
+import { eventually, required } from '../support/env.ts';
 import { startProduct, type Product } from '../support/product.ts';
 
 const LIMIT = 200;
@@ -45,8 +45,15 @@ describe('collector replicas', { timeout: 300_000, concurrency: false }, () => {
   test('three replicas hold one Source\'s limit together: spread evenly or pinned to one, about the limit gets through', async () => {
     for (let i = 0; i < 2; i++) extra.push(await startCollector({ configPath: product.configPath, port: 0, env: product.env }));
     const urls = [product.url, ...extra.map((c) => `http://127.0.0.1:${c.port}`)];
-    // Every replica has heard the others (one exchange a second) before the load starts.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Every replica has heard the others (one exchange a second, once its consumer joined) before the load starts.
+    await eventually('each replica hears all three', async () => {
+      for (const url of urls) {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        if (!/^uspa_collector_replicas_heard\{[^}]*\} 3$/m.test(text)) return false;
+      }
+      return true;
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 1_000));
     const seconds = 6;
 
     const spread = await load(urls, seconds * 1000);
