@@ -215,7 +215,7 @@ export function createCollector(deps: CollectorDeps): FastifyInstance {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HttpError(413, 'request body is too large', [{ path: 'body', message: `is larger than ${LIMITS.batchBytes} bytes (after gzip/deflate inflation)` }]);
-    else if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED' || code === 'ERR__ERROR_FORMAT_PADDING_1') e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: `could not be inflated as ${String(req.headers['content-encoding'])}: ${(err as Error).message}` }]);
+    else if ((err as { [INFLATE_FAILED]?: boolean })[INFLATE_FAILED]) e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: `could not be inflated as ${String(req.headers['content-encoding'])}: ${(err as Error).message}` }]);
     else if ((err as { statusCode?: number }).statusCode === 400) e = new HttpError(400, 'unreadable request body', [{ path: 'body', message: (err as Error).message }]);
     else {
       log.error({ err, route, path: pathOf(req.url) }, 'unexpected collector error');
@@ -258,7 +258,7 @@ export function createCollector(deps: CollectorDeps): FastifyInstance {
   }
 
   async function admit(source: CollectorSource, count: number): Promise<void> {
-    deps.demand?.(source.name, count);
+    if (source.spec.rateLimit) deps.demand?.(source.name, count);
     const wait = await source.admit(count);
     if (wait !== undefined) {
       const limit = source.spec.rateLimit?.eventsPerSecond;
@@ -326,6 +326,9 @@ export function createCollector(deps: CollectorDeps): FastifyInstance {
   return app;
 }
 
+/** Marks an error of the stream inflating a body (zlib and brotli errors have many codes). */
+const INFLATE_FAILED = Symbol('inflate failed');
+
 /** The answer to almost every request, serialized once. */
 const SUCCESS = JSON.stringify({ success: true });
 
@@ -358,6 +361,8 @@ function inflated(req: FastifyRequest, payload: Readable): Readable {
   if (!inflate) throw new HttpError(415, 'unsupported Content-Encoding', [{ path: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }]);
   const out = inflate as Transform & { receivedEncodedLength: number };
   out.receivedEncodedLength = 0;
+  // Registered before fastify's listener: the error it reports says the body could not be inflated.
+  out.on('error', (err) => Object.assign(err, { [INFLATE_FAILED]: true }));
   payload.on('data', (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
   payload.on('error', (err) => out.destroy(err));
   return payload.pipe(out);

@@ -15,6 +15,7 @@ export async function startCollector(options: { configPath: string; port: number
   const env = options.env ?? process.env;
   const log = options.log ?? defaultLog;
   const config = loadConfigFile(options.configPath, env);
+  const drainDelayMs = drainDelay(env);
   // Fail a request to a dead or frozen broker in seconds, not kafkajs's default 30 s: callers get 503.
   const kafka = connectKafka(kafkaSettingsFromEnv('uspa-collector', env), log, { requestTimeoutMs: 5_000 });
   const topics = topicNames(env);
@@ -36,7 +37,6 @@ export async function startCollector(options: { configPath: string; port: number
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info({ port, sources: config.sources.map((s) => s.name), replica: shares.replica }, 'collector listening');
-  const drainDelayMs = drainDelay(env);
   return {
     port,
     async close() {

@@ -32,12 +32,17 @@ export const STALE_AFTER = 3;
  * small constant so that shares sum to 1, nobody's is 0, and no demand at all splits evenly.
  */
 export function shareOf(source: string, mine: number, peers: ReadonlyMap<string, PeerDemand>, now: number, intervalMs: number): number {
-  const alive = [...peers.values()].filter((p) => now - p.receivedAt <= STALE_AFTER * intervalMs);
+  const alive = alivePeers(peers, now, intervalMs);
   const n = 1 + alive.length;
   // One event/s of smoothing: a replica that just saw its first request is not starved for long.
   const epsilon = 1;
   const total = mine + alive.reduce((s, p) => s + (p.demand[source] ?? 0), 0);
   return (mine + epsilon) / (total + n * epsilon);
+}
+
+/** The peers heard from recently enough to count. */
+export function alivePeers(peers: ReadonlyMap<string, PeerDemand>, now: number, intervalMs: number): PeerDemand[] {
+  return [...peers.values()].filter((p) => now - p.receivedAt <= STALE_AFTER * intervalMs);
 }
 
 export interface RateSharesOptions {
@@ -116,11 +121,6 @@ export class RateShares {
     }
   }
 
-  /** Peers heard from recently enough to count. */
-  heard(now = Date.now()): number {
-    return [...this.peers.values()].filter((p) => now - p.receivedAt <= STALE_AFTER * this.intervalMs).length;
-  }
-
   /** Publishes this interval's demand and re-divides: shares follow traffic within about a second. */
   private async exchange(): Promise<void> {
     const now = Date.now();
@@ -134,7 +134,7 @@ export class RateShares {
       this.o.apply(source, share);
       this.shareGauge?.set({ source }, share);
     }
-    this.replicasGauge?.set(1 + this.heard(now));
+    this.replicasGauge?.set(1 + alivePeers(this.peers, now, this.intervalMs).length);
     const record: DemandRecord = { replica: this.replica, at: now, demand };
     try {
       await this.producer?.send({ topic: this.o.topic, acks: 1, messages: [{ key: this.replica, value: JSON.stringify(record) }] });

@@ -107,6 +107,14 @@ describe('collector', { concurrency: false }, () => {
     const compress = await product.post('/v1/track', '{}', 'web', { 'Content-Encoding': 'compress' });
     assert.deepEqual({ status: compress.status, body: compress.body }, { status: 415, body: { success: false, error: 'unsupported Content-Encoding', errors: [{ path: 'Content-Encoding', message: 'must be gzip, deflate, br or identity' }] } });
 
+    // Declared compressed but not: refused as unreadable, naming the encoding (zlib and brotli alike).
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const garbled = await product.post('/v1/track', '{"not":"compressed"}', 'web', { 'Content-Encoding': encoding });
+      assert.equal(garbled.status, 400, `${encoding}: ${JSON.stringify(garbled.body)}`);
+      assert.equal(garbled.body.error, 'unreadable request body');
+      assert.match(garbled.body.errors![0]!.message, new RegExp(`could not be inflated as ${encoding}`));
+    }
+
     const nowhere = await product.post('/v1/nowhere', {});
     assert.deepEqual({ status: nowhere.status, errors: nowhere.body.errors }, { status: 404, errors: [{ path: 'url', message: '/v1/nowhere is not an endpoint; use track, identify, page, screen, group, alias or batch' }] });
 

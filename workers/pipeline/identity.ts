@@ -197,10 +197,8 @@ export function extractIdentities(event: CanonicalEvent, keys: readonly Identity
     if (key.path.startsWith('traits.')) candidates.push(readPath(event, `context.${key.path}`));
     if (key === aliasKey) candidates.push(event.previousId);
     for (const raw of candidates) {
-      const value = normalize(key, raw);
-      if (value === undefined) continue;
-      const identity = `${key.name}:${value}`;
-      if (seen.has(identity)) continue;
+      const identity = identityOf(key, raw);
+      if (identity === undefined || seen.has(identity)) continue;
       seen.add(identity);
       out.push(identity);
     }

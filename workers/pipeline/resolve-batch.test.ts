@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { CanonicalEvent } from '../../api/event.ts';
 import { DEFAULT_IDENTITY_KEYS } from '../../api/v1alpha1/pipeline.ts';
 import { IdentityGraph } from './identity.ts';
-import { aliasAware, canonicalTimes, dedupKey, readBatch, resolveBatch, unstorable, type ConsumedRecord } from './resolve-batch.ts';
+import { canonicalTimes, dedupKey, readBatch, resolveBatch, unstorable, type ConsumedRecord } from './resolve-batch.ts';
 
 const config = { keys: DEFAULT_IDENTITY_KEYS, enrich: { geoip: false, userAgent: false, anonymizeIp: false, urlTopics: [] } };
 const graph = () => new IdentityGraph({ keys: DEFAULT_IDENTITY_KEYS, maxProfilesPerMerge: 50 });
@@ -78,14 +78,14 @@ test('resolveBatch: a stored event gets no event row but its traits again; one w
   assert.deepEqual(again.traits.map((t) => [t.message_id, t.trait]), [['m-1', 'plan'], ['m-2', 'plan']]);
 });
 
-test('aliasAware: an alias previousId the graph knows only as an anonymousId is read as one', () => {
+test('readAlias: an alias previousId the graph knows only as an anonymousId is read as one', () => {
   const g = graph();
   g.observe({ messageId: 'm-0', timestamp: '2026-01-01T00:00:00.000Z', identities: ['anonymousId:x-1'] }, 'track');
   const alias = event({ type: 'alias', messageId: 'm-1', userId: 'u-1', previousId: 'x-1' });
-  assert.deepEqual(aliasAware(g, alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'anonymousId:x-1']);
+  assert.deepEqual(g.readAlias(alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'anonymousId:x-1']);
   // Seen as neither: a pending identity, which ever of the two readings comes first joins.
-  assert.deepEqual(aliasAware(graph(), alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'previousId:x-1']);
-  assert.deepEqual(aliasAware(g, event({ userId: 'u-1', previousId: 'x-1' }), ['userId:u-1']), ['userId:u-1']);
+  assert.deepEqual(graph().readAlias(alias, ['userId:u-1', 'userId:x-1']), ['userId:u-1', 'previousId:x-1']);
+  assert.deepEqual(g.readAlias(event({ userId: 'u-1', previousId: 'x-1' }), ['userId:u-1']), ['userId:u-1']);
 });
 
 test('readBatch: the same messageId from two Sources is two events; a Source repeating one is a duplicate', () => {

@@ -157,7 +157,7 @@ export function resolveBatch(
       continue;
     }
     try {
-      const identities = aliasAware(graph, event, extractIdentities(event, config.keys));
+      const identities = graph.readAlias(event, extractIdentities(event, config.keys));
       if (identities.length === 0) throw new Error('the event carries none of the pipeline identity keys');
       // An erasure suppresses the person's pending identities too: an alias's previousId seen later is theirs.
       if (suppressed([...identities, ...graph.aliasForms(identities)])) {
@@ -194,13 +194,4 @@ export function resolveBatch(
   for (const p of out.touched) out.removed.delete(p);
   out.assignments = [...assignments.values()];
   return out;
-}
-
-/**
- * alias(previousId) is read as a userId by default, but server-side SDKs often alias an anonymous
- * id without sending it as anonymousId, and the previousId may not have been seen at all yet. The
- * graph knows which it is (IdentityGraph.readAlias): the identity it has seen, or a pending one.
- */
-export function aliasAware(graph: IdentityGraph, event: CanonicalEvent, identities: Identity[]): Identity[] {
-  return graph.readAlias(event, identities);
 }
