@@ -3,7 +3,7 @@
 // runs each Pod's container as a process of this checkout (the image is this code), reports
 // readiness into Pod status — from which the real ReplicaSet and Deployment controllers derive
 // Deployment status — and forwards each USPA Service to its ready Pods on a loopback port.
-import { LOCAL_URL_ANNOTATION } from '../../api/names.ts';
+import { API, COLLECTOR, LOCAL_URL_ANNOTATION } from '../../api/names.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,9 @@ import { apiMessage } from '../../lib/kubernetes/apply.ts';
 import { ResourceInformer } from '../../lib/kubernetes/informer.ts';
 import { findMarkedProcesses, terminate } from '../proc.ts';
 import { PodProcess, freePort, materializeVolumes, rewritePaths, type LaunchPlan } from './pod-process.ts';
+
+/** Services forwarded on their own port when it is free. */
+const FRONT_DOORS = new Set([COLLECTOR, API]);
 
 export const NODE_NAME = 'uspa-local';
 export const POD_SELECTOR = 'app.kubernetes.io/part-of=uspa';
@@ -340,7 +343,10 @@ export class LocalRuntime {
         socket.on('error', close);
         upstream.on('error', close);
       });
-      // The Service's own port when it is free on this machine (one namespace), else any port.
+      // The product's front doors (collector, API) take their Service's own port when it is free on
+      // this machine (one namespace), so the URLs people are told hold; every other Service (the
+      // operator's metrics share the API's 8081) takes any free port, and cannot race them for it.
+      const frontDoor = FRONT_DOORS.has(name);
       const listen = (p: number) => new Promise<number>((resolve, reject) => {
         entry.server.once('error', reject);
         entry.server.listen(p, '127.0.0.1', () => {
@@ -349,7 +355,7 @@ export class LocalRuntime {
           resolve(typeof a === 'object' && a ? a.port : p);
         });
       });
-      const bound = await listen(port.port).catch(() => listen(0));
+      const bound = frontDoor ? await listen(port.port).catch(() => listen(0)) : await listen(0);
       entry.url = `http://127.0.0.1:${bound}`;
       const annotations = svc.metadata?.annotations;
       await this.core.patchNamespacedService({
