@@ -134,6 +134,17 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
 
   // The gateway's Service comes with the Pipeline: its loopback URL is there once the runtime forwards it.
   const api = await waitFor(() => runtime.serviceUrl(LOCAL_NAMESPACE, API), 30_000);
+  // The banner's URLs must answer when it is printed: the API (and the dashboard) once it takes the admin key.
+  let apiKey: string | undefined;
+  if (api) {
+    try {
+      apiKey = await waitForSecret(kc, apiKeySecret('admin'), API_KEY_SECRET_KEY, 60_000);
+      await waitForApi(api, apiKey);
+    } catch (err) {
+      apiKey = undefined;
+      say(`the API is not answering yet: ${(err as Error).message}`);
+    }
+  }
 
   // Ctrl-C from here on stops what runs (the demo's loading too) and then the pods.
   const stopping = new AbortController();
@@ -153,10 +164,9 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
     const seeding = Date.now();
     try {
       const { seedDemo, startDemoTrickle } = await import('./demo.ts');
+      if (!apiKey) throw new Error('the API did not take the admin key');
       // Read here and handed over, never printed.
-      const apiKey = await waitForSecret(kc, apiKeySecret('admin'), API_KEY_SECRET_KEY, 60_000);
       const writeKeys = { web: await waitForSecret(kc, 'web-write-key', 'writeKey', 60_000), backend: await waitForSecret(kc, 'backend-write-key', 'writeKey', 60_000) };
-      await waitForApi(api, apiKey);
       say('loading the demo shop (cli/demo.ts, examples/demo.yaml)');
       const seeded = await seedDemo({ collectorUrl: url, apiUrl: api, apiKey, writeKeys, kubectl, namespace: LOCAL_NAMESPACE, say, signal: stopping.signal });
       const count = (n: number, what: string) => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
@@ -176,7 +186,7 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
     console.log(`  collector   ${url}   (Segment tracking API /v1/track … /v1/batch, snippet /uspa.js, /metrics)`);
     console.log(`  api         ${api ?? `not forwarded yet: kubectl get svc ${API} -o jsonpath='{.metadata.annotations.uspa\\.tech/local-url}'`}   (the API gateway, with an ApiKey)`);
     // The key itself only on a terminal (a person at their own machine), never into a captured log.
-    const adminKey = process.stdout.isTTY ? await secretValue(kc, apiKeySecret('admin'), API_KEY_SECRET_KEY).catch(() => undefined) : undefined;
+    const adminKey = process.stdout.isTTY ? apiKey ?? await secretValue(kc, apiKeySecret('admin'), API_KEY_SECRET_KEY).catch(() => undefined) : undefined;
     console.log(`  api key     ${adminKey ? `${adminKey}   (the admin ApiKey's; again: ` : ''}kubectl get secret ${apiKeySecret('admin')} -o jsonpath='{.data.${API_KEY_SECRET_KEY}}' | base64 -d${adminKey ? ')' : ''}`);
     if (api) console.log(`  dashboard   ${api}/ui/   (sign in with the api key above)`);
     if (demoLine) console.log(`  demo        ${demoLine}; a short visit every 10 s keeps coming while this runs`);
